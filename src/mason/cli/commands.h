@@ -1,0 +1,33 @@
+// Subcommand registration. Each register_* adds a CLI11 subcommand whose
+// callback stores the action to run; main() runs it after parsing, so
+// errors become exit codes in one place.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+#include "mason/util/error.h"
+
+namespace mason::cli {
+
+inline constexpr int k_exit_ok = 0;
+inline constexpr int k_exit_failure = 1;
+inline constexpr int k_exit_usage = 2;
+
+class Registry {
+public:
+  void set(std::function<util::Status()> action) { m_action = std::move(action); }
+  // Runs the chosen action; prints an error as `mason: <message>`.
+  int run();
+
+private:
+  std::function<util::Status()> m_action;
+};
+
+void register_parse(CLI::App& app, Registry& registry);
+
+// Reads a file (or stdin for "-") whole.
+util::Result<std::string> read_input(const std::string& path);
+
+} // namespace mason::cli

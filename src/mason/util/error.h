@@ -1,0 +1,62 @@
+// One error model for all of mason (see docs/errors.md).
+//
+// Every fallible function returns Result<T>. An Error carries a code, an
+// errno where one exists, a message, and a chain of context strings added
+// by callers on the way up ("parse Dockerfile", "open blob sha256:..").
+// No exceptions cross module boundaries; only main() turns an Error into an
+// exit code.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mason::util {
+
+enum class ErrorCode {
+  not_found,
+  invalid_argument,
+  corruption,
+  unauthorized,
+  unavailable,
+  unsupported,
+  exec_failed,
+  cancelled,
+  internal,
+};
+
+std::string_view to_string(ErrorCode code);
+
+class Error {
+public:
+  Error(ErrorCode code, std::string message, int sys_errno = 0);
+
+  ErrorCode code() const { return m_code; }
+  int sys_errno() const { return m_errno; }
+  const std::string& message() const { return m_message; }
+  const std::vector<std::string>& context() const { return m_context; }
+
+  // Adds an outer context ("while doing X"); returns *this for chaining.
+  Error& with_context(std::string what) &;
+  Error&& with_context(std::string what) &&;
+
+  // "outer: inner: message[: strerror]" as printed to users.
+  std::string to_string() const;
+
+private:
+  ErrorCode m_code;
+  int m_errno;
+  std::string m_message;
+  std::vector<std::string> m_context; // innermost first
+};
+
+template <class T> using Result = std::expected<T, Error>;
+using Status = Result<void>;
+
+// Shorthand for `return make_error(...)` in functions returning Result<T>.
+inline std::unexpected<Error> make_error(ErrorCode code, std::string message, int sys_errno = 0) {
+  return std::unexpected<Error>(Error(code, std::move(message), sys_errno));
+}
+
+} // namespace mason::util
