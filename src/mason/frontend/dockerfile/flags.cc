@@ -21,11 +21,12 @@ void InstructionFlags::add_strings(const std::string& name) {
   m_flags[name] = Value{Type::strings, {}, {}, false};
 }
 
-std::optional<std::string> InstructionFlags::parse() {
+std::optional<std::string> InstructionFlags::parse(std::string_view keyword) {
+  const std::string where = " for " + std::string(keyword);
   for (const auto& word : m_words) {
     m_offending = word;
     if (word == "--") return std::nullopt;
-    if (!word.starts_with("--")) return "arg should start with -- : " + word;
+    if (!word.starts_with("--")) return "arg should start with -- : " + word + where;
     const auto eq = word.find('=');
     const bool has_value = eq != std::string::npos;
     const auto flag_name = word.substr(0, eq);
@@ -35,26 +36,26 @@ std::optional<std::string> InstructionFlags::parse() {
     if (it == m_flags.end()) {
       std::vector<std::string> names;
       for (const auto& [n, v] : m_flags) names.push_back(n);
-      return "unknown flag: " + flag_name + suggestion(name, names, "--");
+      return "unknown flag " + flag_name + where + suggestion(name, names, "--");
     }
     auto& flag = it->second;
-    if (flag.used && flag.type != Type::strings) return "duplicate flag specified: " + flag_name;
+    if (flag.used && flag.type != Type::strings) return "duplicate flag specified: " + flag_name + where;
     flag.used = true;
     switch (flag.type) {
     case Type::boolean: {
-      if (has_value && value.empty()) return "missing a value on flag: " + flag_name;
+      if (has_value && value.empty()) return "missing a value on flag: " + flag_name + where;
       const auto lower = util::to_lower_ascii(value);
       if (lower == "true" || lower.empty()) flag.value = "true";
       else if (lower == "false") flag.value = "false";
-      else return "expecting boolean value for flag " + flag_name + ", not: " + value;
+      else return "expecting boolean value for flag " + flag_name + where + ", not: " + value;
       break;
     }
     case Type::string:
-      if (!has_value) return "missing a value on flag: " + flag_name;
+      if (!has_value) return "missing a value on flag: " + flag_name + where;
       flag.value = value;
       break;
     case Type::strings:
-      if (!has_value) return "missing a value on flag: " + flag_name;
+      if (!has_value) return "missing a value on flag: " + flag_name + where;
       flag.values.push_back(value);
       break;
     }

@@ -29,8 +29,9 @@ public:
   void add_string(const std::string& name, std::string def = {});
   void add_strings(const std::string& name);
 
-  // Checks the words; on error returns the message and sets offending_word.
-  std::optional<std::string> parse();
+  // Checks the words; on error returns the message (naming `keyword`) and
+  // sets offending_word.
+  std::optional<std::string> parse(std::string_view keyword);
   const std::string& offending_word() const { return m_offending; }
 
   const Value& get(const std::string& name) const { return m_flags.at(name); }

@@ -32,7 +32,7 @@ struct Request {
 util::Error fail(std::string message) { return {ErrorCode::invalid_argument, std::move(message)}; }
 
 Result<void> parse_flags(Request& req) {
-  if (auto err = req.flags.parse()) return std::unexpected(fail(*err + " for " + req.keyword));
+  if (auto err = req.flags.parse(req.keyword)) return std::unexpected(fail(*err));
   return {};
 }
 
@@ -168,8 +168,11 @@ Result<InstructionKind> parse_run(Request& req) {
   if (run.security != "insecure" && run.security != "sandbox")
     return std::unexpected(fail("security \"" + run.security + "\" is not valid"));
   run.mounts = req.flags.get("mount").values;
+  // The reference checks mounts only once expanded; a value without `$`
+  // cannot change by expansion, so check it fully now.
+  const WordExpander identity = [](std::string_view w) -> Result<std::string> { return std::string(w); };
   for (const auto& m : run.mounts) {
-    auto parsed = parse_mount(m, nullptr); // checks what needs no expansion
+    auto parsed = parse_mount(m, m.find('$') == std::string::npos ? identity : WordExpander());
     if (!parsed) return std::unexpected(parsed.error());
   }
   for (const auto& d : req.flags.get("device").values) {
