@@ -43,10 +43,9 @@ inline void record_summary(const std::string& line) {
 
 // Use at the top of a conformance test body: declares `var` as the vector
 // directory `sub`, or fails (CI) / skips (elsewhere) when it is missing.
-#define MASON_CONFORMANCE_OR_SKIP(var, sub)                                                \
-  const auto var = ::mason::test::conformance_dir() / (sub);                               \
-  if (!std::filesystem::exists(var)) {                                                     \
-    if (::mason::test::running_in_ci()) FAIL() << "conformance vectors missing: " << var;  \
-    GTEST_SKIP() << "conformance vectors not found at " << var                             \
-                 << " (set MASON_CONFORMANCE_DIR)";                                        \
+#define MASON_CONFORMANCE_OR_SKIP(var, sub)                                                        \
+  const auto var = ::mason::test::conformance_dir() / (sub);                                       \
+  if (!std::filesystem::exists(var)) {                                                             \
+    if (::mason::test::running_in_ci()) FAIL() << "conformance vectors missing: " << var;          \
+    GTEST_SKIP() << "conformance vectors not found at " << var << " (set MASON_CONFORMANCE_DIR)";  \
   }

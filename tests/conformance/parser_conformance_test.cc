@@ -39,8 +39,10 @@ void check_dumps(const fs::path& dir, const std::string& label, std::size_t expe
     }
     const auto got = dump(parsed.ast);
     const auto want = read_file(c / "result");
-    if (got == want) ++passed;
-    else ADD_FAILURE() << c.filename() << ": dump differs\n--- got\n" << got << "--- want\n" << want;
+    if (got == want)
+      ++passed;
+    else
+      ADD_FAILURE() << c.filename() << ": dump differs\n--- got\n" << got << "--- want\n" << want;
   }
   EXPECT_EQ(cases.size(), expected_count) << "unexpected number of " << label << " cases";
   mason::test::record_summary(label + " " + std::to_string(passed) + "/" +
@@ -64,8 +66,10 @@ TEST(ParserConformance, NegativeCasesAreRejected) {
   std::size_t rejected = 0;
   const auto cases = case_dirs(dir);
   for (const auto& c : cases) {
-    if (!parse(read_file(c / "Dockerfile")).ok()) ++rejected;
-    else ADD_FAILURE() << c.filename() << ": accepted, must be rejected";
+    if (!parse(read_file(c / "Dockerfile")).ok())
+      ++rejected;
+    else
+      ADD_FAILURE() << c.filename() << ": accepted, must be rejected";
   }
   EXPECT_EQ(cases.size(), 4u);
   mason::test::record_summary("parser-negative " + std::to_string(rejected) + "/" +

@@ -94,8 +94,8 @@ TEST(ShellConformance, EnvVarTest) {
       if (!got) {
         ++passed;
       } else {
-        ADD_FAILURE() << "envVarTest:" << line_no << ": " << input
-                      << " should fail, got \"" << got->result << "\"";
+        ADD_FAILURE() << "envVarTest:" << line_no << ": " << input << " should fail, got \""
+                      << got->result << "\"";
       }
     } else if (!got) {
       ADD_FAILURE() << "envVarTest:" << line_no << ": " << input
@@ -152,8 +152,8 @@ TEST(ShellConformance, WordsTest) {
     }
   }
   EXPECT_EQ(total, 24);
-  mason::test::record_summary("wordsTest " + std::to_string(passed) + "/" +
-                              std::to_string(total) + " passed");
+  mason::test::record_summary("wordsTest " + std::to_string(passed) + "/" + std::to_string(total) +
+                              " passed");
 }
 
 } // namespace

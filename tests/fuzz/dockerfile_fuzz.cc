@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!lowered.ok()) return 0;
   (void)df::stages_json(lowered.graph);
   for (const auto& node : lowered.graph.stages) {
-    auto r = df::expand_stage(checked.dockerfile, lowered.graph, node.index, df::EnvList(), df::EnvList());
+    auto r = df::expand_stage(checked.dockerfile, lowered.graph, node.index, df::EnvList(),
+                              df::EnvList());
     for (const auto& i : r.stage.commands) (void)df::describe(i);
   }
   return 0;

@@ -48,12 +48,14 @@ struct ParseOptions {
 };
 
 // `K=V` sets K; a bare `K` takes K from mason's environment, as docker does.
-util::Result<std::vector<std::pair<std::string, std::string>>> parse_build_args(
-    const std::vector<std::string>& args) {
+util::Result<std::vector<std::pair<std::string, std::string>>>
+parse_build_args(const std::vector<std::string>& args) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& a : args) {
     const auto eq = a.find('=');
-    if (eq == 0) return util::make_error(util::ErrorCode::invalid_argument, "invalid --build-arg \"" + a + "\": empty name");
+    if (eq == 0)
+      return util::make_error(util::ErrorCode::invalid_argument,
+                              "invalid --build-arg \"" + a + "\": empty name");
     if (eq != std::string::npos) {
       out.emplace_back(a.substr(0, eq), a.substr(eq + 1));
     } else if (const char* v = std::getenv(a.c_str())) {
@@ -75,11 +77,13 @@ std::string expanded_json(const df::Frontend& fe) {
   for (const auto& node : fe.graph.stages) {
     if (!node.needed) continue;
     df::EnvList inherited;
-    if (node.base_kind == df::BaseKind::stage) inherited = final_env[static_cast<std::size_t>(node.base_stage)];
+    if (node.base_kind == df::BaseKind::stage)
+      inherited = final_env[static_cast<std::size_t>(node.base_stage)];
     auto r = df::expand_stage(fe.loaded.dockerfile, fe.graph, node.index, inherited, df::EnvList());
     nlohmann::ordered_json j;
     j["index"] = node.index;
-    j["name"] = node.name.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(node.name);
+    j["name"] =
+        node.name.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(node.name);
     nlohmann::ordered_json instrs = nlohmann::ordered_json::array();
     for (const auto& i : r.stage.commands)
       instrs.push_back({{"line", i.start_line}, {"text", df::describe(i)}});
@@ -125,14 +129,17 @@ util::Status run_parse(const ParseOptions& opt) {
 void register_parse(CLI::App& app, Registry& registry) {
   auto opt = std::make_shared<ParseOptions>();
   auto* cmd = app.add_subcommand("parse", "Show how mason reads a Dockerfile");
-  cmd->add_option("-f,--file", opt->file, "Dockerfile to read ('-' for stdin)")->capture_default_str();
+  cmd->add_option("-f,--file", opt->file, "Dockerfile to read ('-' for stdin)")
+      ->capture_default_str();
   auto* ast = cmd->add_flag("--ast", opt->ast, "Print the syntax tree (reference dump format)");
   auto* stages = cmd->add_flag("--stages", opt->stages, "Print the stage graph as JSON");
-  auto* expand = cmd->add_flag("--expand", opt->expand, "Print the needed stages' expanded instructions as JSON");
+  auto* expand = cmd->add_flag("--expand", opt->expand,
+                               "Print the needed stages' expanded instructions as JSON");
   ast->excludes(stages)->excludes(expand);
   stages->excludes(expand);
   cmd->add_option("--target", opt->target, "Stage to build");
-  cmd->add_option("--build-arg", opt->build_args, "Build-time variable K=V (repeatable)")->allow_extra_args(false);
+  cmd->add_option("--build-arg", opt->build_args, "Build-time variable K=V (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--platform", opt->platform, "Target platform (default linux/amd64)");
   cmd->callback([&registry, opt]() {
     if (!opt->ast && !opt->stages && !opt->expand)

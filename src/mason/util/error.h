@@ -51,7 +51,8 @@ private:
   std::vector<std::string> m_context; // innermost first
 };
 
-template <class T> using Result = std::expected<T, Error>;
+template <class T>
+using Result = std::expected<T, Error>;
 using Status = Result<void>;
 
 // Shorthand for `return make_error(...)` in functions returning Result<T>.

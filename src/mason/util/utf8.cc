@@ -67,12 +67,21 @@ void append_rune(std::string& out, char32_t r) {
 
 bool is_unicode_space(char32_t r) {
   switch (r) {
-  case U'\t': case U'\n': case U'\v': case U'\f': case U'\r': case U' ':
-  case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F:
-  case 0x205F: case 0x3000:
-    return true;
-  default:
-    return r >= 0x2000 && r <= 0x200A;
+  case U'\t':
+  case U'\n':
+  case U'\v':
+  case U'\f':
+  case U'\r':
+  case U' ':
+  case 0x85:
+  case 0xA0:
+  case 0x1680:
+  case 0x2028:
+  case 0x2029:
+  case 0x202F:
+  case 0x205F:
+  case 0x3000: return true;
+  default: return r >= 0x2000 && r <= 0x200A;
   }
 }
 

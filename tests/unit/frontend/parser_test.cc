@@ -106,16 +106,19 @@ TEST(Parser, UnterminatedHeredocIsAnError) {
 }
 
 TEST(Parser, CrlfAndBom) {
-  EXPECT_EQ(dump_of("\xEF\xBB\xBF" "FROM a\r\nRUN echo \\\r\n  hi\r\n"),
+  EXPECT_EQ(dump_of("\xEF\xBB\xBF"
+                    "FROM a\r\nRUN echo \\\r\n  hi\r\n"),
             "(from \"a\")\n(run \"echo   hi\")\n");
 }
 
 TEST(Parser, EscapeDirectiveBacktick) {
-  EXPECT_EQ(dump_of("# escape=`\nFROM a\nRUN dir c:\\ `\n  /b\n"), "(from \"a\")\n(run \"dir c:\\\\   /b\")\n");
+  EXPECT_EQ(dump_of("# escape=`\nFROM a\nRUN dir c:\\ `\n  /b\n"),
+            "(from \"a\")\n(run \"dir c:\\\\   /b\")\n");
 }
 
 TEST(Parser, DirectivesRecordedAndOnlyAtTop) {
-  const auto r = parse("# syntax=docker/dockerfile:1\n# check=skip=all\nFROM a\n# escape=`\nRUN a \\\n b\n");
+  const auto r =
+      parse("# syntax=docker/dockerfile:1\n# check=skip=all\nFROM a\n# escape=`\nRUN a \\\n b\n");
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r.ast.directives.size(), 2u);
   EXPECT_EQ(r.ast.directives[0].name, "syntax");
@@ -126,7 +129,8 @@ TEST(Parser, DirectivesRecordedAndOnlyAtTop) {
 }
 
 TEST(Parser, DuplicateOrInvalidDirectiveIsAnError) {
-  EXPECT_EQ(first_error("# escape=`\n# escape=\\\nFROM a\n"), "only one escape parser directive can be used");
+  EXPECT_EQ(first_error("# escape=`\n# escape=\\\nFROM a\n"),
+            "only one escape parser directive can be used");
   EXPECT_EQ(first_error("# escape=x\nFROM a\n"), "invalid escape token 'x' does not match ` or \\");
 }
 
@@ -140,7 +144,8 @@ TEST(Parser, CommentAndEmptyLinesInsideContinuation) {
 
 TEST(Parser, FlagQuotingAndDoubleDash) {
   EXPECT_EQ(dump_of("FROM a\nCOPY --chown=\"a b\" --chmod='755' x y\nCOPY -- --weird y\n"),
-            "(from \"a\")\n(copy [\"--chown=a b\" \"--chmod=755\"] \"x\" \"y\")\n(copy \"--weird\" \"y\")\n");
+            "(from \"a\")\n(copy [\"--chown=a b\" \"--chmod=755\"] \"x\" \"y\")\n(copy \"--weird\" "
+            "\"y\")\n");
 }
 
 TEST(Parser, FlagsOnOnbuildTrigger) {
@@ -154,7 +159,8 @@ TEST(Parser, UnknownInstructionHasOneEmptyArgument) {
 
 TEST(Parser, EnvAndLabelForms) {
   EXPECT_EQ(dump_of("FROM a\nENV a b c\nENV x=\"1 2\" y=3\nLABEL k=v\n"),
-            "(from \"a\")\n(env \"a\" \"b c\" \"\")\n(env \"x\" \"\\\"1 2\\\"\" \"=\" \"y\" \"3\" \"=\")\n"
+            "(from \"a\")\n(env \"a\" \"b c\" \"\")\n(env \"x\" \"\\\"1 2\\\"\" \"=\" \"y\" \"3\" "
+            "\"=\")\n"
             "(label \"k\" \"v\" \"=\")\n");
   EXPECT_EQ(first_error("FROM a\nENV x=1 y\n"),
             "Syntax error - can't find = in \"y\". Must be of the form: name=value");
@@ -166,7 +172,8 @@ TEST(Parser, ErrorsAreCollectedAcrossInstructions) {
   ASSERT_EQ(r.errors.size(), 3u);
   EXPECT_EQ(r.errors[0].line, 2);
   EXPECT_EQ(r.errors[1].line, 3);
-  EXPECT_EQ(r.errors[1].message, "when using JSON array syntax, arrays must be comprised of strings only");
+  EXPECT_EQ(r.errors[1].message,
+            "when using JSON array syntax, arrays must be comprised of strings only");
   EXPECT_EQ(r.errors[2].line, 4);
 }
 
@@ -196,7 +203,8 @@ TEST(JsonForm, InvalidFallsBackNonStringFails) {
   EXPECT_EQ(parse_json_form("[\"a\",]").status, JsonFormStatus::not_json);
   EXPECT_EQ(parse_json_form("[\"a\tb\"]").status, JsonFormStatus::not_json);
   EXPECT_EQ(parse_json_form("[\"a\", 1e999]").status, JsonFormStatus::not_json);
-  EXPECT_EQ(parse_json_form("[\"a\", {\"b\": [1, null, true]}]").status, JsonFormStatus::not_all_strings);
+  EXPECT_EQ(parse_json_form("[\"a\", {\"b\": [1, null, true]}]").status,
+            JsonFormStatus::not_all_strings);
   EXPECT_EQ(parse_json_form("[]").status, JsonFormStatus::strings);
   EXPECT_EQ(parse_json_form(std::string(20000, '[')).status, JsonFormStatus::not_json);
 }
@@ -204,9 +212,9 @@ TEST(JsonForm, InvalidFallsBackNonStringFails) {
 TEST(Dump, GoQuoting) {
   EXPECT_EQ(go_quote("a\"b\\c"), R"("a\"b\\c")");
   EXPECT_EQ(go_quote(std::string("\x00\x07\x1b\x7f", 4)), R"("\x00\a\x1b\x7f")");
-  EXPECT_EQ(go_quote("\xE2\x99\xA5"), "\"\xE2\x99\xA5\"");      // printable: raw
+  EXPECT_EQ(go_quote("\xE2\x99\xA5"), "\"\xE2\x99\xA5\"");          // printable: raw
   EXPECT_EQ(go_quote("\xC2\xA0\xE2\x80\x8B"), R"("\u00a0\u200b")"); // NBSP, ZWSP
-  EXPECT_EQ(go_quote("\xFF"), R"("\xff")");                     // invalid byte
-  EXPECT_EQ(go_quote("\xF3\xA0\x80\x81"), R"("\U000e0001")");   // tag character (Cf)
-  EXPECT_EQ(go_quote("\xEF\xBF\xBD"), "\"\xEF\xBF\xBD\"");      // U+FFFD is printable
+  EXPECT_EQ(go_quote("\xFF"), R"("\xff")");                         // invalid byte
+  EXPECT_EQ(go_quote("\xF3\xA0\x80\x81"), R"("\U000e0001")");       // tag character (Cf)
+  EXPECT_EQ(go_quote("\xEF\xBF\xBD"), "\"\xEF\xBF\xBD\"");          // U+FFFD is printable
 }

@@ -43,7 +43,7 @@ TEST(Utf8, DecodesValidAndRecoversFromInvalid) {
 
 TEST(Utf8, TrimsUnicodeSpaceOnly) {
   EXPECT_EQ(trim_unicode_space("\xC2\xA0 x \t"), "x");
-  EXPECT_EQ(trim_unicode_space("\xE3\x80\x80x"), "x"); // U+3000
+  EXPECT_EQ(trim_unicode_space("\xE3\x80\x80x"), "x");             // U+3000
   EXPECT_EQ(trim_unicode_space("\xE2\x80\x8Bx"), "\xE2\x80\x8Bx"); // U+200B is not space
 }
 

@@ -11,16 +11,16 @@ namespace mason::frontend::dockerfile {
 
 // A here-document attached to RUN/COPY/ADD (`<<EOF`, `<<-EOF`, `3<<"EOF"`).
 struct Heredoc {
-  std::string name;           // the delimiter, unquoted
+  std::string name; // the delimiter, unquoted
   unsigned file_descriptor = 0;
-  bool expand = true;         // false when any part of the delimiter was quoted
-  bool chomp = false;         // `<<-`: leading tabs are stripped from the body
-  std::string content;        // body lines, each with its newline as read
+  bool expand = true;  // false when any part of the delimiter was quoted
+  bool chomp = false;  // `<<-`: leading tabs are stripped from the body
+  std::string content; // body lines, each with its newline as read
 };
 
 // A parser directive from the top of the file (`# syntax=...`).
 struct Directive {
-  std::string name;  // lower case: syntax, escape, check
+  std::string name; // lower case: syntax, escape, check
   std::string value;
   int line = 0;
 };
@@ -34,13 +34,13 @@ struct Warning {
 // One instruction. Line numbers are 1-based physical lines; end_line
 // includes continuation lines and heredoc bodies and terminators.
 struct Node {
-  std::string keyword;             // as written (case kept)
-  std::vector<std::string> flags;  // `--name=value` words, unquoted
-  std::vector<std::string> args;   // the argument chain (see docs/parser.md)
-  std::unique_ptr<Node> sub;       // ONBUILD: the nested instruction
-  bool json = false;               // arguments came from JSON (exec) form
+  std::string keyword;            // as written (case kept)
+  std::vector<std::string> flags; // `--name=value` words, unquoted
+  std::vector<std::string> args;  // the argument chain (see docs/parser.md)
+  std::unique_ptr<Node> sub;      // ONBUILD: the nested instruction
+  bool json = false;              // arguments came from JSON (exec) form
   std::vector<Heredoc> heredocs;
-  std::string original;            // the logical line, continuations joined
+  std::string original;              // the logical line, continuations joined
   std::vector<std::string> comments; // comment lines right above it
   int start_line = 0;
   int end_line = 0;

@@ -76,8 +76,8 @@ std::string describe(const Instruction& instr) {
           return "COPY " + flag("from", k.from) + flag("chown", k.chown) + flag("chmod", k.chmod) +
                  (k.link ? "--link " : "") + (k.parents ? "--parents " : "") + files_text(k.files);
         } else if constexpr (std::is_same_v<T, AddInstr>) {
-          return "ADD " + flag("chown", k.chown) + flag("chmod", k.chmod) + flag("checksum", k.checksum) +
-                 (k.link ? "--link " : "") + files_text(k.files);
+          return "ADD " + flag("chown", k.chown) + flag("chmod", k.chmod) +
+                 flag("checksum", k.checksum) + (k.link ? "--link " : "") + files_text(k.files);
         } else if constexpr (std::is_same_v<T, WorkdirInstr>) {
           return "WORKDIR " + k.path;
         } else if constexpr (std::is_same_v<T, UserInstr>) {

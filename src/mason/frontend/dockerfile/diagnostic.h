@@ -13,7 +13,7 @@
 namespace mason::frontend::dockerfile {
 
 struct Diagnostic {
-  int line = 0;      // 1-based physical line (0: the file as a whole)
+  int line = 0;                     // 1-based physical line (0: the file as a whole)
   std::size_t column = k_no_column; // 0-based byte column in that line
   std::string message;
   // When set and found in the line, the caret points at it instead.

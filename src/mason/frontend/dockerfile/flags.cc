@@ -39,15 +39,19 @@ std::optional<std::string> InstructionFlags::parse(std::string_view keyword) {
       return "unknown flag " + flag_name + where + suggestion(name, names, "--");
     }
     auto& flag = it->second;
-    if (flag.used && flag.type != Type::strings) return "duplicate flag specified: " + flag_name + where;
+    if (flag.used && flag.type != Type::strings)
+      return "duplicate flag specified: " + flag_name + where;
     flag.used = true;
     switch (flag.type) {
     case Type::boolean: {
       if (has_value && value.empty()) return "missing a value on flag: " + flag_name + where;
       const auto lower = util::to_lower_ascii(value);
-      if (lower == "true" || lower.empty()) flag.value = "true";
-      else if (lower == "false") flag.value = "false";
-      else return "expecting boolean value for flag " + flag_name + where + ", not: " + value;
+      if (lower == "true" || lower.empty())
+        flag.value = "true";
+      else if (lower == "false")
+        flag.value = "false";
+      else
+        return "expecting boolean value for flag " + flag_name + where + ", not: " + value;
       break;
     }
     case Type::string:

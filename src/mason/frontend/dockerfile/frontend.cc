@@ -9,7 +9,8 @@ util::Result<LoadedDockerfile> load_dockerfile(std::string_view label, std::stri
   auto checked = to_instructions(parsed.ast);
   auto errors = std::move(parsed.errors);
   // "no stages" is only meaningful when the file parsed at all.
-  if (!errors.empty()) std::erase_if(checked.errors, [](const Diagnostic& d) { return d.line == 0; });
+  if (!errors.empty())
+    std::erase_if(checked.errors, [](const Diagnostic& d) { return d.line == 0; });
   errors.insert(errors.end(), checked.errors.begin(), checked.errors.end());
   if (!errors.empty()) {
     std::stable_sort(errors.begin(), errors.end(),

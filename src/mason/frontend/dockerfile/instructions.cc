@@ -57,8 +57,10 @@ CommandLine command_line(const Request& req) {
 }
 
 Result<std::vector<KeyValue>> key_values(const Request& req) {
-  if (req.args.empty()) return std::unexpected(fail(req.keyword + " requires at least one argument"));
-  if (req.args.size() % 3 != 0) return std::unexpected(fail("Bad input to " + req.keyword + ", too many arguments"));
+  if (req.args.empty())
+    return std::unexpected(fail(req.keyword + " requires at least one argument"));
+  if (req.args.size() % 3 != 0)
+    return std::unexpected(fail("Bad input to " + req.keyword + ", too many arguments"));
   std::vector<KeyValue> out;
   for (std::size_t i = 0; i < req.args.size(); i += 3) {
     if (req.args[i].empty()) return std::unexpected(fail(req.keyword + " names can not be blank"));
@@ -68,7 +70,8 @@ Result<std::vector<KeyValue>> key_values(const Request& req) {
 }
 
 Result<std::string> exactly_one(const Request& req) {
-  if (req.args.size() != 1) return std::unexpected(fail(req.keyword + " requires exactly one argument"));
+  if (req.args.size() != 1)
+    return std::unexpected(fail(req.keyword + " requires exactly one argument"));
   return req.args[0];
 }
 
@@ -86,7 +89,8 @@ std::string chomp_tabs(std::string_view s) {
 
 Result<SourcesAndDest> sources_and_dest(const Request& req) {
   if (req.args.size() < 2)
-    return std::unexpected(fail(req.keyword + " requires at least two arguments, but only one was provided. Destination could not be determined"));
+    return std::unexpected(fail(req.keyword + " requires at least two arguments, but only one was "
+                                              "provided. Destination could not be determined"));
   SourcesAndDest out;
   out.dest = req.args.back();
   if (parse_heredoc_word(out.dest))
@@ -170,7 +174,9 @@ Result<InstructionKind> parse_run(Request& req) {
   run.mounts = req.flags.get("mount").values;
   // The reference checks mounts only once expanded; a value without `$`
   // cannot change by expansion, so check it fully now.
-  const WordExpander identity = [](std::string_view w) -> Result<std::string> { return std::string(w); };
+  const WordExpander identity = [](std::string_view w) -> Result<std::string> {
+    return std::string(w);
+  };
   for (const auto& m : run.mounts) {
     auto parsed = parse_mount(m, m.find('$') == std::string::npos ? identity : WordExpander());
     if (!parsed) return std::unexpected(parsed.error());
@@ -197,21 +203,25 @@ Result<InstructionKind> parse_healthcheck(Request& req) {
   for (const auto* name : {"interval", "timeout", "start-period", "start-interval", "retries"})
     req.flags.add_string(name);
   if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
-  if (type != "CMD") return std::unexpected(fail("Unknown type \"" + type + "\" in HEALTHCHECK (try CMD)"));
+  if (type != "CMD")
+    return std::unexpected(fail("Unknown type \"" + type + "\" in HEALTHCHECK (try CMD)"));
   auto cmd = json_args(rest, req.node.json);
   if (cmd.empty()) return std::unexpected(fail("Missing command after HEALTHCHECK CMD"));
   hc.test = {req.node.json ? "CMD" : "CMD-SHELL"};
   hc.test.insert(hc.test.end(), cmd.begin(), cmd.end());
-  const std::array<std::pair<const char*, std::int64_t*>, 4> durations = {{
-      {"interval", &hc.interval_ns}, {"timeout", &hc.timeout_ns},
-      {"start-period", &hc.start_period_ns}, {"start-interval", &hc.start_interval_ns}}};
+  const std::array<std::pair<const char*, std::int64_t*>, 4> durations = {
+      {{"interval", &hc.interval_ns},
+       {"timeout", &hc.timeout_ns},
+       {"start-period", &hc.start_period_ns},
+       {"start-interval", &hc.start_interval_ns}}};
   for (const auto& [name, out] : durations) {
     const auto& v = req.flags.get(name).value;
     if (v.empty()) continue;
     auto d = parse_go_duration(v);
     if (!d) return std::unexpected(d.error());
     if (*d != 0 && *d < 1'000'000)
-      return std::unexpected(fail(std::string("Interval \"") + name + "\" cannot be less than 1ms"));
+      return std::unexpected(
+          fail(std::string("Interval \"") + name + "\" cannot be less than 1ms"));
     *out = *d;
   }
   if (const auto& r = req.flags.get("retries").value; !r.empty()) {
@@ -230,7 +240,8 @@ Result<InstructionKind> parse_onbuild(Request& req) {
   if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
   std::string trigger = req.node.sub->keyword;
   for (auto& c : trigger) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (trigger == "ONBUILD") return std::unexpected(fail("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"));
+  if (trigger == "ONBUILD")
+    return std::unexpected(fail("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"));
   if (trigger == "MAINTAINER" || trigger == "FROM")
     return std::unexpected(fail(trigger + " isn't allowed as an ONBUILD trigger"));
   // The trigger's text: the line without `ONBUILD`, heredocs re-attached.
@@ -247,8 +258,10 @@ Result<InstructionKind> parse_arg(Request& req) {
   for (const auto& w : req.args) {
     const auto eq = w.find('=');
     if (eq == 0) return std::unexpected(fail("ARG names can not be blank"));
-    if (eq == std::string::npos) a.args.push_back({w, std::nullopt});
-    else a.args.push_back({w.substr(0, eq), w.substr(eq + 1)});
+    if (eq == std::string::npos)
+      a.args.push_back({w, std::nullopt});
+    else
+      a.args.push_back({w.substr(0, eq), w.substr(eq + 1)});
   }
   return a;
 }
@@ -257,7 +270,8 @@ Result<InstructionKind> parse_shell_instr(Request& req) {
   if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
   auto args = json_args(req.args, req.node.json);
   if (args.empty()) return std::unexpected(fail("SHELL requires at least one argument"));
-  if (!req.node.json) return std::unexpected(fail("SHELL requires the arguments to be in JSON form"));
+  if (!req.node.json)
+    return std::unexpected(fail("SHELL requires the arguments to be in JSON form"));
   return ShellInstr{args};
 }
 
@@ -316,10 +330,12 @@ Result<InstructionKind> dispatch(Request& req) {
   if (kw == "shell") return parse_shell_instr(req);
   if (kw == "healthcheck") return parse_healthcheck(req);
   if (kw == "onbuild") return parse_onbuild(req);
-  std::vector<std::string> names = {"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE",
-                                    "FROM", "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD",
-                                    "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"};
-  return std::unexpected(fail("unknown instruction: " + req.node.keyword + suggestion(req.node.keyword, names)));
+  std::vector<std::string> names = {"ADD",        "ARG",     "CMD",    "COPY",        "ENTRYPOINT",
+                                    "ENV",        "EXPOSE",  "FROM",   "HEALTHCHECK", "LABEL",
+                                    "MAINTAINER", "ONBUILD", "RUN",    "SHELL",       "STOPSIGNAL",
+                                    "USER",       "VOLUME",  "WORKDIR"};
+  return std::unexpected(
+      fail("unknown instruction: " + req.node.keyword + suggestion(req.node.keyword, names)));
 }
 
 bool valid_stage_name(std::string_view name) {
@@ -373,8 +389,7 @@ Diagnostic diagnostic_for(const Node& node, const util::Error& err) {
   // Point the caret at the offending flag when there is one.
   for (const auto& f : node.flags) {
     auto name = f.substr(0, f.find('='));
-    if (err.message().find(name + " ") != std::string::npos ||
-        err.message().ends_with(name)) {
+    if (err.message().find(name + " ") != std::string::npos || err.message().ends_with(name)) {
       d.caret_at = name;
       break;
     }

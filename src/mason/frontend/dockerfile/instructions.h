@@ -82,23 +82,37 @@ struct FromInstr {
 };
 struct RunInstr {
   CommandLine cmd;
-  std::vector<std::string> mounts; // raw --mount values, parsed when expanded
+  std::vector<std::string> mounts;    // raw --mount values, parsed when expanded
   std::vector<Mount> resolved_mounts; // filled by expand_stage()
-  std::string network = "default"; // default | none | host
+  std::string network = "default";    // default | none | host
   std::string security = "sandbox";
   std::vector<Device> devices;
 };
-struct CmdInstr { CommandLine cmd; };
-struct EntrypointInstr { CommandLine cmd; };
-struct ShellInstr { std::vector<std::string> shell; };
-struct EnvInstr { std::vector<KeyValue> vars; };
-struct LabelInstr { std::vector<KeyValue> labels; };
-struct MaintainerInstr { std::string maintainer; };
+struct CmdInstr {
+  CommandLine cmd;
+};
+struct EntrypointInstr {
+  CommandLine cmd;
+};
+struct ShellInstr {
+  std::vector<std::string> shell;
+};
+struct EnvInstr {
+  std::vector<KeyValue> vars;
+};
+struct LabelInstr {
+  std::vector<KeyValue> labels;
+};
+struct MaintainerInstr {
+  std::string maintainer;
+};
 struct ArgDef {
   std::string key;
   std::optional<std::string> value;
 };
-struct ArgInstr { std::vector<ArgDef> args; };
+struct ArgInstr {
+  std::vector<ArgDef> args;
+};
 struct CopyInstr {
   SourcesAndDest files;
   std::string from, chown, chmod;
@@ -113,12 +127,24 @@ struct AddInstr {
   std::optional<bool> keep_git_dir, unpack;
   std::vector<std::string> excludes;
 };
-struct WorkdirInstr { std::string path; };
-struct UserInstr { std::string user; };
-struct VolumeInstr { std::vector<std::string> volumes; };
-struct ExposeInstr { std::vector<std::string> ports; }; // sorted, unexpanded
-struct StopSignalInstr { std::string signal; };
-struct OnbuildInstr { std::string expression; };    // the trigger's source text
+struct WorkdirInstr {
+  std::string path;
+};
+struct UserInstr {
+  std::string user;
+};
+struct VolumeInstr {
+  std::vector<std::string> volumes;
+};
+struct ExposeInstr {
+  std::vector<std::string> ports;
+}; // sorted, unexpanded
+struct StopSignalInstr {
+  std::string signal;
+};
+struct OnbuildInstr {
+  std::string expression;
+}; // the trigger's source text
 struct HealthcheckInstr {
   std::vector<std::string> test; // {"NONE"} | {"CMD", ...} | {"CMD-SHELL", cmd}
   std::int64_t interval_ns = 0, timeout_ns = 0, start_period_ns = 0, start_interval_ns = 0;

@@ -147,10 +147,14 @@ private:
     for (int i = 0; i < 4; ++i) {
       const char c = m_text[m_pos++];
       v <<= 4;
-      if (c >= '0' && c <= '9') v |= static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned>(c - 'A' + 10);
-      else return std::nullopt;
+      if (c >= '0' && c <= '9')
+        v |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<unsigned>(c - 'A' + 10);
+      else
+        return std::nullopt;
     }
     return v;
   }
@@ -211,8 +215,10 @@ private:
         continue;
       }
       const auto d = util::decode_rune(m_text, m_pos);
-      if (d.valid) out.append(m_text.substr(m_pos, d.width));
-      else util::append_rune(out, util::k_replacement_char);
+      if (d.valid)
+        out.append(m_text.substr(m_pos, d.width));
+      else
+        util::append_rune(out, util::k_replacement_char);
       m_pos += d.width;
     }
     return std::nullopt;

@@ -24,10 +24,9 @@ namespace {
 // Physical lines are limited like Go's bufio.Scanner default buffer.
 constexpr std::size_t k_max_line = 65535;
 
-constexpr std::array k_known = {"add",   "arg",        "cmd",         "copy",   "entrypoint",
-                                "env",   "expose",     "from",        "healthcheck", "label",
-                                "maintainer", "onbuild", "run",      "shell",  "stopsignal",
-                                "user",  "volume",     "workdir"};
+constexpr std::array k_known = {"add",    "arg",   "cmd",         "copy",  "entrypoint", "env",
+                                "expose", "from",  "healthcheck", "label", "maintainer", "onbuild",
+                                "run",    "shell", "stopsignal",  "user",  "volume",     "workdir"};
 
 // ---------------------------------------------------------------- lines
 
@@ -161,7 +160,8 @@ SplitFlags extract_flags(std::string_view line, char esc) {
   bool blank_ok = false;
   const auto n = line.size();
   for (std::size_t pos = 0; pos <= n; ++pos) {
-    const unsigned char ch = pos < n ? static_cast<unsigned char>(line[pos]) : static_cast<unsigned char>(0);
+    const unsigned char ch =
+        pos < n ? static_cast<unsigned char>(line[pos]) : static_cast<unsigned char>(0);
     if (phase == Phase::spaces) {
       if (pos == n) break;
       if (go_byte_space(ch)) continue;
@@ -273,8 +273,10 @@ std::vector<std::string> parse_words(std::string_view rest, char32_t esc) {
     if (pos < rest.size()) d = util::decode_rune(rest, pos);
     const bool end = pos == rest.size();
     auto put = [&](std::size_t at, const util::DecodedRune& r) {
-      if (r.valid) word.append(rest.substr(at, r.width));
-      else util::append_rune(word, util::k_replacement_char);
+      if (r.valid)
+        word.append(rest.substr(at, r.width));
+      else
+        util::append_rune(word, util::k_replacement_char);
     };
     if (phase == Phase::spaces) {
       if (end) break;
@@ -486,9 +488,8 @@ util::Result<std::optional<Heredoc>> heredoc_from_word(std::string_view word) {
   Heredoc doc;
   for (char c : m->fd) { // strconv.ParseUint saturates on overflow
     const auto digit = static_cast<unsigned>(c - '0');
-    doc.file_descriptor = doc.file_descriptor > (k_max_fd - digit) / 10
-                              ? k_max_fd
-                              : doc.file_descriptor * 10 + digit;
+    doc.file_descriptor =
+        doc.file_descriptor > (k_max_fd - digit) / 10 ? k_max_fd : doc.file_descriptor * 10 + digit;
   }
   doc.chomp = !m->chomp.empty();
   const NoEnv env;
@@ -537,7 +538,9 @@ private:
   std::optional<std::string_view> process_first(std::string_view raw);
   void read_continuation(std::string& buf);
   void read_heredoc_bodies(Node& node, int start_line);
-  void error(int line, std::string message) { m_result.errors.push_back({line, Diagnostic::k_no_column, std::move(message)}); }
+  void error(int line, std::string message) {
+    m_result.errors.push_back({line, Diagnostic::k_no_column, std::move(message)});
+  }
   bool check_length(std::string_view raw) {
     if (trim_newline(raw).size() <= k_max_line) return true;
     error(m_lines.number(), "dockerfile line greater than max allowed size of 65535");
@@ -556,12 +559,15 @@ std::optional<std::string_view> Parser::process_first(std::string_view raw) {
   if (m_lines.number() == 1) raw = discard_bom(raw);
   if (is_comment(raw)) {
     auto text = util::trim_unicode_space(util::trim_left_unicode_space(raw).substr(1));
-    if (text.empty()) m_comments.clear();
-    else m_comments.emplace_back(text);
+    if (text.empty())
+      m_comments.clear();
+    else
+      m_comments.emplace_back(text);
   }
   auto line = util::trim_left_unicode_space(trim_newline(raw));
   const auto before = m_directives.seen.size();
-  if (auto err = possible_directive(m_directives, line, m_lines.number())) error(m_lines.number(), *err);
+  if (auto err = possible_directive(m_directives, line, m_lines.number()))
+    error(m_lines.number(), *err);
   if (m_directives.seen.size() > before && !m_comments.empty()) m_comments.pop_back();
   if (is_comment(line)) return std::string_view{};
   return line;

@@ -71,11 +71,16 @@ EnvList platform_args(const LowerOptions& opt, const std::map<std::string, std::
   const auto bp = split_platform(opt.build_platform);
   const auto tp = split_platform(opt.target_platform);
   const std::pair<const char*, std::string> defaults[] = {
-      {"BUILDPLATFORM", opt.build_platform}, {"BUILDOS", bp.os},
-      {"BUILDOSVERSION", ""},                {"BUILDARCH", bp.arch},
-      {"BUILDVARIANT", bp.variant},          {"TARGETPLATFORM", opt.target_platform},
-      {"TARGETOS", tp.os},                   {"TARGETOSVERSION", ""},
-      {"TARGETARCH", tp.arch},               {"TARGETVARIANT", tp.variant},
+      {"BUILDPLATFORM", opt.build_platform},
+      {"BUILDOS", bp.os},
+      {"BUILDOSVERSION", ""},
+      {"BUILDARCH", bp.arch},
+      {"BUILDVARIANT", bp.variant},
+      {"TARGETPLATFORM", opt.target_platform},
+      {"TARGETOS", tp.os},
+      {"TARGETOSVERSION", ""},
+      {"TARGETARCH", tp.arch},
+      {"TARGETVARIANT", tp.variant},
       {"TARGETSTAGE", target.empty() ? "default" : target}};
   EnvList env;
   for (const auto& [key, value] : defaults) {
@@ -91,8 +96,9 @@ public:
 
   LowerResult run() {
     collect_build_args();
-    const auto target_name = m_opt.target.empty() ? m_df.stages.empty() ? std::string() : m_df.stages.back().from.name
-                                                   : util::to_lower_ascii(m_opt.target);
+    const auto target_name =
+        m_opt.target.empty() ? m_df.stages.empty() ? std::string() : m_df.stages.back().from.name
+                             : util::to_lower_ascii(m_opt.target);
     m_out.graph.global_args = platform_args(m_opt, m_out.graph.build_args, target_name);
     resolve_global_args();
     for (std::size_t i = 0; i < m_df.stages.size(); ++i) add_stage(static_cast<int>(i));
@@ -153,12 +159,16 @@ private:
     node.index = index;
     node.name = st.from.name;
     if (!node.name.empty() && stage_by_name(node.name, index))
-      error(st.start_line, "duplicate stage name \"" + node.name + "\": stage names must be unique");
+      error(st.start_line,
+            "duplicate stage name \"" + node.name + "\": stage names must be unique");
     const Lexer lexer(LexOptions{m_df.escape});
     auto base = lexer.process_word(st.from.base, m_out.graph.global_args);
-    if (!base) error(st.start_line, base.error().message());
-    else if (base->result.empty()) error(st.start_line, "base name (" + st.from.base + ") should not be blank");
-    else node.base = base->result;
+    if (!base)
+      error(st.start_line, base.error().message());
+    else if (base->result.empty())
+      error(st.start_line, "base name (" + st.from.base + ") should not be blank");
+    else
+      node.base = base->result;
     if (!st.from.platform.empty()) expand_platform(st, node, lexer);
     if (node.base == "scratch") {
       node.base_kind = BaseKind::scratch;
@@ -174,7 +184,8 @@ private:
   void expand_platform(const Stage& st, StageNode& node, const Lexer& lexer) {
     auto p = lexer.process_word(st.from.platform, m_out.graph.global_args);
     if (!p) {
-      error(st.start_line, "failed to process arguments for platform " + st.from.platform + ": " + p.error().message());
+      error(st.start_line, "failed to process arguments for platform " + st.from.platform + ": " +
+                               p.error().message());
     } else if (p->result.empty()) {
       error(st.start_line, "empty platform value from expression " + st.from.platform);
     } else if (!valid_platform(p->result)) {
@@ -199,13 +210,15 @@ private:
     std::vector<std::string> names;
     for (const auto& s : m_out.graph.stages)
       if (!s.name.empty()) names.push_back(s.name);
-    error(0, "target stage \"" + m_opt.target + "\" could not be found" + suggestion(m_opt.target, names));
+    error(0, "target stage \"" + m_opt.target + "\" could not be found" +
+                 suggestion(m_opt.target, names));
     return false;
   }
 
   // A COPY --from / mount from= value: a stage (by name anywhere in the
   // file, or by index for COPY), else an image reference.
-  void add_source(StageNode& node, const Instruction& instr, const std::string& from, bool by_index) {
+  void add_source(StageNode& node, const Instruction& instr, const std::string& from,
+                  bool by_index) {
     const auto n = static_cast<int>(m_out.graph.stages.size());
     int idx = -1;
     int parsed = 0;
@@ -220,7 +233,8 @@ private:
       idx = *s;
     }
     if (idx < 0) {
-      if (std::find(node.images.begin(), node.images.end(), from) == node.images.end()) node.images.push_back(from);
+      if (std::find(node.images.begin(), node.images.end(), from) == node.images.end())
+        node.images.push_back(from);
       return;
     }
     node.depends_on.push_back(idx);
@@ -234,7 +248,8 @@ private:
         const Lexer lexer(LexOptions{m_df.escape});
         auto r = lexer.process_word(copy->from, EnvList());
         if (!r || r->result != copy->from) {
-          error(instr.start_line, "variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround");
+          error(instr.start_line, "variable expansion is not supported for --from, define a new "
+                                  "stage with FROM using ARG from global scope as a workaround");
           continue;
         }
         add_source(node, instr, copy->from, true);
@@ -246,7 +261,8 @@ private:
       }
     }
     std::sort(node.depends_on.begin(), node.depends_on.end());
-    node.depends_on.erase(std::unique(node.depends_on.begin(), node.depends_on.end()), node.depends_on.end());
+    node.depends_on.erase(std::unique(node.depends_on.begin(), node.depends_on.end()),
+                          node.depends_on.end());
   }
 
   void check_cycles() {
@@ -264,7 +280,9 @@ private:
     for (std::size_t i = 0; i < n; ++i) {
       if (state[i] == 0 && visit(i)) {
         const auto& s = m_out.graph.stages[i];
-        error(m_df.stages[i].start_line, "circular dependency detected on stage: " + (s.name.empty() ? "stage-" + std::to_string(i) : s.name));
+        error(m_df.stages[i].start_line,
+              "circular dependency detected on stage: " +
+                  (s.name.empty() ? "stage-" + std::to_string(i) : s.name));
         return;
       }
     }
@@ -287,8 +305,10 @@ private:
     for (const auto& ref : m_copy_refs) {
       const auto& node = m_out.graph.stages[static_cast<std::size_t>(ref.stage)];
       if (!node.needed || ref.source < ref.stage) continue;
-      error(ref.line, "cannot copy from stage \"" + ref.from + "\", it needs to be defined before current stage \"" +
-                          (node.name.empty() ? "stage-" + std::to_string(ref.stage) : node.name) + "\"");
+      error(ref.line, "cannot copy from stage \"" + ref.from +
+                          "\", it needs to be defined before current stage \"" +
+                          (node.name.empty() ? "stage-" + std::to_string(ref.stage) : node.name) +
+                          "\"");
     }
   }
 
@@ -472,7 +492,8 @@ ExpandStageResult expand_stage(const Dockerfile& dockerfile, const StageGraph& g
   ExpandStageResult out;
   out.stage.env = inherited;
   out.stage.config_env = inherited_config;
-  StageExpander(dockerfile, graph, out).run(dockerfile.stages.at(static_cast<std::size_t>(stage_index)));
+  StageExpander(dockerfile, graph, out)
+      .run(dockerfile.stages.at(static_cast<std::size_t>(stage_index)));
   return out;
 }
 
@@ -487,7 +508,8 @@ std::string stages_json(const StageGraph& graph) {
     j["index"] = s.index;
     j["name"] = s.name.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.name);
     j["base"] = s.base;
-    j["platform"] = s.platform ? nlohmann::ordered_json(*s.platform) : nlohmann::ordered_json(nullptr);
+    j["platform"] =
+        s.platform ? nlohmann::ordered_json(*s.platform) : nlohmann::ordered_json(nullptr);
     j["needed"] = s.needed;
     j["depends_on"] = s.depends_on;
     stages.push_back(std::move(j));

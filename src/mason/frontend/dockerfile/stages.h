@@ -20,7 +20,7 @@
 namespace mason::frontend::dockerfile {
 
 struct LowerOptions {
-  std::string target;                                      // stage name; empty: the last
+  std::string target;                                          // stage name; empty: the last
   std::vector<std::pair<std::string, std::string>> build_args; // --build-arg K=V, in order
   std::string build_platform = "linux/amd64";
   std::string target_platform = "linux/amd64";
@@ -30,8 +30,8 @@ enum class BaseKind { scratch, image, stage };
 
 struct StageNode {
   int index = 0;
-  std::string name;                // lower case, or empty
-  std::string base;                // FROM argument after expansion
+  std::string name;                    // lower case, or empty
+  std::string base;                    // FROM argument after expansion
   std::optional<std::string> platform; // --platform after expansion
   BaseKind base_kind = BaseKind::image;
   int base_stage = -1;             // for BaseKind::stage
@@ -43,7 +43,7 @@ struct StageNode {
 struct StageGraph {
   std::vector<StageNode> stages;
   int target = 0;
-  EnvList global_args;      // platform ARGs + global ARG values (FROM scope)
+  EnvList global_args;                           // platform ARGs + global ARG values (FROM scope)
   std::map<std::string, std::string> build_args; // --build-arg, last wins
   std::vector<std::string> unused_build_args;    // given but never declared
   std::vector<std::pair<std::string, std::string>> proxy_env; // *_PROXY build args
@@ -60,7 +60,7 @@ LowerResult lower(const Dockerfile& dockerfile, const LowerOptions& options);
 // One stage's instructions with words expanded, and the scope after it.
 struct ExpandedStage {
   std::vector<Instruction> commands;
-  EnvList env;      // ARG and ENV values in scope at the end of the stage
+  EnvList env;        // ARG and ENV values in scope at the end of the stage
   EnvList config_env; // what ENV put into the image config (base env + ENV)
 };
 

@@ -1,11 +1,11 @@
 // Value formats used by instruction flags, as the reference parses them:
 // CSV fields of --mount/--device (Go encoding/csv rules), Go's
 // strconv.ParseBool and time.ParseDuration, docker's RAMInBytes sizes.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "mason/frontend/dockerfile/flags.h"
@@ -30,7 +30,9 @@ Result<std::vector<std::string>> csv_fields(std::string_view s) {
     if (i < s.size() && s[i] == '"') {
       ++i;
       for (;;) {
-        if (i >= s.size()) return make_error(ErrorCode::invalid_argument, "extraneous or missing \" in quoted-field");
+        if (i >= s.size())
+          return make_error(ErrorCode::invalid_argument,
+                            "extraneous or missing \" in quoted-field");
         if (s[i] == '"') {
           if (i + 1 < s.size() && s[i + 1] == '"') {
             field += '"';
@@ -46,7 +48,8 @@ Result<std::vector<std::string>> csv_fields(std::string_view s) {
         return make_error(ErrorCode::invalid_argument, "extraneous or missing \" in quoted-field");
     } else {
       while (i < s.size() && s[i] != ',') {
-        if (s[i] == '"') return make_error(ErrorCode::invalid_argument, "bare \" in non-quoted-field");
+        if (s[i] == '"')
+          return make_error(ErrorCode::invalid_argument, "bare \" in non-quoted-field");
         field += s[i++];
       }
     }
@@ -59,7 +62,8 @@ Result<std::vector<std::string>> csv_fields(std::string_view s) {
 
 std::optional<bool> parse_go_bool(std::string_view v) {
   if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
-  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False") return false;
+  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False")
+    return false;
   return std::nullopt;
 }
 
@@ -97,22 +101,35 @@ std::optional<std::int64_t> ram_in_bytes(std::string_view v) {
   return static_cast<std::int64_t>(value * mult);
 }
 
-util::Error invalid(std::string message) { return {ErrorCode::invalid_argument, std::move(message)}; }
+util::Error invalid(std::string message) {
+  return {ErrorCode::invalid_argument, std::move(message)};
+}
 
-Result<void> apply_mount_field(Mount& m, const std::string& key, const std::string& value, bool& ro_auto) {
-  const auto bad_value = [&] { return std::unexpected(invalid("invalid value for " + key + ": " + value)); };
+Result<void> apply_mount_field(Mount& m, const std::string& key, const std::string& value,
+                               bool& ro_auto) {
+  const auto bad_value = [&] {
+    return std::unexpected(invalid("invalid value for " + key + ": " + value));
+  };
   const auto unexpected_key = [&] {
-    return std::unexpected(invalid("unexpected key '" + key + "' for mount type '" + std::string(to_string(m.type)) + "'"));
+    return std::unexpected(invalid("unexpected key '" + key + "' for mount type '" +
+                                   std::string(to_string(m.type)) + "'"));
   };
   if (key == "type") {
     const auto t = util::to_lower_ascii(value);
-    if (t == "bind") m.type = MountType::bind;
-    else if (t == "cache") m.type = MountType::cache;
-    else if (t == "tmpfs") m.type = MountType::tmpfs;
-    else if (t == "secret") m.type = MountType::secret;
-    else if (t == "ssh") m.type = MountType::ssh;
-    else return std::unexpected(invalid("unsupported mount type \"" + value + "\"" +
-                                        suggestion(value, {"bind", "cache", "tmpfs", "secret", "ssh"})));
+    if (t == "bind")
+      m.type = MountType::bind;
+    else if (t == "cache")
+      m.type = MountType::cache;
+    else if (t == "tmpfs")
+      m.type = MountType::tmpfs;
+    else if (t == "secret")
+      m.type = MountType::secret;
+    else if (t == "ssh")
+      m.type = MountType::ssh;
+    else
+      return std::unexpected(
+          invalid("unsupported mount type \"" + value + "\"" +
+                  suggestion(value, {"bind", "cache", "tmpfs", "secret", "ssh"})));
   } else if (key == "from") {
     m.from = value;
   } else if (key == "source" || key == "src") {
@@ -138,11 +155,15 @@ Result<void> apply_mount_field(Mount& m, const std::string& key, const std::stri
     m.cache_id = value;
   } else if (key == "sharing") {
     const auto s = util::to_lower_ascii(value);
-    if (s == "shared") m.sharing = CacheSharing::shared;
-    else if (s == "private") m.sharing = CacheSharing::private_;
-    else if (s == "locked") m.sharing = CacheSharing::locked;
-    else return std::unexpected(invalid("unsupported sharing value \"" + value + "\"" +
-                                        suggestion(value, {"shared", "private", "locked"})));
+    if (s == "shared")
+      m.sharing = CacheSharing::shared;
+    else if (s == "private")
+      m.sharing = CacheSharing::private_;
+    else if (s == "locked")
+      m.sharing = CacheSharing::locked;
+    else
+      return std::unexpected(invalid("unsupported sharing value \"" + value + "\"" +
+                                     suggestion(value, {"shared", "private", "locked"})));
   } else if (key == "mode" || key == "uid" || key == "gid") {
     auto n = parse_uint(value, key == "mode" ? 8 : 10, std::numeric_limits<std::uint32_t>::max());
     if (!n) return std::unexpected(invalid("invalid value " + value + " for " + key));
@@ -152,15 +173,18 @@ Result<void> apply_mount_field(Mount& m, const std::string& key, const std::stri
     m.env = value;
   } else {
     static const std::vector<std::string> k_keys = {
-        "type", "from", "source", "target", "readonly", "id", "sharing", "required", "size", "mode",
-        "uid", "gid", "src", "dst", "destination", "ro", "rw", "readwrite", "env"};
-    return std::unexpected(invalid("unexpected key '" + key + "' in mount option" + suggestion(key, k_keys)));
+        "type",        "from", "source", "target",    "readonly", "id",  "sharing",
+        "required",    "size", "mode",   "uid",       "gid",      "src", "dst",
+        "destination", "ro",   "rw",     "readwrite", "env"};
+    return std::unexpected(
+        invalid("unexpected key '" + key + "' in mount option" + suggestion(key, k_keys)));
   }
   return {};
 }
 
 Result<void> check_mount(Mount& m, bool ro_auto) {
-  const bool file_info = m.type == MountType::secret || m.type == MountType::ssh || m.type == MountType::cache;
+  const bool file_info =
+      m.type == MountType::secret || m.type == MountType::ssh || m.type == MountType::cache;
   const auto type = "\"" + std::string(to_string(m.type)) + "\"";
   if (!file_info) {
     if (m.mode) return std::unexpected(invalid("mode not allowed for " + type + " type mounts"));
@@ -170,14 +194,16 @@ Result<void> check_mount(Mount& m, bool ro_auto) {
   if (ro_auto) m.read_only = !(m.type == MountType::cache || m.type == MountType::tmpfs);
   if (m.type == MountType::secret) {
     if (!m.from.empty()) return std::unexpected(invalid("secret mount should not have a from"));
-    if (m.sharing != CacheSharing::none) return std::unexpected(invalid("secret mount should not define sharing"));
+    if (m.sharing != CacheSharing::none)
+      return std::unexpected(invalid("secret mount should not define sharing"));
     if (m.source.empty() && m.target.empty() && m.cache_id.empty())
       return std::unexpected(invalid("invalid secret mount. one of source, target required"));
     if (!m.source.empty() && !m.cache_id.empty())
       return std::unexpected(invalid("both source and id can't be set"));
   }
   if (m.sharing != CacheSharing::none && m.type != MountType::cache)
-    return std::unexpected(invalid("invalid cache sharing set for " + std::string(to_string(m.type)) + " mount"));
+    return std::unexpected(
+        invalid("invalid cache sharing set for " + std::string(to_string(m.type)) + " mount"));
   return {};
 }
 
@@ -185,7 +211,8 @@ Result<void> check_mount(Mount& m, bool ro_auto) {
 
 util::Result<Mount> parse_mount(std::string_view value, const WordExpander& expand) {
   auto fields = csv_fields(value);
-  if (!fields) return std::unexpected(invalid("failed to parse csv mounts: " + fields.error().message()));
+  if (!fields)
+    return std::unexpected(invalid("failed to parse csv mounts: " + fields.error().message()));
   Mount m;
   bool ro_auto = true;
   for (const auto& field : *fields) {
@@ -199,7 +226,8 @@ util::Result<Mount> parse_mount(std::string_view value, const WordExpander& expa
       } else if (key == "required" && (m.type == MountType::secret || m.type == MountType::ssh)) {
         m.required = true;
       } else if (key == "required") {
-        return std::unexpected(invalid("unexpected key 'required' for mount type '" + std::string(to_string(m.type)) + "'"));
+        return std::unexpected(invalid("unexpected key 'required' for mount type '" +
+                                       std::string(to_string(m.type)) + "'"));
       } else {
         return std::unexpected(invalid("invalid field '" + field + "' must be a key=value pair"));
       }
@@ -213,7 +241,8 @@ util::Result<Mount> parse_mount(std::string_view value, const WordExpander& expa
     } else if (key == "from") {
       const auto dollar = v.find('$');
       if (dollar != std::string::npos && dollar != v.size() - 1)
-        return std::unexpected(invalid("'from' doesn't support variable expansion, define alias stage instead"));
+        return std::unexpected(
+            invalid("'from' doesn't support variable expansion, define alias stage instead"));
     } else {
       continue;
     }
@@ -226,15 +255,19 @@ util::Result<Mount> parse_mount(std::string_view value, const WordExpander& expa
 
 util::Result<Device> parse_device(std::string_view value) {
   auto fields = csv_fields(value);
-  if (!fields) return std::unexpected(invalid("failed to parse csv devices: " + fields.error().message()));
+  if (!fields)
+    return std::unexpected(invalid("failed to parse csv devices: " + fields.error().message()));
   Device d;
   for (const auto& field : *fields) {
     const auto eq = field.find('=');
     const auto key = util::to_lower_ascii(field.substr(0, eq));
     if (eq == std::string::npos) {
-      if (key == "required") d.required = true;
-      else if (d.name.empty()) d.name = field;
-      else return std::unexpected(invalid("invalid field '" + field + "' must be a key=value pair"));
+      if (key == "required")
+        d.required = true;
+      else if (d.name.empty())
+        d.name = field;
+      else
+        return std::unexpected(invalid("invalid field '" + field + "' must be a key=value pair"));
       continue;
     }
     const auto v = field.substr(eq + 1);
@@ -255,7 +288,9 @@ util::Result<Device> parse_device(std::string_view value) {
 }
 
 util::Result<std::int64_t> parse_go_duration(std::string_view s) {
-  const auto bad = [&] { return std::unexpected(invalid("time: invalid duration \"" + std::string(s) + "\"")); };
+  const auto bad = [&] {
+    return std::unexpected(invalid("time: invalid duration \"" + std::string(s) + "\""));
+  };
   std::string_view rest = s;
   bool neg = false;
   if (!rest.empty() && (rest[0] == '-' || rest[0] == '+')) {
@@ -269,21 +304,31 @@ util::Result<std::int64_t> parse_go_duration(std::string_view s) {
     std::size_t i = 0;
     while (i < rest.size() && ((rest[i] >= '0' && rest[i] <= '9') || rest[i] == '.')) ++i;
     const auto number = rest.substr(0, i);
-    if (number.empty() || number == "." || std::count(number.begin(), number.end(), '.') > 1) return bad();
+    if (number.empty() || number == "." || std::count(number.begin(), number.end(), '.') > 1)
+      return bad();
     rest.remove_prefix(i);
     std::size_t u = 0;
     while (u < rest.size() && rest[u] != '.' && (rest[u] < '0' || rest[u] > '9')) ++u;
     const auto unit = rest.substr(0, u);
     rest.remove_prefix(u);
     long double scale = 0;
-    if (unit == "ns") scale = 1;
-    else if (unit == "us" || unit == "\u00b5s" || unit == "\u03bcs") scale = 1e3L;
-    else if (unit == "ms") scale = 1e6L;
-    else if (unit == "s") scale = 1e9L;
-    else if (unit == "m") scale = 60e9L;
-    else if (unit == "h") scale = 3600e9L;
-    else if (unit.empty()) return std::unexpected(invalid("time: missing unit in duration \"" + std::string(s) + "\""));
-    else return std::unexpected(invalid("time: unknown unit \"" + std::string(unit) + "\" in duration \"" + std::string(s) + "\""));
+    if (unit == "ns")
+      scale = 1;
+    else if (unit == "us" || unit == "\u00b5s" || unit == "\u03bcs")
+      scale = 1e3L;
+    else if (unit == "ms")
+      scale = 1e6L;
+    else if (unit == "s")
+      scale = 1e9L;
+    else if (unit == "m")
+      scale = 60e9L;
+    else if (unit == "h")
+      scale = 3600e9L;
+    else if (unit.empty())
+      return std::unexpected(invalid("time: missing unit in duration \"" + std::string(s) + "\""));
+    else
+      return std::unexpected(invalid("time: unknown unit \"" + std::string(unit) +
+                                     "\" in duration \"" + std::string(s) + "\""));
     total += std::strtold(std::string(number).c_str(), nullptr) * scale;
     if (total > 9.223372036854775807e18L) return bad();
   }
