@@ -71,6 +71,25 @@ std::string label_for(const std::string& file) {
   return slash == std::string::npos ? file : file.substr(slash + 1);
 }
 
+// An expanded instruction: its line, its text and, for heredocs, the
+// bodies as the build will use them (COPY/ADD bodies expanded unless the
+// delimiter was quoted; RUN bodies are left to the shell).
+nlohmann::ordered_json instruction_json(const df::Instruction& i) {
+  nlohmann::ordered_json j = {{"line", i.start_line}, {"text", df::describe(i)}};
+  nlohmann::ordered_json docs = nlohmann::ordered_json::array();
+  auto add = [&](const std::string& name, const std::string& data) {
+    docs.push_back({{"name", name}, {"data", data}});
+  };
+  if (const auto* c = std::get_if<df::CopyInstr>(&i.kind))
+    for (const auto& s : c->files.contents) add(s.path, s.data);
+  if (const auto* a = std::get_if<df::AddInstr>(&i.kind))
+    for (const auto& s : a->files.contents) add(s.path, s.data);
+  if (const auto* r = std::get_if<df::RunInstr>(&i.kind))
+    for (const auto& f : r->cmd.files) add(f.name, f.data);
+  if (!docs.empty()) j["heredocs"] = std::move(docs);
+  return j;
+}
+
 std::string expanded_json(const df::Frontend& fe) {
   nlohmann::ordered_json stages = nlohmann::ordered_json::array();
   std::vector<df::EnvList> final_env(fe.graph.stages.size());
@@ -85,8 +104,7 @@ std::string expanded_json(const df::Frontend& fe) {
     j["name"] =
         node.name.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(node.name);
     nlohmann::ordered_json instrs = nlohmann::ordered_json::array();
-    for (const auto& i : r.stage.commands)
-      instrs.push_back({{"line", i.start_line}, {"text", df::describe(i)}});
+    for (const auto& i : r.stage.commands) instrs.push_back(instruction_json(i));
     j["instructions"] = std::move(instrs);
     nlohmann::ordered_json env = nlohmann::ordered_json::object();
     for (const auto& [k, v] : r.stage.env.items()) env[k] = v;

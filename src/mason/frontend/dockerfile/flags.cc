@@ -70,20 +70,21 @@ std::optional<std::string> InstructionFlags::parse(std::string_view keyword) {
 
 namespace {
 
-std::size_t levenshtein(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+// Optimal string alignment distance: Levenshtein plus adjacent
+// transpositions (FORM -> FROM is one edit).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      const auto up = row[j];
-      const auto cost = a[i - 1] == b[j - 1] ? 0u : 1u;
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
-      diag = up;
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 } // namespace
@@ -94,7 +95,7 @@ std::string suggestion(std::string_view word, const std::vector<std::string>& ca
   std::string best;
   std::size_t best_distance = 0;
   for (const auto& c : candidates) {
-    const auto d = levenshtein(lower, util::to_lower_ascii(c));
+    const auto d = edit_distance(lower, util::to_lower_ascii(c));
     if (best.empty() || d < best_distance) {
       best = c;
       best_distance = d;

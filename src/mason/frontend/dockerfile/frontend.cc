@@ -25,7 +25,11 @@ util::Result<Frontend> load_and_lower(std::string_view label, std::string_view t
   auto loaded = load_dockerfile(label, text);
   if (!loaded) return std::unexpected(loaded.error());
   auto lowered = lower(loaded->dockerfile, options);
-  if (!lowered.ok()) return std::unexpected(diagnostics_error(label, text, lowered.errors));
+  if (!lowered.ok()) {
+    std::stable_sort(lowered.errors.begin(), lowered.errors.end(),
+                     [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
+    return std::unexpected(diagnostics_error(label, text, lowered.errors));
+  }
   return Frontend{std::move(*loaded), std::move(lowered.graph)};
 }
 
