@@ -25,37 +25,89 @@ struct Platform {
   std::string os, arch, variant;
 };
 
-Platform split_platform(std::string_view p) {
-  Platform out;
+std::vector<std::string> split_slash(std::string_view p) {
   std::vector<std::string> parts;
   std::size_t start = 0;
   for (;;) {
-    auto slash = p.find('/', start);
-    parts.emplace_back(p.substr(start, slash - start));
+    const auto slash = p.find('/', start);
+    parts.push_back(util::to_lower_ascii(p.substr(start, slash - start)));
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
-  if (!parts.empty()) out.os = parts[0];
-  if (parts.size() > 1) out.arch = parts[1];
-  if (parts.size() > 2) out.variant = parts[2];
-  return out;
+  return parts;
 }
 
-bool valid_platform(std::string_view p) {
-  if (p.empty()) return false;
-  std::size_t parts = 1;
-  char prev = '/';
-  for (char c : p) {
-    if (c == '/') {
-      if (prev == '/') return false;
-      ++parts;
-    } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '_' || c == '-' || c == '.')) {
-      return false;
-    }
-    prev = c;
+bool known_os(std::string_view os) {
+  static const std::set<std::string, std::less<>> k_os = {
+      "aix",   "android", "darwin", "dragonfly", "freebsd", "hurd",    "illumos", "ios", "js",
+      "linux", "nacl",    "netbsd", "openbsd",   "plan9",   "solaris", "windows", "zos"};
+  return k_os.contains(os);
+}
+
+bool known_arch(std::string_view arch) {
+  static const std::set<std::string, std::less<>> k_arch = {
+      "386",     "amd64",   "amd64p32", "arm",     "armbe",  "arm64",    "arm64be",   "ppc64",
+      "ppc64le", "loong64", "mips",     "mipsle",  "mips64", "mips64le", "mips64p32", "mips64p32le",
+      "ppc",     "riscv",   "riscv64",  "s390",    "s390x",  "sparc",    "sparc64",   "wasm",
+      "i386",    "x86_64",  "x86-64",   "aarch64", "armhf",  "armel"};
+  return k_arch.contains(arch);
+}
+
+// containerd's normalizeArch: aliases and default variants.
+void normalize_arch(Platform& p) {
+  auto& a = p.arch;
+  auto& v = p.variant;
+  if (a == "i386") {
+    a = "386";
+    v.clear();
+  } else if (a == "x86_64" || a == "x86-64" || a == "amd64") {
+    a = "amd64";
+    if (v == "v1") v.clear();
+  } else if (a == "aarch64" || a == "arm64") {
+    a = "arm64";
+    if (v == "8" || v == "v8") v.clear();
+  } else if (a == "armhf") {
+    a = "arm";
+    v = "v7";
+  } else if (a == "armel") {
+    a = "arm";
+    v = "v6";
+  } else if (a == "arm") {
+    if (v.empty() || v == "7")
+      v = "v7";
+    else if (v == "5" || v == "6" || v == "8")
+      v = "v" + v;
   }
-  return prev != '/' && parts <= 3;
+}
+
+// containerd's platforms.Parse: `os[/arch[/variant]]` or a lone os or
+// arch, normalized (x86_64 -> amd64, arm64/v8 -> arm64, arm -> arm/v7).
+std::optional<Platform> parse_platform(std::string_view spec) {
+  if (spec.empty() || spec.find('*') != std::string_view::npos) return std::nullopt;
+  const auto parts = split_slash(spec);
+  for (const auto& part : parts)
+    if (part.empty()) return std::nullopt;
+  Platform p;
+  if (parts.size() == 1) {
+    if (known_os(parts[0])) {
+      p = {parts[0], "amd64", ""};
+    } else if (known_arch(parts[0])) {
+      p = {"linux", parts[0], ""};
+    } else {
+      return std::nullopt;
+    }
+  } else if (parts.size() <= 3) {
+    p = {parts[0], parts[1], parts.size() == 3 ? parts[2] : ""};
+  } else {
+    return std::nullopt;
+  }
+  if (p.os == "macos") p.os = "darwin";
+  normalize_arch(p);
+  return p;
+}
+
+std::string format_platform(const Platform& p) {
+  return p.os + "/" + p.arch + (p.variant.empty() ? "" : "/" + p.variant);
 }
 
 bool is_proxy_arg(std::string_view key) {
@@ -68,15 +120,15 @@ bool is_proxy_arg(std::string_view key) {
 // The predefined platform ARGs, overridable by --build-arg.
 EnvList platform_args(const LowerOptions& opt, const std::map<std::string, std::string>& build_args,
                       const std::string& target) {
-  const auto bp = split_platform(opt.build_platform);
-  const auto tp = split_platform(opt.target_platform);
+  const auto bp = parse_platform(opt.build_platform).value_or(Platform{"linux", "amd64", ""});
+  const auto tp = parse_platform(opt.target_platform).value_or(bp);
   const std::pair<const char*, std::string> defaults[] = {
-      {"BUILDPLATFORM", opt.build_platform},
+      {"BUILDPLATFORM", format_platform(bp)},
       {"BUILDOS", bp.os},
       {"BUILDOSVERSION", ""},
       {"BUILDARCH", bp.arch},
       {"BUILDVARIANT", bp.variant},
-      {"TARGETPLATFORM", opt.target_platform},
+      {"TARGETPLATFORM", format_platform(tp)},
       {"TARGETOS", tp.os},
       {"TARGETOSVERSION", ""},
       {"TARGETARCH", tp.arch},
@@ -95,6 +147,9 @@ public:
   GraphBuilder(const Dockerfile& df, const LowerOptions& opt) : m_df(df), m_opt(opt) {}
 
   LowerResult run() {
+    for (const auto* p : {&m_opt.build_platform, &m_opt.target_platform})
+      if (!parse_platform(*p))
+        error(0, "invalid platform \"" + *p + "\": unknown operating system or architecture");
     collect_build_args();
     const auto target_name =
         m_opt.target.empty() ? m_df.stages.empty() ? std::string() : m_df.stages.back().from.name
@@ -188,7 +243,7 @@ private:
                                p.error().message());
     } else if (p->result.empty()) {
       error(st.start_line, "empty platform value from expression " + st.from.platform);
-    } else if (!valid_platform(p->result)) {
+    } else if (!parse_platform(p->result)) {
       error(st.start_line, "failed to parse platform " + st.from.platform + ": \"" + p->result +
                                "\": unknown operating system or architecture");
     } else {
@@ -238,7 +293,7 @@ private:
       return;
     }
     node.depends_on.push_back(idx);
-    if (by_index) m_copy_refs.push_back({node.index, idx, instr.start_line, from});
+    m_refs.push_back({node.index, idx, instr.start_line, from, by_index});
   }
 
   void add_edges(StageNode& node) {
@@ -299,16 +354,19 @@ private:
     }
   }
 
-  // COPY --from must name an earlier stage (checked while dispatching, so
-  // only for needed stages).
+  // COPY --from and mount from= must name an earlier stage (checked while
+  // dispatching, so only for needed stages).
   void check_order() {
-    for (const auto& ref : m_copy_refs) {
+    for (const auto& ref : m_refs) {
       const auto& node = m_out.graph.stages[static_cast<std::size_t>(ref.stage)];
       if (!node.needed || ref.source < ref.stage) continue;
-      error(ref.line, "cannot copy from stage \"" + ref.from +
-                          "\", it needs to be defined before current stage \"" +
-                          (node.name.empty() ? "stage-" + std::to_string(ref.stage) : node.name) +
-                          "\"");
+      const auto here = node.name.empty() ? "stage-" + std::to_string(ref.stage) : node.name;
+      if (ref.copy)
+        error(ref.line, "cannot copy from stage \"" + ref.from +
+                            "\", it needs to be defined before current stage \"" + here + "\"");
+      else
+        error(ref.line, "cannot mount from stage \"" + ref.from + "\" to \"" + here +
+                            "\", stage needs to be defined before current command");
     }
   }
 
@@ -322,16 +380,17 @@ private:
         m_out.graph.unused_build_args.push_back(k);
   }
 
-  struct CopyRef {
+  struct SourceRef {
     int stage, source, line;
     std::string from;
+    bool copy; // COPY --from (else RUN --mount=from=)
   };
 
   const Dockerfile& m_df;
   const LowerOptions& m_opt;
   LowerResult m_out;
   std::set<std::string> m_declared;
-  std::vector<CopyRef> m_copy_refs;
+  std::vector<SourceRef> m_refs;
 };
 
 // Expands one stage's words in the reference builder's dispatch order.

@@ -105,8 +105,8 @@ util::Error invalid(std::string message) {
   return {ErrorCode::invalid_argument, std::move(message)};
 }
 
-Result<void> apply_mount_field(Mount& m, const std::string& key, const std::string& value,
-                               bool& ro_auto) {
+Result<void> apply_mount_field(Mount& m, const std::string& field, const std::string& key,
+                               const std::string& value, bool& ro_auto) {
   const auto bad_value = [&] {
     return std::unexpected(invalid("invalid value for " + key + ": " + value));
   };
@@ -177,7 +177,7 @@ Result<void> apply_mount_field(Mount& m, const std::string& key, const std::stri
         "required",    "size", "mode",   "uid",       "gid",      "src", "dst",
         "destination", "ro",   "rw",     "readwrite", "env"};
     return std::unexpected(
-        invalid("unexpected key '" + key + "' in mount option" + suggestion(key, k_keys)));
+        invalid("unexpected key '" + key + "' in '" + field + "'" + suggestion(key, k_keys)));
   }
   return {};
 }
@@ -246,7 +246,8 @@ util::Result<Mount> parse_mount(std::string_view value, const WordExpander& expa
     } else {
       continue;
     }
-    if (auto r = apply_mount_field(m, key, v, ro_auto); !r) return std::unexpected(r.error());
+    if (auto r = apply_mount_field(m, field, key, v, ro_auto); !r)
+      return std::unexpected(r.error());
   }
   if (!expand) return m;
   if (auto r = check_mount(m, ro_auto); !r) return std::unexpected(r.error());
