@@ -96,8 +96,8 @@ std::vector<fs::path> cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cli, Golden, testing::ValuesIn(cases()),
-                         [](const testing::TestParamInfo<fs::path>& info) {
-                           std::string name = info.param.filename().string();
+                         [](const testing::TestParamInfo<fs::path>& param_info) {
+                           std::string name = param_info.param.filename().string();
                            for (auto& c : name)
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            return name;
