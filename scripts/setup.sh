@@ -11,7 +11,7 @@ packages=(
   # fuzzing: clang 16 (its libFuzzer runtime) can compile our C++23
   clang-16 libclang-rt-16-dev
   # style checks
-  clang-format clang-tidy
+  clang-format clang-tidy-16
 )
 
 missing=()

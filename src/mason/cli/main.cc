@@ -8,7 +8,9 @@
 
 #include "mason/cli/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"mason: a daemonless OCI image builder for Dockerfiles"};
   app.set_version_flag("--version", std::string("mason ") + MASON_VERSION);
   app.require_subcommand(1);
@@ -21,4 +23,19 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : mason::cli::k_exit_usage;
   }
   return registry.run();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Library code reports errors as values; this only catches what the
+  // standard library may throw (allocation failure) so it ends cleanly.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "mason: internal error: " << e.what() << '\n';
+  } catch (...) {
+    std::cerr << "mason: internal error\n";
+  }
+  return mason::cli::k_exit_failure;
 }

@@ -35,6 +35,7 @@ std::optional<std::string> InstructionFlags::parse(std::string_view keyword) {
     auto it = m_flags.find(name);
     if (it == m_flags.end()) {
       std::vector<std::string> names;
+      names.reserve(m_flags.size());
       for (const auto& [n, v] : m_flags) names.push_back(n);
       return "unknown flag " + flag_name + where + suggestion(name, names, "--");
     }

@@ -18,7 +18,6 @@ namespace mason::frontend::dockerfile {
 namespace {
 
 using util::ErrorCode;
-using util::make_error;
 using util::Result;
 
 // The instruction being parsed: its words and flags.

@@ -859,7 +859,7 @@ std::optional<std::string> Expander::lookup(const std::string& name) {
   return std::string(*value);
 }
 
-util::Error wrap(util::Error error, std::string_view word) {
+util::Error wrap(const util::Error& error, std::string_view word) {
   return util::Error(error.code(),
                      "failed to process " + quote_for_message(word) + ": " + error.message());
 }
@@ -885,7 +885,7 @@ void EnvList::set(std::string_view name, std::string_view value) {
 util::Result<ExpandResult> Lexer::process_word(std::string_view word, const EnvGetter& env) const {
   Expander expander(m_options, env, word);
   auto segment = expander.run();
-  if (!segment) return std::unexpected(wrap(std::move(segment.error()), word));
+  if (!segment) return std::unexpected(wrap(segment.error(), word));
   ExpandResult out;
   out.result = std::move(segment->text);
   out.words = std::move(segment->words);
@@ -898,7 +898,7 @@ util::Result<std::vector<std::string>> Lexer::process_words(std::string_view wor
                                                             const EnvGetter& env) const {
   Expander expander(m_options, env, word);
   auto segment = expander.run();
-  if (!segment) return std::unexpected(wrap(std::move(segment.error()), word));
+  if (!segment) return std::unexpected(wrap(segment.error(), word));
   return std::move(segment->words);
 }
 
