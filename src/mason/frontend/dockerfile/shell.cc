@@ -25,6 +25,8 @@
 //     upstream does.
 #include "mason/frontend/dockerfile/shell.h"
 
+#include "mason/util/utf8.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -50,8 +52,6 @@ using Units = std::vector<char32_t>;
 
 bool is_raw_byte(char32_t unit) { return unit >= k_raw_byte && unit < k_raw_byte + 0x100u; }
 
-bool is_continuation(unsigned char byte) { return (byte & 0xC0u) == 0x80u; }
-
 struct Decoded {
   char32_t unit;
   std::size_t length;
@@ -61,34 +61,9 @@ struct Decoded {
 // forms, no surrogates, nothing above U+10FFFF). An invalid sequence yields
 // a raw-byte unit of length 1, so decoding always makes progress.
 Decoded decode_one(std::string_view text, std::size_t pos) {
-  const auto at = [&](std::size_t i) { return static_cast<unsigned char>(text[pos + i]); };
-  const unsigned char lead = at(0);
-  const std::size_t left = text.size() - pos;
-  const Decoded invalid{k_raw_byte + lead, 1};
-  if (lead < 0x80u) return {lead, 1};
-  std::size_t length = 0;
-  unsigned char low = 0x80u; // bounds of the second byte
-  unsigned char high = 0xBFu;
-  if (lead >= 0xC2u && lead <= 0xDFu) {
-    length = 2;
-  } else if (lead >= 0xE0u && lead <= 0xEFu) {
-    length = 3;
-    if (lead == 0xE0u) low = 0xA0u;
-    if (lead == 0xEDu) high = 0x9Fu;
-  } else if (lead >= 0xF0u && lead <= 0xF4u) {
-    length = 4;
-    if (lead == 0xF0u) low = 0x90u;
-    if (lead == 0xF4u) high = 0x8Fu;
-  } else {
-    return invalid;
-  }
-  if (left < length || at(1) < low || at(1) > high) return invalid;
-  char32_t cp = lead & (0xFFu >> (length + 1));
-  for (std::size_t i = 1; i < length; ++i) {
-    if (!is_continuation(at(i))) return invalid;
-    cp = (cp << 6) | (at(i) & 0x3Fu);
-  }
-  return {cp, length};
+  const auto d = util::decode_rune(text, pos);
+  if (!d.valid) return {k_raw_byte + static_cast<unsigned char>(text[pos]), 1};
+  return {d.rune, d.width};
 }
 
 Units decode(std::string_view text) {
@@ -103,25 +78,12 @@ Units decode(std::string_view text) {
 }
 
 void append_unit(std::string& out, char32_t unit) {
-  const auto byte = [](char32_t v) { return static_cast<char>(static_cast<unsigned char>(v)); };
   if (unit == k_eof) return;
   if (is_raw_byte(unit)) {
-    out += byte(unit - k_raw_byte);
-  } else if (unit < 0x80u) {
-    out += byte(unit);
-  } else if (unit < 0x800u) {
-    out += byte(0xC0u | (unit >> 6));
-    out += byte(0x80u | (unit & 0x3Fu));
-  } else if (unit < 0x10000u) {
-    out += byte(0xE0u | (unit >> 12));
-    out += byte(0x80u | ((unit >> 6) & 0x3Fu));
-    out += byte(0x80u | (unit & 0x3Fu));
-  } else {
-    out += byte(0xF0u | (unit >> 18));
-    out += byte(0x80u | ((unit >> 12) & 0x3Fu));
-    out += byte(0x80u | ((unit >> 6) & 0x3Fu));
-    out += byte(0x80u | (unit & 0x3Fu));
+    out += static_cast<char>(static_cast<unsigned char>(unit - k_raw_byte));
+    return;
   }
+  util::append_rune(out, unit);
 }
 
 std::string encode(std::span<const char32_t> units) {
@@ -144,26 +106,7 @@ std::string encode_unit(char32_t unit) {
 bool is_letter(char32_t unit);
 bool is_digit(char32_t unit);
 
-// unicode.IsSpace: Latin-1 blanks plus the White_Space property.
-bool is_space(char32_t unit) {
-  switch (unit) {
-  case U'\t':
-  case U'\n':
-  case U'\v':
-  case U'\f':
-  case U'\r':
-  case U' ':
-  case 0x85u:
-  case 0xA0u:
-  case 0x1680u:
-  case 0x2028u:
-  case 0x2029u:
-  case 0x202Fu:
-  case 0x205Fu:
-  case 0x3000u: return true;
-  default: return unit >= 0x2000u && unit <= 0x200Au;
-  }
-}
+bool is_space(char32_t unit) { return util::is_unicode_space(unit); }
 
 // POSIX special parameters; each is a complete one-character name.
 bool is_special_param(char32_t unit) {

@@ -423,11 +423,8 @@ private:
   }
 
   util::Result<void> words(std::vector<std::string>& ws) const {
-    for (auto& w : ws) {
-      auto r = word(w);
-      if (!r) return std::unexpected(r.error());
-      w = std::move(*r);
-    }
+    for (auto& w : ws)
+      if (auto r = in_place(w); !r) return r;
     return {};
   }
 
@@ -446,9 +443,7 @@ private:
   // Heredoc sources are expanded raw (quotes kept) unless quoted.
   util::Result<void> files(SourcesAndDest& f) const {
     if (auto r = words(f.sources); !r) return r;
-    auto dest = word(f.dest);
-    if (!dest) return std::unexpected(dest.error());
-    f.dest = std::move(*dest);
+    if (auto r = in_place(f.dest); !r) return r;
     for (auto& c : f.contents) {
       if (!c.expand) continue;
       auto r = m_raw_lexer.process_word(c.data, m_out.stage.env);
@@ -467,32 +462,26 @@ private:
     return {};
   }
   util::Result<void> expand(LabelInstr& label) { return key_values(label.labels); }
-  util::Result<void> expand(CopyInstr& copy) {
-    for (auto* s : {&copy.chown, &copy.chmod}) {
-      auto r = word(*s);
-      if (!r) return std::unexpected(r.error());
-      *s = std::move(*r);
-    }
-    return files(copy.files);
-  }
-  util::Result<void> expand(AddInstr& add) {
-    for (auto* s : {&add.chown, &add.chmod, &add.checksum}) {
-      auto r = word(*s);
-      if (!r) return std::unexpected(r.error());
-      *s = std::move(*r);
-    }
-    return files(add.files);
-  }
-  template <class T>
-  util::Result<void> single(std::string& s) {
+  // Expands one word in place.
+  util::Result<void> in_place(std::string& s) const {
     auto r = word(s);
     if (!r) return std::unexpected(r.error());
     s = std::move(*r);
     return {};
   }
-  util::Result<void> expand(WorkdirInstr& w) { return single<WorkdirInstr>(w.path); }
-  util::Result<void> expand(UserInstr& u) { return single<UserInstr>(u.user); }
-  util::Result<void> expand(StopSignalInstr& s) { return single<StopSignalInstr>(s.signal); }
+  util::Result<void> expand(CopyInstr& copy) {
+    for (auto* s : {&copy.chown, &copy.chmod})
+      if (auto r = in_place(*s); !r) return r;
+    return files(copy.files);
+  }
+  util::Result<void> expand(AddInstr& add) {
+    for (auto* s : {&add.chown, &add.chmod, &add.checksum})
+      if (auto r = in_place(*s); !r) return r;
+    return files(add.files);
+  }
+  util::Result<void> expand(WorkdirInstr& w) { return in_place(w.path); }
+  util::Result<void> expand(UserInstr& u) { return in_place(u.user); }
+  util::Result<void> expand(StopSignalInstr& s) { return in_place(s.signal); }
   util::Result<void> expand(VolumeInstr& v) { return words(v.volumes); }
   util::Result<void> expand(RunInstr& run) {
     const WordExpander expander = [this](std::string_view w) { return word(w); };
