@@ -1,5 +1,9 @@
 // Parser behaviour the reference vectors do not cover: heredocs, CRLF,
 // BOM, directives, flags quoting, JSON edge cases, errors with positions.
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 #include <gtest/gtest.h>
 
 #include "mason/frontend/dockerfile/json_form.h"
@@ -217,4 +221,29 @@ TEST(Dump, GoQuoting) {
   EXPECT_EQ(go_quote("\xFF"), R"("\xff")");                         // invalid byte
   EXPECT_EQ(go_quote("\xF3\xA0\x80\x81"), R"("\U000e0001")");       // tag character (Cf)
   EXPECT_EQ(go_quote("\xEF\xBF\xBD"), "\"\xEF\xBF\xBD\"");          // U+FFFD is printable
+}
+
+// Regression cases found by differential testing against the reference
+// parser: tests/unit/frontend/parser_regress/<case>/ holds the Dockerfile
+// and either the reference's `result` dump or an `error` marker.
+TEST(Parser, DifferentialRegressions) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(MASON_SOURCE_DIR) / "tests/unit/frontend/parser_regress";
+  if (!fs::exists(dir)) GTEST_SKIP() << "no regression cases yet";
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    auto slurp = [](const fs::path& p) {
+      std::ifstream in(p, std::ios::binary);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    const auto parsed = parse(slurp(e.path() / "Dockerfile"));
+    if (fs::exists(e.path() / "error")) {
+      EXPECT_FALSE(parsed.ok()) << e.path().filename() << " must be rejected";
+    } else {
+      ASSERT_TRUE(parsed.ok()) << e.path().filename() << ": " << parsed.errors.front().message;
+      EXPECT_EQ(dump(parsed.ast), slurp(e.path() / "result")) << e.path().filename();
+    }
+    ++n;
+  }
+  EXPECT_GT(n, 0u);
 }
