@@ -118,6 +118,51 @@ std::string to_lower_ascii(std::string_view s) {
   return out;
 }
 
+namespace {
+
+char32_t lower_rune(char32_t r) {
+  if (r >= U'A' && r <= U'Z') return r + 32;
+  if (r < 0x80) return r;
+  if (r >= 0xC0 && r <= 0xDE && r != 0xD7) return r + 32;
+  if (r == 0x130) return U'i';
+  if (r == 0x178) return 0xFF;
+  if (r >= 0x100 && r <= 0x17F) {
+    const bool even_upper =
+        (r <= 0x12F) || (r >= 0x132 && r <= 0x137) || (r >= 0x14A && r <= 0x177);
+    const bool odd_upper = (r >= 0x139 && r <= 0x148) || (r >= 0x179 && r <= 0x17E);
+    if ((even_upper && r % 2 == 0) || (odd_upper && r % 2 == 1)) return r + 1;
+    return r;
+  }
+  if (r >= 0x391 && r <= 0x3A9 && r != 0x3A2) return r + 32;
+  if (r == 0x386) return 0x3AC;
+  if (r >= 0x388 && r <= 0x38A) return r + 37;
+  if (r == 0x38C) return 0x3CC;
+  if (r == 0x38E || r == 0x38F) return r + 63;
+  if (r >= 0x410 && r <= 0x42F) return r + 32;
+  if (r >= 0x400 && r <= 0x40F) return r + 80;
+  if (r == 0x212A) return U'k';
+  if (r == 0x212B) return 0xE5;
+  if (r == 0x2126) return 0x3C9;
+  if (r >= 0xFF21 && r <= 0xFF3A) return r + 32;
+  return r;
+}
+
+} // namespace
+
+std::string go_to_lower(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t pos = 0; pos < s.size();) {
+    const auto d = decode_rune(s, pos);
+    if (d.rune < 0x80 && d.valid)
+      out += static_cast<char>(lower_rune(d.rune));
+    else
+      append_rune(out, d.valid ? lower_rune(d.rune) : k_replacement_char);
+    pos += d.width;
+  }
+  return out;
+}
+
 bool iequals_ascii(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {

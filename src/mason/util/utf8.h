@@ -38,6 +38,12 @@ std::string_view trim_left_unicode_space(std::string_view s);
 std::string_view trim_right_unicode_space(std::string_view s);
 
 std::string to_lower_ascii(std::string_view s);
+
+// Go's strings.ToLower for the scripts Dockerfile keywords plausibly use:
+// ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic, fullwidth Latin, and
+// the two code points whose lower case is ASCII (U+0130 -> i, U+212A -> k);
+// invalid bytes become U+FFFD as in Go. Other code points are kept.
+std::string go_to_lower(std::string_view s);
 bool iequals_ascii(std::string_view a, std::string_view b);
 
 } // namespace mason::util

@@ -87,7 +87,7 @@ std::string go_quote(std::string_view s) {
 }
 
 std::string dump_node(const Node& node) {
-  std::string out = util::to_lower_ascii(node.keyword);
+  std::string out = util::go_to_lower(node.keyword);
   if (!node.flags.empty()) {
     out += " [";
     for (std::size_t i = 0; i < node.flags.size(); ++i) {

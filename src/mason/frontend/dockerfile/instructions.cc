@@ -237,7 +237,7 @@ Result<InstructionKind> parse_healthcheck(Request& req) {
 Result<InstructionKind> parse_onbuild(Request& req) {
   if (!req.node.sub) return std::unexpected(fail("ONBUILD requires at least one argument"));
   if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
-  std::string trigger = req.node.sub->keyword;
+  std::string trigger = util::go_to_lower(req.node.sub->keyword);
   for (auto& c : trigger) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (trigger == "ONBUILD")
     return std::unexpected(fail("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"));
@@ -296,7 +296,7 @@ Result<InstructionKind> one_string(Request& req, bool check_flags = true) {
 }
 
 Result<InstructionKind> dispatch(Request& req) {
-  const auto kw = util::to_lower_ascii(req.keyword);
+  const auto kw = util::go_to_lower(req.node.keyword);
   if (kw == "run") return parse_run(req);
   if (kw == "copy") return parse_copy(req);
   if (kw == "add") return parse_add(req);
@@ -365,7 +365,7 @@ Result<FromInstr> parse_from(Request& req) {
 
 util::Result<std::variant<FromInstr, Instruction>> parse_instruction(const Node& node) {
   Request req{node, {}, node.args, InstructionFlags(node.flags)};
-  req.keyword = node.keyword;
+  req.keyword = util::go_to_lower(node.keyword);
   for (auto& c : req.keyword) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (node.sub) { // ONBUILD: the nested keyword and its words
     req.args = {node.sub->keyword};

@@ -38,7 +38,7 @@ public:
           if (!s) return std::nullopt;
           form.values.push_back(std::move(*s));
         } else {
-          if (!value(1)) return std::nullopt;
+          if (!value(2)) return std::nullopt; // the top-level array is level 1
           form.status = JsonFormStatus::not_all_strings;
         }
         skip_ws();
@@ -65,8 +65,9 @@ private:
       ++m_pos;
   }
 
+  // `depth` is the nesting level a container starting here would have; Go
+  // refuses more than 10000 levels (arrays and objects, the top included).
   bool value(int depth) {
-    if (depth > k_max_depth) return false;
     skip_ws();
     switch (peek()) {
     case '"': return string_value().has_value();
@@ -80,6 +81,7 @@ private:
   }
 
   bool array(int depth) {
+    if (depth > k_max_depth) return false;
     ++m_pos;
     skip_ws();
     if (consume(']')) return true;
@@ -92,6 +94,7 @@ private:
   }
 
   bool object(int depth) {
+    if (depth > k_max_depth) return false;
     ++m_pos;
     skip_ws();
     if (consume('}')) return true;

@@ -45,6 +45,7 @@ public:
     return line;
   }
   int number() const { return m_number; } // of the line last returned
+  void stop() { m_pos = m_text.size(); }
 
 private:
   std::string_view m_text;
@@ -90,9 +91,13 @@ std::optional<std::pair<std::string, std::string>> match_directive(std::string_v
   while (i < s.size() && is_directive_space(s[i])) ++i;
   if (i >= s.size() || s[i] != '=') return std::nullopt;
   ++i;
+  const auto after_eq = s.substr(i);
   while (i < s.size() && is_directive_space(s[i])) ++i;
   auto value = s.substr(i);
   while (!value.empty() && is_directive_space(value.back())) value.remove_suffix(1);
+  // `\s*(.+?)\s*$` backtracks when only white space follows `=`: the
+  // lazy group then captures the last white-space character.
+  if (value.empty() && !after_eq.empty()) value = after_eq.substr(after_eq.size() - 1);
   if (value.empty()) return std::nullopt;
   return std::pair{std::move(name), std::string(value)};
 }
@@ -436,7 +441,7 @@ std::optional<ArgError> node_from_line(std::string_view line, char esc, Node& no
     node.flags = std::move(split.flags);
     rest = util::trim_unicode_space(split.rest);
   }
-  return dispatch_args(util::to_lower_ascii(node.keyword), rest, esc, node);
+  return dispatch_args(util::go_to_lower(node.keyword), rest, esc, node);
 }
 
 // ---------------------------------------------------------------- heredocs
@@ -448,8 +453,8 @@ public:
 
 bool can_contain_heredoc(const Node& node) {
   const Node* n = &node;
-  if (util::iequals_ascii(n->keyword, "onbuild") && n->sub) n = n->sub.get();
-  const auto kw = util::to_lower_ascii(n->keyword);
+  if (util::go_to_lower(n->keyword) == "onbuild" && n->sub) n = n->sub.get();
+  const auto kw = util::go_to_lower(n->keyword);
   return (kw == "run" || kw == "copy" || kw == "add") && !n->json;
 }
 
@@ -482,7 +487,24 @@ std::size_t count_quotes(std::string_view s) {
   return n;
 }
 
-util::Result<std::optional<Heredoc>> heredoc_from_word(std::string_view word) {
+// The reference lexes heredoc words through Go's text/scanner, which reads
+// each invalid UTF-8 byte as U+FFFD.
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  for (std::size_t pos = 0; pos < s.size();) {
+    const auto d = util::decode_rune(s, pos);
+    if (d.valid)
+      out.append(s.substr(pos, d.width));
+    else
+      util::append_rune(out, util::k_replacement_char);
+    pos += d.width;
+  }
+  return out;
+}
+
+util::Result<std::optional<Heredoc>> heredoc_from_word(std::string_view raw_word) {
+  const auto word_text = valid_utf8(raw_word);
+  const std::string_view word = word_text;
   auto m = match_heredoc_word(word);
   if (!m || m->rest.empty()) return std::nullopt;
   Heredoc doc;
@@ -515,7 +537,7 @@ util::Result<std::vector<Heredoc>> heredocs_from_line(std::string_view line) {
   opts.raw_quotes = true;
   opts.raw_escapes = true;
   opts.skip_unset_env = true;
-  auto words = Lexer(opts).process_words(line, NoEnv());
+  auto words = Lexer(opts).process_words(valid_utf8(line), NoEnv());
   std::vector<Heredoc> docs;
   if (!words) return docs; // the reference ignores lexing errors here
   for (const auto& w : *words) {
@@ -541,9 +563,13 @@ private:
   void error(int line, std::string message) {
     m_result.errors.push_back({line, Diagnostic::k_no_column, std::move(message)});
   }
+  // Go's bufio.Scanner refuses a line (with its line ending) of more than
+  // 64 KiB; reading stops there, as it does in the reference.
   bool check_length(std::string_view raw) {
-    if (trim_newline(raw).size() <= k_max_line) return true;
+    const auto limit = raw.ends_with('\n') ? k_max_line + 1 : k_max_line;
+    if (raw.size() <= limit) return true;
     error(m_lines.number(), "dockerfile line greater than max allowed size of 65535");
+    m_lines.stop();
     return false;
   }
 
@@ -600,6 +626,7 @@ void Parser::read_heredoc_bodies(Node& node, int start_line) {
   for (auto& doc : *docs) {
     bool terminated = false;
     while (auto raw = m_lines.next()) {
+      if (!check_length(*raw)) break;
       auto candidate = trim_newline(*raw);
       if (doc.chomp)
         while (!candidate.empty() && candidate.front() == '\t') candidate.remove_prefix(1);
