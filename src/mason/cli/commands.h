@@ -25,7 +25,13 @@ private:
   std::function<util::Status()> m_action;
 };
 
+// Options every subcommand sees.
+struct GlobalOptions {
+  std::string root; // --root (else MASON_ROOT, XDG_DATA_HOME/mason, ~/.local/share/mason)
+};
+
 void register_parse(CLI::App& app, Registry& registry);
+void register_image_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
 
 // Reads a file (or stdin for "-") whole.
 util::Result<std::string> read_input(const std::string& path);

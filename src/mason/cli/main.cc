@@ -15,7 +15,12 @@ int run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("mason ") + MASON_VERSION);
   app.require_subcommand(1);
   mason::cli::Registry registry;
+  mason::cli::GlobalOptions global;
+  app.add_option(
+      "--root", global.root,
+      "Store directory (default $MASON_ROOT, else $XDG_DATA_HOME/mason or ~/.local/share/mason)");
   mason::cli::register_parse(app, registry);
+  mason::cli::register_image_commands(app, registry, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

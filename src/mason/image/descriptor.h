@@ -53,6 +53,8 @@ struct Descriptor {
   std::map<std::string, std::string> annotations;
   std::optional<Platform> platform;
   std::string artifact_type;
+  // Embedded content (`data`, base64 in JSON), decoded; empty when absent.
+  std::string data;
 
   bool operator==(const Descriptor&) const = default;
 };

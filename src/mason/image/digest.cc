@@ -6,7 +6,7 @@ namespace mason::image {
 
 util::Result<Digest> Digest::parse(std::string_view text) {
   const auto colon = text.find(':');
-  const auto bad = [&](std::string why) {
+  const auto bad = [&](const std::string& why) {
     return util::make_error(util::ErrorCode::invalid_argument,
                             "invalid digest \"" + std::string(text) + "\": " + why);
   };

@@ -1,0 +1,386 @@
+// Image commands over the local store: import, images, inspect, history,
+// tag, rmi, save, load, prune, du. Each opens the store itself (no daemon).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "mason/build/import.h"
+#include "mason/cli/commands.h"
+#include "mason/content/root.h"
+#include "mason/content/store.h"
+#include "mason/exporter/load.h"
+#include "mason/exporter/local_image.h"
+#include "mason/exporter/save.h"
+#include "mason/image/reference.h"
+
+namespace mason::cli {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+util::Result<std::unique_ptr<content::Store>> open_store(const GlobalOptions& g) {
+  auto root = content::resolve_root(content::root_env_from_process(g.root));
+  if (!root) return std::unexpected(root.error());
+  auto store = content::Store::open(*root);
+  if (!store) return std::unexpected(store.error().with_context("open store " + root->string()));
+  return store;
+}
+
+std::string human_size(std::int64_t bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    ++u;
+  }
+  if (u == 0) return fmt::format("{}B", bytes);
+  return fmt::format("{:.3g}{}", v, units[u]);
+}
+
+std::string short_id(const image::Digest& d) { return std::string(d.hex().substr(0, 12)); }
+
+// "busybox:latest" -> {"busybox", "latest"}
+std::pair<std::string, std::string> repo_and_tag(const std::string& store_name) {
+  auto ref = image::Reference::parse(store_name);
+  if (!ref) return {store_name, ""};
+  const auto familiar = ref->familiar_name();
+  return {familiar, ref->tag()};
+}
+
+ordered_json config_object(const image::ImageConfig& config) {
+  auto j = nlohmann::json::parse(config.raw, nullptr, false);
+  if (j.is_discarded() || !j.contains("config")) return ordered_json::object();
+  return ordered_json::parse(j["config"].dump());
+}
+
+util::Result<ordered_json> inspect_json(const content::Store& store,
+                                        const exporter::LocalImage& img) {
+  auto size = exporter::image_size(store, img);
+  if (!size) return std::unexpected(size.error());
+  ordered_json tags = ordered_json::array();
+  for (const auto& n : img.names)
+    if (auto d = exporter::display_name(n); !d.empty()) tags.push_back(d);
+  ordered_json layers = ordered_json::array();
+  for (const auto& d : img.config.rootfs.diff_ids) layers.push_back(d.str());
+  ordered_json j;
+  j["Id"] = img.config.digest.str();
+  j["Digest"] = img.target.digest.str();
+  j["RepoTags"] = tags;
+  j["RepoDigests"] = ordered_json::array();
+  j["Parent"] = "";
+  j["Comment"] = img.config.history.empty() ? "" : img.config.history.back().comment;
+  j["Created"] = img.config.created;
+  j["Author"] = img.config.author;
+  j["Config"] = config_object(img.config);
+  j["Architecture"] = img.config.architecture;
+  if (!img.config.variant.empty()) j["Variant"] = img.config.variant;
+  j["Os"] = img.config.os;
+  j["Size"] = *size;
+  j["RootFS"] = {{"Type", img.config.rootfs.type}, {"Layers", layers}};
+  j["Manifest"] = ordered_json::parse(img.manifest.raw, nullptr, false);
+  return j;
+}
+
+util::Status run_import(const GlobalOptions& g, const std::string& file, const std::string& name,
+                        const std::vector<std::string>& changes) {
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  int fd = STDIN_FILENO;
+  if (file != "-") {
+    fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return util::make_error(util::ErrorCode::not_found, "open " + file, errno);
+  }
+  build::ImportOptions opt{changes, file};
+  auto img = build::import_rootfs(**store, fd, name, opt);
+  if (fd != STDIN_FILENO) ::close(fd);
+  if (!img) return std::unexpected(img.error());
+  std::cout << img->config.digest.str() << '\n';
+  return {};
+}
+
+util::Status run_images(const GlobalOptions& g, bool quiet) {
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  auto images = exporter::list_local_images(**store);
+  if (!images) return std::unexpected(images.error());
+  if (!quiet)
+    std::cout << fmt::format("{:<40} {:<16} {:<14} {:<22} {}\n", "REPOSITORY", "TAG", "IMAGE ID",
+                             "CREATED", "SIZE");
+  for (const auto& img : *images) {
+    auto size = exporter::image_size(**store, img);
+    for (const auto& name : img.names) {
+      if (quiet) {
+        std::cout << short_id(img.config.digest) << '\n';
+        continue;
+      }
+      auto [repo, tag] = name.starts_with(exporter::k_untagged_prefix)
+                             ? std::pair<std::string, std::string>{"<none>", "<none>"}
+                             : repo_and_tag(name);
+      std::cout << fmt::format("{:<40} {:<16} {:<14} {:<22} {}\n", repo,
+                               tag.empty() ? "<none>" : tag, short_id(img.config.digest),
+                               img.config.created.substr(0, 19), size ? human_size(*size) : "?");
+    }
+  }
+  return {};
+}
+
+util::Status run_inspect(const GlobalOptions& g, const std::vector<std::string>& names) {
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  ordered_json out = ordered_json::array();
+  for (const auto& n : names) {
+    auto img = exporter::find_image(**store, n);
+    if (!img) return std::unexpected(img.error());
+    auto j = inspect_json(**store, *img);
+    if (!j) return std::unexpected(j.error());
+    out.push_back(std::move(*j));
+  }
+  std::cout << out.dump(4, ' ', false, ordered_json::error_handler_t::replace) << '\n';
+  return {};
+}
+
+util::Status run_history(const GlobalOptions& g, const std::string& name) {
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  auto img = exporter::find_image(**store, name);
+  if (!img) return std::unexpected(img.error());
+  std::cout << fmt::format("{:<14} {:<22} {:<50} {:<10} {}\n", "IMAGE", "CREATED", "CREATED BY",
+                           "SIZE", "COMMENT");
+  std::size_t layer = img->manifest.layers.size();
+  const auto& h = img->config.history;
+  for (auto it = h.rbegin(); it != h.rend(); ++it) {
+    std::string size = "0B";
+    if (!it->empty_layer && layer > 0) {
+      --layer;
+      size = human_size(img->manifest.layers[layer].size);
+    }
+    auto by = it->created_by;
+    if (by.size() > 50) by = by.substr(0, 47) + "...";
+    std::cout << fmt::format("{:<14} {:<22} {:<50} {:<10} {}\n",
+                             it == h.rbegin() ? short_id(img->config.digest) : "<missing>",
+                             it->created.substr(0, 19), by, size, it->comment);
+  }
+  return {};
+}
+
+util::Status run_tag(const GlobalOptions& g, const std::string& src, const std::string& dst) {
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  auto img = exporter::find_image(**store, src);
+  if (!img) return std::unexpected(img.error());
+  auto name = exporter::normalize_tag(dst);
+  if (!name) return std::unexpected(name.error());
+  return (*store)->tag(*name, img->target);
+}
+
+util::Status run_rmi(const GlobalOptions& g, const std::vector<std::string>& names) {
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  for (const auto& n : names) {
+    auto tag = exporter::normalize_tag(n);
+    if (tag && (*store)->resolve(*tag)) {
+      if (auto r = (*store)->untag(*tag); !r) return r;
+      std::cout << "Untagged: " << exporter::display_name(*tag) << '\n';
+      continue;
+    }
+    auto img = exporter::find_image(**store, n);
+    if (!img) return std::unexpected(img.error());
+    for (const auto& name : img->names) {
+      if (auto r = (*store)->untag(name); !r) return r;
+      if (auto d = exporter::display_name(name); !d.empty()) std::cout << "Untagged: " << d << '\n';
+    }
+    std::cout << "Deleted: " << img->config.digest.str() << '\n';
+  }
+  return {};
+}
+
+util::Status run_save(const GlobalOptions& g, const std::vector<std::string>& names,
+                      std::string output, const std::string& format_name) {
+  auto format = exporter::parse_save_format(format_name);
+  if (!format) return std::unexpected(format.error());
+  if (output.empty()) {
+    if (*format == exporter::SaveFormat::oci_dir)
+      return util::make_error(util::ErrorCode::invalid_argument, "--format oci-dir needs -o DIR");
+    if (::isatty(STDOUT_FILENO))
+      return util::make_error(
+          util::ErrorCode::invalid_argument,
+          "refusing to write an archive to a terminal: use -o FILE or redirect");
+    output = "-";
+  }
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  std::vector<exporter::SaveItem> items;
+  for (const auto& n : names) {
+    auto img = exporter::find_image(**store, n);
+    if (!img) return std::unexpected(img.error());
+    std::vector<std::string> tags;
+    auto tag = exporter::normalize_tag(n);
+    if (tag && (*store)->resolve(*tag))
+      tags.push_back(*tag); // saved under the name given
+    else
+      for (const auto& name : img->names)
+        if (!name.starts_with(exporter::k_untagged_prefix)) tags.push_back(name);
+    items.push_back({std::move(*img), std::move(tags)});
+  }
+  return exporter::save_images(**store, items, *format, output);
+}
+
+util::Status run_load(const GlobalOptions& g, const std::string& input, bool quiet) {
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  int fd = STDIN_FILENO;
+  if (!input.empty() && input != "-") {
+    fd = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return util::make_error(util::ErrorCode::not_found, "open " + input, errno);
+  }
+  auto images = exporter::load_archive(**store, fd);
+  if (fd != STDIN_FILENO) ::close(fd);
+  if (!images)
+    return std::unexpected(images.error().with_context("load " + (input.empty() ? "-" : input)));
+  if (quiet) return {};
+  for (const auto& img : *images) {
+    bool named = false;
+    for (const auto& n : img.names)
+      if (auto d = exporter::display_name(n); !d.empty()) {
+        std::cout << "Loaded image: " << d << '\n';
+        named = true;
+      }
+    if (!named) std::cout << "Loaded image ID: " << img.config.digest.str() << '\n';
+  }
+  return {};
+}
+
+util::Status run_prune(const GlobalOptions& g, bool dry_run) {
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  content::GcOptions opt;
+  opt.dry_run = dry_run;
+  auto report = (*store)->gc(opt);
+  if (!report) return std::unexpected(report.error());
+  for (const auto& d : report->removed_blobs)
+    std::cout << (dry_run ? "Would delete: " : "Deleted: ") << d.str() << '\n';
+  std::cout << "Total reclaimed space: " << human_size(report->total_bytes()) << '\n';
+  return {};
+}
+
+util::Status run_du(const GlobalOptions& g) {
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  auto du = (*store)->disk_usage();
+  if (!du) return std::unexpected(du.error());
+  const std::pair<const char*, content::Usage> rows[] = {
+      {"manifests", du->manifests}, {"configs", du->configs},           {"layers", du->layers},
+      {"other", du->other},         {"unreferenced", du->unreferenced}, {"ingest", du->ingest},
+      {"metadata", du->metadata}};
+  std::cout << fmt::format("{:<14} {:>8} {:>12}\n", "KIND", "COUNT", "SIZE");
+  for (const auto& [name, u] : rows)
+    std::cout << fmt::format("{:<14} {:>8} {:>12}\n", name, u.count, human_size(u.bytes));
+  std::cout << fmt::format("{:<14} {:>8} {:>12}\n", "total", "", human_size(du->total_bytes()));
+  return {};
+}
+
+} // namespace
+
+void register_image_commands(CLI::App& app, Registry& registry, const GlobalOptions& g) {
+  {
+    struct O {
+      std::string file, name;
+      std::vector<std::string> changes;
+    };
+    auto o = std::make_shared<O>();
+    auto* c = app.add_subcommand("import", "Create an image from a root filesystem tarball");
+    c->add_option("file", o->file, "Tarball (plain, gzip or zstd), or - for stdin")->required();
+    c->add_option("name", o->name, "Image name[:tag]")->required();
+    c->add_option("-c,--change", o->changes, "Dockerfile instruction to apply (repeatable)")
+        ->allow_extra_args(false);
+    c->callback([&registry, &g, o] {
+      registry.set([&g, o] { return run_import(g, o->file, o->name, o->changes); });
+    });
+  }
+  {
+    auto quiet = std::make_shared<bool>(false);
+    auto* c = app.add_subcommand("images", "List images in the store");
+    c->add_flag("-q,--quiet", *quiet, "Only show image IDs");
+    c->callback(
+        [&registry, &g, quiet] { registry.set([&g, quiet] { return run_images(g, *quiet); }); });
+  }
+  {
+    auto names = std::make_shared<std::vector<std::string>>();
+    auto* c = app.add_subcommand("inspect", "Show an image's configuration and manifest as JSON");
+    c->add_option("image", *names, "Image name or ID")->required();
+    c->callback(
+        [&registry, &g, names] { registry.set([&g, names] { return run_inspect(g, *names); }); });
+  }
+  {
+    auto name = std::make_shared<std::string>();
+    auto* c = app.add_subcommand("history", "Show the history of an image");
+    c->add_option("image", *name, "Image name or ID")->required();
+    c->callback(
+        [&registry, &g, name] { registry.set([&g, name] { return run_history(g, *name); }); });
+  }
+  {
+    auto src = std::make_shared<std::pair<std::string, std::string>>();
+    auto* c = app.add_subcommand("tag", "Give an image another name");
+    c->add_option("source", src->first, "Image name or ID")->required();
+    c->add_option("target", src->second, "New name[:tag]")->required();
+    c->callback([&registry, &g, src] {
+      registry.set([&g, src] { return run_tag(g, src->first, src->second); });
+    });
+  }
+  {
+    auto names = std::make_shared<std::vector<std::string>>();
+    auto* c = app.add_subcommand("rmi", "Remove image names (blobs are freed by prune)");
+    c->add_option("image", *names, "Image name or ID")->required();
+    c->callback(
+        [&registry, &g, names] { registry.set([&g, names] { return run_rmi(g, *names); }); });
+  }
+  {
+    struct O {
+      std::vector<std::string> names;
+      std::string output, format = "docker-archive";
+    };
+    auto o = std::make_shared<O>();
+    auto* c = app.add_subcommand(
+        "save", "Write images to an archive (docker-archive, oci-archive, oci-dir)");
+    c->add_option("image", o->names, "Image names or IDs")->required();
+    c->add_option("-o,--output", o->output, "Output file (directory for oci-dir); default stdout");
+    c->add_option("--format", o->format, "docker-archive (default), oci-archive or oci-dir")
+        ->capture_default_str();
+    c->callback([&registry, &g, o] {
+      registry.set([&g, o] { return run_save(g, o->names, o->output, o->format); });
+    });
+  }
+  {
+    struct O {
+      std::string input;
+      bool quiet = false;
+    };
+    auto o = std::make_shared<O>();
+    auto* c = app.add_subcommand("load", "Load images from a docker or OCI archive");
+    c->add_option("-i,--input", o->input, "Archive to read (default stdin)");
+    c->add_flag("-q,--quiet", o->quiet, "Print nothing");
+    c->callback(
+        [&registry, &g, o] { registry.set([&g, o] { return run_load(g, o->input, o->quiet); }); });
+  }
+  {
+    auto dry = std::make_shared<bool>(false);
+    auto* c = app.add_subcommand("prune", "Delete blobs no image refers to");
+    c->add_flag("--dry-run", *dry, "Only report what would be deleted");
+    c->callback([&registry, &g, dry] { registry.set([&g, dry] { return run_prune(g, *dry); }); });
+  }
+  {
+    auto* c = app.add_subcommand("du", "Show the store's disk usage by kind");
+    c->callback([&registry, &g] { registry.set([&g] { return run_du(g); }); });
+  }
+}
+
+} // namespace mason::cli

@@ -1,0 +1,272 @@
+// Image names, blob metadata and references between blobs: SQL over the
+// tables of schema.cc. Every operation that can make a blob live (tag,
+// record_references, annotate_blob) takes the store lock shared and checks
+// the blob is present under it, so it is ordered against gc: either gc ran
+// first and the operation reports not_found, or the new row exists before
+// gc computes what is live. Reads take no store lock.
+#include <algorithm>
+
+#include "mason/content/store_state.h"
+
+namespace mason::content {
+
+using detail::fail;
+
+namespace {
+
+constexpr std::size_t k_max_name = 1024;
+
+util::Status check_name(std::string_view name) {
+  const auto bad = [&](std::string_view why) {
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            "image name \"" + std::string(name) + "\": " + std::string(why));
+  };
+  if (name.empty()) return bad("empty");
+  if (name.size() > k_max_name) return bad("longer than 1024 bytes");
+  const auto printable = [](char c) { return c > ' ' && c < '\x7f'; };
+  if (!std::ranges::all_of(name, printable)) return bad("not printable ASCII without spaces");
+  return {};
+}
+
+util::Result<image::Digest> parse_stored(const std::string& text) {
+  auto digest = image::Digest::parse(text);
+  if (!digest)
+    return util::make_error(util::ErrorCode::corruption, "metadata: bad stored digest " + text);
+  return digest;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------- blob metadata
+
+util::Status Store::annotate_blob(const image::Digest& digest, const BlobAnnotation& annotation) {
+  if (annotation.diff_id)
+    if (auto ok = detail::check_digest(*annotation.diff_id); !ok) return ok;
+  auto lock = m_state->lock_store(fs::LockMode::shared);
+  if (!lock) return fail(std::move(lock));
+  auto size = detail::stat_blob(*m_state, digest);
+  if (!size) return std::unexpected(std::move(size.error()).with_context("annotate blob"));
+  const std::lock_guard guard(m_state->mutex);
+  auto& db = m_state->db;
+  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
+  if (!txn) return fail(std::move(txn));
+  if (auto ok = detail::upsert_blob_row(db, digest, *size, ""); !ok) return ok;
+  auto stmt = db.prepare("UPDATE blobs SET media_type = COALESCE(?2, media_type), "
+                         "diff_id = COALESCE(?3, diff_id) WHERE digest = ?1");
+  if (!stmt) return fail(std::move(stmt));
+  stmt->bind(1, digest.str());
+  if (annotation.media_type) stmt->bind(2, *annotation.media_type);
+  if (annotation.diff_id) stmt->bind(3, annotation.diff_id->str());
+  if (auto ok = stmt->run(); !ok) return ok;
+  return txn->commit();
+}
+
+util::Result<BlobInfo> Store::blob_info(const image::Digest& digest) const {
+  if (auto ok = detail::check_digest(digest); !ok) return fail(std::move(ok));
+  const std::lock_guard guard(m_state->mutex);
+  auto stmt = m_state->db.prepare(
+      "SELECT size, media_type, diff_id, created_at, last_used FROM blobs WHERE digest = ?1");
+  if (!stmt) return fail(std::move(stmt));
+  auto row = stmt->bind(1, digest.str()).step();
+  if (!row) return fail(std::move(row));
+  if (!*row)
+    return util::make_error(util::ErrorCode::not_found, "no metadata for blob " + digest.str());
+  BlobInfo info;
+  info.digest = digest;
+  info.size = stmt->int64(0);
+  info.media_type = stmt->text(1);
+  if (!stmt->is_null(2)) {
+    auto diff_id = parse_stored(stmt->text(2));
+    if (!diff_id) return fail(std::move(diff_id));
+    info.diff_id = *diff_id;
+  }
+  info.created = detail::from_unix(stmt->int64(3));
+  info.last_used = detail::from_unix(stmt->int64(4));
+  return info;
+}
+
+util::Status Store::mark_used(std::span<const image::Digest> digests) {
+  const std::lock_guard guard(m_state->mutex);
+  auto& db = m_state->db;
+  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
+  if (!txn) return fail(std::move(txn));
+  auto stmt = db.prepare("UPDATE blobs SET last_used = ?2 WHERE digest = ?1");
+  if (!stmt) return fail(std::move(stmt));
+  for (const auto& digest : digests) {
+    stmt->reset();
+    if (auto ok = stmt->bind(1, digest.str()).bind(2, detail::to_unix(detail::now())).run(); !ok)
+      return ok;
+  }
+  return txn->commit();
+}
+
+// ---------------------------------------------------------------- references
+
+namespace {
+
+util::Status insert_references(sql::Db& db, const image::Digest& parent,
+                               std::span<const image::Descriptor> children) {
+  auto clear = db.prepare("DELETE FROM blob_refs WHERE parent = ?1");
+  if (!clear) return fail(std::move(clear));
+  if (auto ok = clear->bind(1, parent.str()).run(); !ok) return ok;
+  auto insert = db.prepare("INSERT INTO blob_refs(parent, position, child, media_type, size) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5)");
+  auto learn = db.prepare("UPDATE blobs SET media_type = ?2 "
+                          "WHERE digest = ?1 AND media_type IS NULL AND ?2 <> ''");
+  if (!insert) return fail(std::move(insert));
+  if (!learn) return fail(std::move(learn));
+  std::int64_t position = 0;
+  for (const auto& child : children) {
+    insert->reset();
+    insert->bind(1, parent.str()).bind(2, position++).bind(3, child.digest.str());
+    if (auto ok = insert->bind(4, child.media_type).bind(5, child.size).run(); !ok) return ok;
+    learn->reset();
+    if (auto ok = learn->bind(1, child.digest.str()).bind(2, child.media_type).run(); !ok)
+      return ok;
+  }
+  return {};
+}
+
+} // namespace
+
+util::Status Store::record_references(const image::Digest& parent,
+                                      std::span<const image::Descriptor> children) {
+  const auto context = "record references of " + parent.str();
+  for (const auto& child : children)
+    if (auto ok = detail::check_digest(child.digest); !ok)
+      return std::unexpected(std::move(ok.error()).with_context(context));
+  auto lock = m_state->lock_store(fs::LockMode::shared);
+  if (!lock) return fail(std::move(lock));
+  auto size = detail::stat_blob(*m_state, parent);
+  if (!size) return std::unexpected(std::move(size.error()).with_context(context));
+  const std::lock_guard guard(m_state->mutex);
+  auto& db = m_state->db;
+  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
+  if (!txn) return fail(std::move(txn));
+  if (auto ok = detail::upsert_blob_row(db, parent, *size, ""); !ok) return ok;
+  if (auto ok = insert_references(db, parent, children); !ok)
+    return std::unexpected(std::move(ok.error()).with_context(context));
+  return txn->commit();
+}
+
+util::Result<std::vector<image::Descriptor>> Store::references(const image::Digest& parent) const {
+  if (auto ok = detail::check_digest(parent); !ok) return fail(std::move(ok));
+  const std::lock_guard guard(m_state->mutex);
+  auto stmt = m_state->db.prepare("SELECT child, media_type, size FROM blob_refs "
+                                  "WHERE parent = ?1 ORDER BY position");
+  if (!stmt) return fail(std::move(stmt));
+  stmt->bind(1, parent.str());
+  std::vector<image::Descriptor> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return fail(std::move(row));
+    if (!*row) break;
+    auto digest = parse_stored(stmt->text(0));
+    if (!digest) return fail(std::move(digest));
+    image::Descriptor d;
+    d.digest = *digest;
+    d.media_type = stmt->text(1);
+    d.size = stmt->int64(2);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- image names
+
+util::Status Store::tag(std::string_view name, const image::Descriptor& target) {
+  const auto context = "tag " + std::string(name);
+  const auto fail_with = [&](util::Error e) {
+    return std::unexpected(std::move(e).with_context(context));
+  };
+  if (auto ok = check_name(name); !ok) return fail_with(std::move(ok.error()));
+  if (target.media_type.empty())
+    return fail_with(
+        util::Error(util::ErrorCode::invalid_argument, "descriptor has no media type"));
+  auto lock = m_state->lock_store(fs::LockMode::shared);
+  if (!lock) return fail_with(std::move(lock.error()));
+  auto size = detail::stat_blob(*m_state, target.digest);
+  if (!size) return fail_with(std::move(size.error()));
+  if (*size != target.size)
+    return fail_with(util::Error(util::ErrorCode::invalid_argument,
+                                 "descriptor says " + std::to_string(target.size) +
+                                     " bytes, blob " + target.digest.str() + " has " +
+                                     std::to_string(*size)));
+  const std::lock_guard guard(m_state->mutex);
+  auto& db = m_state->db;
+  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
+  if (!txn) return fail_with(std::move(txn.error()));
+  if (auto ok = detail::upsert_blob_row(db, target.digest, *size, target.media_type); !ok)
+    return fail_with(std::move(ok.error()));
+  auto stmt = db.prepare(
+      "INSERT INTO images(name, digest, media_type, size, created_at) VALUES(?1, ?2, ?3, ?4, ?5) "
+      "ON CONFLICT(name) DO UPDATE SET created_at = CASE WHEN images.digest = excluded.digest "
+      "THEN images.created_at ELSE excluded.created_at END, digest = excluded.digest, "
+      "media_type = excluded.media_type, size = excluded.size");
+  if (!stmt) return fail_with(std::move(stmt.error()));
+  stmt->bind(1, name).bind(2, target.digest.str()).bind(3, target.media_type);
+  if (auto ok = stmt->bind(4, target.size).bind(5, detail::to_unix(detail::now())).run(); !ok)
+    return fail_with(std::move(ok.error()));
+  if (auto ok = txn->commit(); !ok) return fail_with(std::move(ok.error()));
+  return {};
+}
+
+util::Status Store::untag(std::string_view name) {
+  const std::lock_guard guard(m_state->mutex);
+  auto stmt = m_state->db.prepare("DELETE FROM images WHERE name = ?1");
+  if (!stmt) return fail(std::move(stmt));
+  if (auto ok = stmt->bind(1, name).run(); !ok) return ok;
+  if (m_state->db.changes() == 0)
+    return util::make_error(util::ErrorCode::not_found,
+                            "untag " + std::string(name) + ": no such image");
+  return {};
+}
+
+namespace {
+
+util::Result<ImageRecord> read_image(const sql::Stmt& stmt) {
+  ImageRecord record;
+  record.name = stmt.text(0);
+  auto digest = parse_stored(stmt.text(1));
+  if (!digest) return fail(std::move(digest));
+  record.target.digest = *digest;
+  record.target.media_type = stmt.text(2);
+  record.target.size = stmt.int64(3);
+  record.created = detail::from_unix(stmt.int64(4));
+  return record;
+}
+
+} // namespace
+
+util::Result<image::Descriptor> Store::resolve(std::string_view name) const {
+  const std::lock_guard guard(m_state->mutex);
+  auto stmt = m_state->db.prepare(
+      "SELECT name, digest, media_type, size, created_at FROM images WHERE name = ?1");
+  if (!stmt) return fail(std::move(stmt));
+  auto row = stmt->bind(1, name).step();
+  if (!row) return fail(std::move(row));
+  if (!*row)
+    return util::make_error(util::ErrorCode::not_found,
+                            "image " + std::string(name) + " not found");
+  auto record = read_image(*stmt);
+  if (!record) return fail(std::move(record));
+  return std::move(record->target);
+}
+
+util::Result<std::vector<ImageRecord>> Store::list_images() const {
+  const std::lock_guard guard(m_state->mutex);
+  auto stmt = m_state->db.prepare(
+      "SELECT name, digest, media_type, size, created_at FROM images ORDER BY name");
+  if (!stmt) return fail(std::move(stmt));
+  std::vector<ImageRecord> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return fail(std::move(row));
+    if (!*row) return out;
+    auto record = read_image(*stmt);
+    if (!record) return fail(std::move(record));
+    out.push_back(std::move(*record));
+  }
+}
+
+} // namespace mason::content

@@ -1,0 +1,65 @@
+// Internal to mason_content: the state shared by Store and its Writers,
+// and helpers used by the store's .cc files. Not part of the interface.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "mason/content/fs.h"
+#include "mason/content/sqlite.h"
+#include "mason/content/store.h"
+#include "mason/content/unique_fd.h"
+#include "mason/image/digest.h"
+
+namespace mason::content::detail {
+
+inline constexpr const char* k_db_name = "metadata.db";
+inline constexpr const char* k_lock_name = "lock";
+
+struct StoreState {
+  std::filesystem::path root;
+  UniqueFd root_fd;
+  UniqueFd blobs_fd;  // <root>/blobs/sha256
+  UniqueFd ingest_fd; // <root>/ingest
+  UniqueFd leases_fd; // <root>/leases
+
+  std::mutex mutex; // guards everything below
+  sql::Db db;
+  std::string lease_id; // empty: no lease yet
+  UniqueFd lease_fd;    // holds LOCK_EX on <root>/leases/<lease_id> while the lease lives
+
+  // Opens <root>/lock on a fresh open file description (so that threads of
+  // one process exclude each other too) and flocks it, blocking. Shared:
+  // commits, tags, new writers; exclusive: gc. Never call with `mutex` held.
+  util::Result<UniqueFd> lock_store(fs::LockMode mode) const;
+
+  // With `mutex` held and the store lock held shared: records that `digest`
+  // (size bytes) is in the store and leased to this Store, creating the
+  // lease on first use. One write transaction.
+  util::Status protect_blob(const image::Digest& digest, std::int64_t size,
+                            std::string_view media_type);
+  // With `mutex` held: deletes the lease row, then its lock file.
+  util::Status drop_lease();
+};
+
+// sha256 with 64 lower-case hex digits, else invalid_argument/unsupported.
+util::Status check_digest(const image::Digest& digest);
+// Size of the blob file: not_found if absent.
+util::Result<std::int64_t> stat_blob(const StoreState& state, const image::Digest& digest);
+Seconds now();
+std::int64_t to_unix(Seconds t);
+Seconds from_unix(std::int64_t t);
+// Inserts the blob's row or refreshes size, last_used and an unknown
+// media type. Inside the caller's transaction.
+util::Status upsert_blob_row(sql::Db& db, const image::Digest& digest, std::int64_t size,
+                             std::string_view media_type);
+
+template <class T>
+std::unexpected<util::Error> fail(util::Result<T>&& r) {
+  return std::unexpected(std::move(r.error()));
+}
+
+} // namespace mason::content::detail

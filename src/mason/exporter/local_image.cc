@@ -1,0 +1,183 @@
+// Lookup order for find_image: a reference that names a tag in the store;
+// then a digest (manifest or config) or a hex prefix of an image ID,
+// matched against every stored image (the store holds few images, so a
+// scan is fine and keeps the schema simple).
+#include "mason/exporter/local_image.h"
+
+#include <algorithm>
+#include <map>
+
+#include "mason/archive/compression.h"
+#include "mason/image/media_type.h"
+#include "mason/image/platform.h"
+#include "mason/image/reference.h"
+
+namespace mason::exporter {
+
+namespace {
+
+util::Error not_found(std::string_view what) {
+  return {util::ErrorCode::not_found, "no such image: " + std::string(what)};
+}
+
+// Reads the manifest behind `target` (choosing the host platform's entry
+// of an index) and its config.
+util::Result<LocalImage> load(const content::Store& store, const image::Descriptor& target) {
+  LocalImage img;
+  img.target = target;
+  auto raw = store.read_blob(target.digest);
+  if (!raw) return std::unexpected(raw.error());
+  auto type = target.media_type.empty() ? image::detect_media_type(*raw)
+                                        : util::Result<std::string>(target.media_type);
+  if (!type) return std::unexpected(type.error());
+  if (image::is_index(*type)) {
+    auto index = image::parse_index(*raw);
+    if (!index) return std::unexpected(index.error());
+    auto chosen = image::select_manifest(*index, image::host_platform());
+    if (!chosen) return std::unexpected(chosen.error());
+    img.target = *chosen;
+    raw = store.read_blob(chosen->digest);
+    if (!raw) return std::unexpected(raw.error());
+  }
+  auto manifest = image::parse_manifest(*raw);
+  if (!manifest) return std::unexpected(manifest.error());
+  img.manifest = std::move(*manifest);
+  auto config_raw = store.read_blob(img.manifest.config.digest);
+  if (!config_raw) return std::unexpected(config_raw.error());
+  auto config = image::parse_image_config(*config_raw);
+  if (!config) return std::unexpected(config.error());
+  img.config = std::move(*config);
+  return img;
+}
+
+bool is_hex(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+} // namespace
+
+util::Result<std::string> normalize_tag(std::string_view name) {
+  auto ref = image::Reference::parse(name);
+  if (!ref) return std::unexpected(ref.error());
+  if (ref->has_digest())
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            "cannot tag with a digest reference: " + std::string(name));
+  return ref->str();
+}
+
+std::string display_name(std::string_view store_name) {
+  if (store_name.starts_with(k_untagged_prefix)) return {};
+  auto ref = image::Reference::parse(store_name);
+  return ref ? ref->familiar() : std::string(store_name);
+}
+
+util::Result<std::vector<LocalImage>> list_local_images(const content::Store& store) {
+  auto records = store.list_images();
+  if (!records) return std::unexpected(records.error());
+  std::map<std::string, LocalImage> by_manifest;
+  std::vector<std::string> order;
+  for (const auto& r : *records) {
+    auto it = by_manifest.find(r.target.digest.str());
+    if (it == by_manifest.end()) {
+      auto img = load(store, r.target);
+      if (!img) return std::unexpected(img.error().with_context("read image " + r.name));
+      it = by_manifest.emplace(r.target.digest.str(), std::move(*img)).first;
+      order.push_back(r.target.digest.str());
+    }
+    it->second.names.push_back(r.name);
+  }
+  std::vector<LocalImage> out;
+  for (const auto& key : order) out.push_back(std::move(by_manifest.at(key)));
+  return out;
+}
+
+util::Result<LocalImage> find_image(const content::Store& store, std::string_view what) {
+  if (what.empty()) return std::unexpected(not_found(what));
+  // 1. A tagged name.
+  if (auto ref = image::Reference::parse(what); ref && !ref->has_digest()) {
+    if (auto target = store.resolve(ref->str())) {
+      auto img = load(store, *target);
+      if (!img) return img;
+      auto all = list_local_images(store);
+      if (all)
+        for (const auto& other : *all)
+          if (other.target.digest == img->target.digest) img->names = other.names;
+      return img;
+    }
+  }
+  // 2. A digest or an ID prefix.
+  std::string_view hex = what;
+  if (hex.starts_with("sha256:")) hex.remove_prefix(7);
+  if (!is_hex(hex) || hex.size() < 4) return std::unexpected(not_found(what));
+  auto all = list_local_images(store);
+  if (!all) return std::unexpected(all.error());
+  const LocalImage* found = nullptr;
+  for (const auto& img : *all) {
+    const bool match =
+        img.config.digest.hex().starts_with(hex) || img.target.digest.hex().starts_with(hex);
+    if (!match) continue;
+    if (found && found->target.digest != img.target.digest)
+      return util::make_error(util::ErrorCode::invalid_argument,
+                              "ambiguous image ID prefix: " + std::string(what));
+    found = &img;
+  }
+  if (!found) return std::unexpected(not_found(what));
+  return *found;
+}
+
+util::Result<LocalImage> store_image(content::Store& store, image::ImageConfig config,
+                                     const std::vector<image::Descriptor>& layers,
+                                     const std::vector<std::string>& tags) {
+  if (config.raw.empty()) config.seal(); // a loaded config keeps its bytes (the image ID)
+  content::IngestOptions config_opts;
+  config_opts.media_type = std::string(image::media_type::oci_config);
+  auto config_desc = store.ingest_bytes(config.raw, config_opts);
+  if (!config_desc) return std::unexpected(config_desc.error().with_context("store config"));
+  image::Manifest manifest;
+  manifest.media_type = std::string(image::media_type::oci_manifest);
+  manifest.config = config.descriptor(image::media_type::oci_config);
+  manifest.layers = layers;
+  manifest.seal();
+  content::IngestOptions manifest_opts;
+  manifest_opts.media_type = manifest.media_type;
+  auto manifest_desc = store.ingest_bytes(manifest.raw, manifest_opts);
+  if (!manifest_desc) return std::unexpected(manifest_desc.error().with_context("store manifest"));
+  std::vector<image::Descriptor> children = {manifest.config};
+  children.insert(children.end(), layers.begin(), layers.end());
+  if (auto r = store.record_references(manifest.digest, children); !r)
+    return std::unexpected(r.error());
+  LocalImage img{{}, manifest.descriptor(), std::move(manifest), std::move(config)};
+  for (const auto& name : tags) {
+    if (auto r = store.tag(name, img.target); !r) return std::unexpected(r.error());
+    img.names.push_back(name);
+  }
+  return img;
+}
+
+util::Result<std::int64_t> image_size(const content::Store& store, const LocalImage& img) {
+  std::int64_t total = 0;
+  for (const auto& layer : img.manifest.layers) {
+    const auto compression = image::layer_compression(layer.media_type);
+    if (compression && *compression == image::Compression::none) {
+      total += layer.size;
+      continue;
+    }
+    auto fd = store.open_blob(layer.digest);
+    if (!fd) return std::unexpected(fd.error());
+    archive::FdSource raw(fd->get());
+    auto reader = archive::LayerReader::open(raw);
+    if (!reader) return std::unexpected(reader.error());
+    std::vector<std::byte> buf(1 << 16);
+    for (;;) {
+      auto n = reader->read(buf);
+      if (!n) return std::unexpected(n.error());
+      if (*n == 0) break;
+    }
+    total += reader->uncompressed_size();
+  }
+  return total;
+}
+
+} // namespace mason::exporter

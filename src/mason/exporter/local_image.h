@@ -1,0 +1,58 @@
+// Images in the local store: finding one by name or ID, and writing a new
+// one (config + manifest blobs, references for GC, tags).
+//
+// An image is a manifest (OCI or Docker schema 2) tagged by a normalised
+// reference. Untagged images (loaded without a name) are kept under the
+// name `@sha256:<manifest hex>` so GC keeps them; they show as <none>.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mason/content/store.h"
+#include "mason/image/config.h"
+#include "mason/image/manifest.h"
+#include "mason/util/error.h"
+
+namespace mason::exporter {
+
+struct LocalImage {
+  std::vector<std::string> names; // store names pointing at this manifest
+  image::Descriptor target;       // the manifest
+  image::Manifest manifest;
+  image::ImageConfig config;
+};
+
+// Finds an image by reference (`busybox`, `docker.io/library/busybox:1`),
+// by image ID (config digest, `sha256:<hex>` or a unique hex prefix of at
+// least 4 digits), or by manifest digest. An index is resolved to the
+// manifest for the host platform. not_found names what was looked for.
+util::Result<LocalImage> find_image(const content::Store& store, std::string_view what);
+
+// All images in the store, one entry per manifest (names grouped).
+util::Result<std::vector<LocalImage>> list_local_images(const content::Store& store);
+
+// Stores `config` (sealed here unless it carries its raw bytes already)
+// and a manifest over `layers`, records the blob references and points
+// every name in `tags` (normalised references) at it. With no tags nothing
+// is tagged: the caller tags (or keeps it as untagged). Returns the image.
+util::Result<LocalImage> store_image(content::Store& store, image::ImageConfig config,
+                                     const std::vector<image::Descriptor>& layers,
+                                     const std::vector<std::string>& tags);
+
+// Normalises a user-given name for tagging (`busybox` ->
+// `docker.io/library/busybox:latest`); digests are not allowed in tags.
+util::Result<std::string> normalize_tag(std::string_view name);
+
+// The display form of a store name: `busybox:latest`, or "" for an
+// untagged image's internal name.
+std::string display_name(std::string_view store_name);
+
+// The uncompressed size of the image's layers (docker's "Size"), from the
+// layers' recorded sizes (uncompressed layers) or by decompressing.
+util::Result<std::int64_t> image_size(const content::Store& store, const LocalImage& img);
+
+inline constexpr std::string_view k_untagged_prefix = "@";
+
+} // namespace mason::exporter

@@ -1,0 +1,51 @@
+# Shared helpers for end-to-end tests (sourced). Each test gets a scratch
+# directory, a fresh mason store, and can start a private dockerd.
+# Tests run as root with the real tools of test-world (dockerd, skopeo,
+# umoci, oci-image-tool); a missing tool fails the test (setup installs
+# them), it never silently passes.
+set -euo pipefail
+
+MASON=${MASON:?MASON must point at the mason binary}
+SRC=${MASON_SOURCE_DIR:?}
+WORK=$(mktemp -d /tmp/mason-e2e.XXXXXX)
+STORE=$WORK/store
+export MASON_ROOT=$STORE
+DOCKERD_PID=""
+
+cleanup() {
+  if [[ -n $DOCKERD_PID ]]; then
+    kill "$DOCKERD_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
+    umount -R "$WORK/docker/root" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null || fail "$1 is not installed (scripts/setup.sh installs it)"; }
+
+# The busybox root filesystem tarball (cached across tests of one run).
+busybox_tar() {
+  local cache=${MASON_E2E_CACHE:-/tmp/mason-e2e-cache}
+  "$SRC/scripts/base-images.sh" "$cache" >/dev/null
+  echo "$cache/busybox-rootfs.tar"
+}
+
+# Starts a private dockerd; sets DOCKER (the client command line).
+start_dockerd() {
+  need dockerd
+  local d=$WORK/docker
+  mkdir -p "$d"
+  dockerd --data-root "$d/root" --exec-root "$d/exec" --pidfile "$d/pid" \
+    --host "unix://$d/sock" --iptables=false --ip-masq=false --bridge=none \
+    >"$d/log" 2>&1 &
+  DOCKERD_PID=$!
+  DOCKER="/usr/bin/docker -H unix://$d/sock"
+  for _ in $(seq 1 100); do
+    $DOCKER version >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  cat "$d/log" >&2
+  fail "dockerd did not start"
+}
