@@ -117,10 +117,13 @@ util::Result<exporter::LocalImage> import_rootfs(content::Store& store, int fd,
   if (!writer) return std::unexpected(writer.error());
   auto layer = store_layer(fd, *writer);
   if (!layer) return std::unexpected(layer.error().with_context("read " + options.source));
+  const bool existed = store.has_blob(layer->digest);
   auto desc = writer->commit(layer->digest, layer->size);
   if (!desc) return std::unexpected(desc.error());
-  if (auto r = check_tar(store, desc->digest); !r)
+  if (auto r = check_tar(store, desc->digest); !r) {
+    if (!existed) (void)store.delete_blob(desc->digest); // leave the store as it was
     return std::unexpected(r.error().with_context("import " + options.source));
+  }
   content::BlobAnnotation note;
   note.diff_id = layer->diff_id;
   note.media_type = layer->media_type;

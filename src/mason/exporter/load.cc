@@ -103,6 +103,16 @@ util::Result<nlohmann::json> parse_json(const std::string& text, const std::stri
   return j;
 }
 
+// Blobs this load added to the store, removed again if the load fails so
+// a bad archive leaves the store as it was.
+struct Fresh {
+  std::vector<image::Digest> digests;
+  void note(const content::Store& store, const image::Digest& d, bool existed) {
+    if (!existed && store.has_blob(d)) digests.push_back(d);
+  }
+};
+thread_local Fresh* t_fresh = nullptr;
+
 struct Pending {
   image::Descriptor manifest;
   std::vector<std::string> names;
@@ -126,7 +136,9 @@ util::Result<image::Descriptor> ingest_layer(content::Store& store, int root,
       : *compression == archive::Compression::zstd ? image::Compression::zstd
                                                    : image::Compression::none));
   if (*compression == archive::Compression::none) opts.expected_digest = diff_id;
+  const bool existed = *compression == archive::Compression::none && store.has_blob(diff_id);
   auto desc = store.ingest_file(fd->get(), opts);
+  if (desc && t_fresh && !existed) t_fresh->note(store, desc->digest, false);
   if (!desc) return std::unexpected(desc.error().with_context("layer " + path));
   if (*compression != archive::Compression::none) {
     auto blob = store.open_blob(desc->digest);
@@ -188,8 +200,14 @@ util::Result<std::vector<Pending>> load_docker(content::Store& store, int root) 
         if (!n) return std::unexpected(n.error().with_context(where + " RepoTags"));
         names.push_back(*n);
       }
+    const auto config_digest = config->digest;
+    const bool config_existed = store.has_blob(config_digest);
     auto img = store_image(store, std::move(*config), layers, {});
     if (!img) return std::unexpected(img.error());
+    if (!config_existed && t_fresh) { // a new config means a new manifest too
+      t_fresh->note(store, config_digest, false);
+      t_fresh->note(store, img->target.digest, false);
+    }
     out.push_back({img->target, names});
   }
   return out;
@@ -208,6 +226,7 @@ util::Result<image::Descriptor> ingest_oci_blob(content::Store& store, int root,
   opts.expected_size = d.size;
   auto got = store.ingest_file(fd->get(), opts);
   if (!got) return std::unexpected(got.error().with_context("blob " + d.digest.str()));
+  if (t_fresh) t_fresh->note(store, d.digest, false);
   return d;
 }
 
@@ -273,8 +292,14 @@ util::Result<std::vector<LocalImage>> load_archive(content::Store& store, int fd
   if (!docker && !exists(scratch->fd(), "index.json"))
     return util::make_error(util::ErrorCode::invalid_argument,
                             "not an image archive: no manifest.json (docker) or index.json (OCI)");
+  Fresh fresh;
+  t_fresh = &fresh;
   auto pending = docker ? load_docker(store, scratch->fd()) : load_oci(store, scratch->fd());
-  if (!pending) return std::unexpected(pending.error());
+  t_fresh = nullptr;
+  if (!pending) {
+    for (const auto& d : fresh.digests) (void)store.delete_blob(d);
+    return std::unexpected(pending.error());
+  }
   std::vector<LocalImage> out;
   for (const auto& p : *pending) {
     std::vector<std::string> names = p.names;
