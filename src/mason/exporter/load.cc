@@ -300,6 +300,8 @@ util::Result<std::vector<LocalImage>> load_archive(content::Store& store, int fd
     for (const auto& d : fresh.digests) (void)store.delete_blob(d);
     return std::unexpected(pending.error());
   }
+  if (pending->empty())
+    return util::make_error(util::ErrorCode::invalid_argument, "the archive holds no image");
   std::vector<LocalImage> out;
   for (const auto& p : *pending) {
     std::vector<std::string> names = p.names;
