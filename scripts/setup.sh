@@ -8,11 +8,15 @@ packages=(
   g++ cmake ninja-build pkg-config git
   # libraries (headers)
   libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev
-  libssl-dev libsqlite3-dev libarchive-dev zlib1g-dev libzstd-dev libdeflate-dev
+  libssl-dev libsqlite3-dev zlib1g-dev libzstd-dev libdeflate-dev
   # fuzzing: clang 16 (its libFuzzer runtime) can compile our C++23
   clang-16 libclang-rt-16-dev
   # style checks
   clang-format clang-tidy-16
+  # end-to-end tests: base images made offline, and the tools mason must
+  # interoperate with (test-world.md)
+  busybox-static debootstrap file python3 tar
+  docker.io skopeo umoci oci-image-tool
 )
 
 missing=()
