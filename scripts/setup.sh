@@ -8,7 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config git
   # libraries (headers)
   libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev
-  libssl-dev libsqlite3-dev zlib1g-dev libzstd-dev libdeflate-dev
+  libssl-dev libsqlite3-dev zlib1g-dev libarchive-dev libzstd-dev libdeflate-dev
   # fuzzing: clang 16 (its libFuzzer runtime) can compile our C++23
   clang-16 libclang-rt-16-dev
   # style checks
