@@ -70,8 +70,8 @@ void check_outside(World& w) {
     die("the sentinel directory changed");
   struct stat st {};
   if (::fstatat(w.outside.get(), "sentinel", &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-      !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_size != static_cast<off_t>(k_sentinel.size()) ||
-      (st.st_mode & 07777) != 0644)
+      !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+      st.st_size != static_cast<off_t>(k_sentinel.size()) || (st.st_mode & 07777) != 0644)
     die("the sentinel file changed");
 }
 
@@ -81,7 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   World& w = world();
   if (!sys::remove_children(w.dest.get())) die("cannot empty the destination");
   archive::ApplyOptions options;
-  options.target = size % 2 == 1 ? archive::ApplyTarget::overlay_upper : archive::ApplyTarget::merged;
+  options.target =
+      size % 2 == 1 ? archive::ApplyTarget::overlay_upper : archive::ApplyTarget::merged;
   options.devices = archive::DevicePolicy::skip;
   options.owners = archive::OwnerPolicy::ignore;
   options.xattrs = archive::XattrPolicy::best_effort;

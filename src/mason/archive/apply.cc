@@ -77,6 +77,8 @@ private:
   template <class Set>
   util::Status set_xattrs(const TarEntry& e, Set set);
   util::Status check_owner(const TarEntry& e) const;
+  // false: skip the entry (policy); errors: refuse it.
+  util::Result<bool> wanted_entry(const TarEntry& e) const;
   void mark(std::string path);
 
   int m_root;
@@ -95,12 +97,28 @@ void Applier::mark(std::string path) {
   }
 }
 
+util::Result<bool> Applier::wanted_entry(const TarEntry& e) const {
+  if (e.type == EntryType::unsupported)
+    return util::make_error(util::ErrorCode::unsupported,
+                            std::string("unsupported tar entry type '") + e.typeflag + "'");
+  if (e.type == EntryType::char_device || e.type == EntryType::block_device) {
+    if (m_opt.devices == DevicePolicy::skip) return false;
+    if (m_opt.devices == DevicePolicy::reject)
+      return util::make_error(util::ErrorCode::unsupported, "device nodes are not allowed here");
+    if (overlay() && e.type == EntryType::char_device && e.dev_major == 0 && e.dev_minor == 0)
+      return util::make_error(util::ErrorCode::invalid_argument,
+                              "a 0:0 character device would be an overlay whiteout");
+  }
+  if (auto st = check_owner(e); !st) return std::unexpected(std::move(st.error()));
+  return true;
+}
+
 util::Status Applier::check_owner(const TarEntry& e) const {
   constexpr std::int64_t k_max_id = 0xfffffffe;
   if (m_chown && (e.uid < 0 || e.uid > k_max_id || e.gid < 0 || e.gid > k_max_id))
-    return util::make_error(util::ErrorCode::invalid_argument,
-                            "uid/gid " + std::to_string(e.uid) + ":" + std::to_string(e.gid) +
-                                " out of range");
+    return util::make_error(util::ErrorCode::invalid_argument, "uid/gid " + std::to_string(e.uid) +
+                                                                   ":" + std::to_string(e.gid) +
+                                                                   " out of range");
   return {};
 }
 
@@ -161,8 +179,7 @@ util::Status Applier::write_data(int fd, const TarEntry& e, TarReader& tar) {
       }
       const std::size_t start = i;
       while (i < filled && !all_zero(m_buf.data() + i, piece())) i += piece();
-      if (auto st = pwrite_all(fd, m_buf.data() + start, i - start, offset + start); !st)
-        return st;
+      if (auto st = pwrite_all(fd, m_buf.data() + start, i - start, offset + start); !st) return st;
     }
     offset += filled;
     if (filled < m_buf.size()) break;
@@ -295,7 +312,8 @@ util::Status Applier::prune(int dir_fd, const std::string& dir_path) {
     auto st = sys::lstat_at(dir_fd, name);
     if (!st) return std::unexpected(std::move(st.error()));
     if (!*st || !S_ISDIR((*st)->st_mode)) continue;
-    sys::UniqueFd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    sys::UniqueFd sub(
+        ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub) return std::unexpected(errno_err("open " + sys::quote(child), errno));
     if (auto s = prune(sub.get(), child); !s) return s;
   }
@@ -365,21 +383,12 @@ util::Status Applier::apply(const TarEntry& e, TarReader& tar) {
   if (base.starts_with(k_whiteout_prefix))
     return whiteout(parent, base.substr(k_whiteout_prefix.size()));
 
-  if (e.type == EntryType::unsupported)
-    return util::make_error(util::ErrorCode::unsupported,
-                            std::string("unsupported tar entry type '") + e.typeflag + "'");
-  if (e.type == EntryType::char_device || e.type == EntryType::block_device) {
-    if (m_opt.devices == DevicePolicy::skip) {
-      ++m_stats.skipped_entries;
-      return {};
-    }
-    if (m_opt.devices == DevicePolicy::reject)
-      return util::make_error(util::ErrorCode::unsupported, "device nodes are not allowed here");
-    if (overlay() && e.type == EntryType::char_device && e.dev_major == 0 && e.dev_minor == 0)
-      return util::make_error(util::ErrorCode::invalid_argument,
-                              "a 0:0 character device would be an overlay whiteout");
+  auto wanted = wanted_entry(e);
+  if (!wanted) return std::unexpected(std::move(wanted.error()));
+  if (!*wanted) {
+    ++m_stats.skipped_entries;
+    return {};
   }
-  if (auto st = check_owner(e); !st) return st;
   auto p = sys::RootedPath::resolve(m_root, *clean, sys::Parents::create);
   if (!p) return std::unexpected(std::move(p.error()));
   std::optional<sys::RootedPath> link;

@@ -41,7 +41,8 @@ std::optional<Compression> compression_of_media_type(std::string_view mt) {
   if (mt == m::oci_layer_gzip || mt == m::docker_layer_gzip || mt == m::docker_layer_foreign_gzip ||
       mt == "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip")
     return Compression::gzip;
-  if (mt == m::oci_layer_zstd || mt == "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd")
+  if (mt == m::oci_layer_zstd ||
+      mt == "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd")
     return Compression::zstd;
   return std::nullopt;
 }
@@ -57,7 +58,8 @@ util::Result<Compression> detect_compression(ConstBytes head) {
   if (starts({0x1f, 0x8b})) return Compression::gzip;
   if (starts({0x28, 0xb5, 0x2f, 0xfd})) return Compression::zstd;
   if (starts({'B', 'Z', 'h'}))
-    return util::make_error(util::ErrorCode::unsupported, "bzip2-compressed layers are not supported");
+    return util::make_error(util::ErrorCode::unsupported,
+                            "bzip2-compressed layers are not supported");
   if (starts({0xfd, '7', 'z', 'X', 'Z', 0x00}))
     return util::make_error(util::ErrorCode::unsupported, "xz-compressed layers are not supported");
   return Compression::none;
@@ -148,7 +150,7 @@ struct LayerReader::Impl {
   ReadOptions options;
   Compression compression = Compression::none;
   std::unique_ptr<detail::Decoder> decoder;
-  std::vector<std::byte> buf = std::vector<std::byte>(256 * 1024);
+  std::vector<std::byte> buf = std::vector<std::byte>(std::size_t{256} << 10);
   std::size_t pos = 0;
   std::size_t len = 0;
   bool eof = false;
@@ -239,9 +241,10 @@ util::Result<std::size_t> LayerReader::read(MutableBytes data) {
       return 0;
     }
     if (before == in.size() && ++idle > 4)
-      return util::make_error(util::ErrorCode::corruption,
-                              "decompressor made no progress at offset " +
-                                  std::to_string(s.raw_size - static_cast<std::int64_t>(in.size())));
+      return util::make_error(
+          util::ErrorCode::corruption,
+          "decompressor made no progress at offset " +
+              std::to_string(s.raw_size - static_cast<std::int64_t>(in.size())));
   }
 }
 

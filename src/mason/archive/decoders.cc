@@ -101,7 +101,8 @@ public:
     ZSTD_inBuffer ib{in.data(), in.size(), 0};
     ZSTD_outBuffer ob{out.data(), out.size(), 0};
     const std::size_t rc = ZSTD_decompressStream(m_ctx, &ob, &ib);
-    if (ZSTD_isError(rc)) return corrupt(std::string("invalid zstd data: ") + ZSTD_getErrorName(rc));
+    if (ZSTD_isError(rc))
+      return corrupt(std::string("invalid zstd data: ") + ZSTD_getErrorName(rc));
     in = in.subspan(ib.pos);
     if (ib.pos > 0 || ob.pos > 0) m_boundary = rc == 0;
     return ob.pos;

@@ -29,7 +29,7 @@ namespace mason::archive::detail {
 
 namespace {
 
-constexpr std::size_t k_out_chunk = 256 * 1024;
+constexpr std::size_t k_out_chunk = std::size_t{256} << 10;
 
 std::unexpected<util::Error> internal(std::string message) {
   return util::make_error(util::ErrorCode::internal, std::move(message));

@@ -76,7 +76,8 @@ struct LayerOptions {
 
 // `root_fd`: a directory descriptor (O_PATH is fine).
 util::Result<LayerInfo> write_layer(int root_fd, const LayerOptions& options, Sink& out);
-util::Result<LayerInfo> write_layer(const std::string& root, const LayerOptions& options, Sink& out);
+util::Result<LayerInfo> write_layer(const std::string& root, const LayerOptions& options,
+                                    Sink& out);
 
 enum class ApplyTarget { merged, overlay_upper };
 
@@ -88,7 +89,8 @@ enum class OwnerPolicy {
 
 enum class DevicePolicy {
   create, // mknod; failure (EPERM without CAP_MKNOD) is an error
-  skip,   // device entries are skipped (counted in skipped_entries), as docker does in a user namespace
+  skip,   // device entries are skipped (counted in skipped_entries), as docker does in a user
+          // namespace
   reject, // a device entry is an error (unsupported)
 };
 

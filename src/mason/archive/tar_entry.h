@@ -29,20 +29,20 @@ constexpr bool has_data(EntryType type) {
 }
 
 struct TarEntry {
-  std::string name;     // as stored: may be absolute, contain "..", end with "/"
+  std::string name; // as stored: may be absolute, contain "..", end with "/"
   EntryType type = EntryType::regular;
-  char typeflag = '0';  // the raw typeflag (set by the reader; the writer derives it from type)
+  char typeflag = '0'; // the raw typeflag (set by the reader; the writer derives it from type)
   std::uint32_t mode = 0644; // permission bits incl. setuid/setgid/sticky (07777)
   std::int64_t uid = 0;
   std::int64_t gid = 0;
-  std::int64_t size = 0;     // data bytes (regular and unsupported entries only)
-  std::int64_t mtime = 0;    // seconds since the epoch
+  std::int64_t size = 0;        // data bytes (regular and unsupported entries only)
+  std::int64_t mtime = 0;       // seconds since the epoch
   std::uint32_t mtime_nsec = 0; // from a PAX mtime record; the writer writes whole seconds
-  std::string linkname;      // symlink target or hardlink target path
+  std::string linkname;         // symlink target or hardlink target path
   std::uint32_t dev_major = 0;
   std::uint32_t dev_minor = 0;
   std::map<std::string, std::string> xattrs; // name -> raw value (PAX SCHILY.xattr.*)
-  std::uint64_t offset = 0;  // reader: offset of this entry's first header block
+  std::uint64_t offset = 0;                  // reader: offset of this entry's first header block
 
   bool operator==(const TarEntry&) const = default;
 };

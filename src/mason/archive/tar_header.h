@@ -47,10 +47,11 @@ constexpr std::int64_t octal_limit(const Field& f) {
   return limit; // exclusive
 }
 
-std::string_view field_text(const Block& b, const Field& f); // up to the first NUL
+std::string_view field_text(const Block& b, const Field& f);   // up to the first NUL
 void put_string(Block& b, const Field& f, std::string_view s); // truncates (Go's rules)
-void put_octal(Block& b, const Field& f, std::int64_t value);  // zero-padded, NUL-ended; 0 if too big
-void finish_header(Block& b); // magic, version and checksum (ustar/PAX)
+void put_octal(Block& b, const Field& f,
+               std::int64_t value); // zero-padded, NUL-ended; 0 if too big
+void finish_header(Block& b);       // magic, version and checksum (ustar/PAX)
 
 // The checksums a reader accepts: the unsigned sum and the historic signed
 // sum, both with the checksum field read as spaces.

@@ -141,8 +141,78 @@ EntryType type_of(char flag, std::string_view name) {
 }
 
 bool verify_checksum(const Block& b, std::int64_t stored) {
-  return stored == static_cast<std::int64_t>(unsigned_checksum(b)) ||
-         stored == signed_checksum(b);
+  return stored == static_cast<std::int64_t>(unsigned_checksum(b)) || stored == signed_checksum(b);
+}
+
+// The fields of one header block whose checksum is still to be verified.
+util::Result<TarEntry> decode_header(const Block& b, std::uint64_t start) {
+  auto chk = parse_numeric(b, k_chksum);
+  if (!chk || !verify_checksum(b, *chk)) return corrupt("bad header checksum" + at(start));
+  TarEntry e;
+  e.typeflag = b[k_typeflag.offset];
+  const std::string_view magic(b.data() + k_magic.offset, 6);
+  const bool posix = magic == std::string_view("ustar\0", 6);
+  e.name = std::string(field_text(b, k_name));
+  // The prefix field exists in POSIX headers only (GNU keeps times there).
+  if (const auto prefix = field_text(b, k_prefix); posix && !prefix.empty())
+    e.name = std::string(prefix) + "/" + e.name;
+  e.linkname = std::string(field_text(b, k_linkname));
+  std::int64_t values[7] = {};
+  const std::pair<Field, const char*> fields[7] = {
+      {k_mode, "mode"},   {k_uid, "uid"},           {k_gid, "gid"},          {k_size, "size"},
+      {k_mtime, "mtime"}, {k_devmajor, "devmajor"}, {k_devminor, "devminor"}};
+  const bool has_dev = posix || magic == std::string_view("ustar ", 6);
+  for (std::size_t i = 0; i < (has_dev ? 7u : 5u); ++i) {
+    auto v = parse_numeric(b, fields[i].first);
+    if (!v)
+      return corrupt(std::string("invalid ") + fields[i].second + " field" + named(e.name) +
+                     at(start));
+    values[i] = *v;
+  }
+  e.mode = static_cast<std::uint32_t>(values[0] & 07777);
+  e.uid = values[1];
+  e.gid = values[2];
+  e.size = values[3];
+  e.mtime = values[4];
+  if (e.size < 0) return corrupt("negative size" + named(e.name) + at(start));
+  if (values[5] < 0 || values[5] > 0xfffff || values[6] < 0 || values[6] > 0xfffffff)
+    return corrupt("device number out of range" + named(e.name) + at(start));
+  e.dev_major = static_cast<std::uint32_t>(values[5]);
+  e.dev_minor = static_cast<std::uint32_t>(values[6]);
+  return e;
+}
+
+// Records what a meta entry (PAX x/g, GNU L/K) says about the next entry.
+util::Status apply_meta(const TarEntry& meta, const std::string& data, Overrides& o) {
+  if (meta.typeflag == 'L' || meta.typeflag == 'K') {
+    (meta.typeflag == 'L' ? o.path : o.linkpath) = data.substr(0, data.find('\0'));
+    return {};
+  }
+  // Global headers are checked but not applied (as docker does).
+  if (auto err = parse_pax(data, meta.typeflag == 'x' ? &o : nullptr))
+    return corrupt(*err + " in PAX header" + at(meta.offset));
+  return {};
+}
+
+// Applies the overrides and checks the result.
+util::Status finish_entry(TarEntry& e, Overrides& o, std::uint64_t start) {
+  const std::string shown = e.name;
+  if (o.path && !o.path->empty()) e.name = *o.path;
+  if (o.linkpath && !o.linkpath->empty()) e.linkname = *o.linkpath;
+  if (o.size) e.size = *o.size;
+  if (o.uid) e.uid = *o.uid;
+  if (o.gid) e.gid = *o.gid;
+  if (o.mtime) {
+    e.mtime = *o.mtime;
+    e.mtime_nsec = o.mtime_nsec;
+  }
+  e.xattrs = std::move(o.xattrs);
+  e.type = type_of(e.typeflag, e.name);
+  if (e.name.empty()) return corrupt("entry without a name" + at(start));
+  if (e.name.find('\0') != std::string::npos || e.linkname.find('\0') != std::string::npos)
+    return corrupt("NUL byte in the name" + named(shown) + at(start));
+  if (!has_data(e.type)) e.size = 0;
+  return {};
 }
 
 } // namespace
@@ -155,14 +225,15 @@ util::Result<std::size_t> TarReader::read_block(Block& block) {
 }
 
 util::Status TarReader::skip(std::uint64_t bytes) {
-  std::array<std::byte, 64 * 1024> buf{};
+  std::array<std::byte, std::size_t{64} << 10> buf{};
   while (bytes > 0) {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(bytes, buf.size()));
     auto n = read_full(m_in, std::span(buf).first(want));
     if (!n) return std::unexpected(std::move(n.error()));
     m_offset += *n;
     if (*n < want)
-      return corrupt("truncated data" + named(m_current) + at(m_offset) + ": unexpected end of stream");
+      return corrupt("truncated data" + named(m_current) + at(m_offset) +
+                     ": unexpected end of stream");
     bytes -= *n;
   }
   return {};
@@ -182,6 +253,18 @@ util::Result<std::string> TarReader::read_special(const TarEntry& meta, std::int
   return data;
 }
 
+util::Result<std::optional<TarEntry>> TarReader::end_of_archive(std::uint64_t start,
+                                                                bool have_meta) {
+  if (have_meta) return corrupt("extension header not followed by an entry" + at(start));
+  Block second{};
+  auto m = read_block(second);
+  if (!m) return std::unexpected(std::move(m.error()));
+  if (*m != 0 && (*m < k_block || !is_zero(second)))
+    return corrupt("invalid end-of-archive marker" + at(start + k_block));
+  m_done = true;
+  return std::optional<TarEntry>();
+}
+
 util::Result<std::optional<TarEntry>> TarReader::next() {
   if (m_done) return std::optional<TarEntry>();
   if (auto st = skip(m_remaining + m_padding); !st) return std::unexpected(std::move(st.error()));
@@ -195,108 +278,34 @@ util::Result<std::optional<TarEntry>> TarReader::next() {
     const std::uint64_t start = m_offset;
     auto n = read_block(b);
     if (!n) return std::unexpected(std::move(n.error()));
-    if (*n == 0) {
-      if (start == 0 && !have_meta) { // empty stream: empty archive
-        m_done = true;
-        return std::optional<TarEntry>();
-      }
-      return corrupt("truncated archive" + at(start) + ": end of stream before the end-of-archive marker");
-    }
-    if (*n < k_block) return corrupt("truncated header" + at(start));
-    if (is_zero(b)) {
-      if (have_meta) return corrupt("extension header not followed by an entry" + at(start));
-      Block second{};
-      auto m = read_block(second);
-      if (!m) return std::unexpected(std::move(m.error()));
-      if (*m != 0 && (*m < k_block || !is_zero(second)))
-        return corrupt("invalid end-of-archive marker" + at(start + k_block));
+    if (*n == 0 && start == 0) { // empty stream: empty archive
       m_done = true;
       return std::optional<TarEntry>();
     }
-    auto chk = parse_numeric(b, k_chksum);
-    if (!chk || !verify_checksum(b, *chk)) return corrupt("bad header checksum" + at(start));
-
-    TarEntry e;
-    e.offset = first;
-    e.typeflag = b[k_typeflag.offset];
-    const std::string_view magic(b.data() + k_magic.offset, 6);
-    const bool posix = magic == std::string_view("ustar\0", 6);
-    std::string name(field_text(b, k_name));
-    if (posix) {
-      const auto prefix = field_text(b, k_prefix);
-      if (!prefix.empty()) name = std::string(prefix) + "/" + name;
-    }
-    e.name = std::move(name);
-    e.linkname = std::string(field_text(b, k_linkname));
-    const std::string shown = e.name;
-    const auto num = [&](const Field& f, const char* what) -> util::Result<std::int64_t> {
-      auto v = parse_numeric(b, f);
-      if (!v) return corrupt(std::string("invalid ") + what + " field" + named(shown) + at(start));
-      return *v;
-    };
-    auto mode = num(k_mode, "mode");
-    auto uid = num(k_uid, "uid");
-    auto gid = num(k_gid, "gid");
-    auto size = num(k_size, "size");
-    auto mtime = num(k_mtime, "mtime");
-    for (auto* r : {&mode, &uid, &gid, &size, &mtime})
-      if (!*r) return std::unexpected(std::move(r->error()));
-    e.mode = static_cast<std::uint32_t>(*mode & 07777);
-    e.uid = *uid;
-    e.gid = *gid;
-    e.size = *size;
-    e.mtime = *mtime;
-    if (e.size < 0) return corrupt("negative size" + named(shown) + at(start));
-
-    if (e.typeflag == 'x' || e.typeflag == 'g') {
-      auto data = read_special(e, e.size);
+    if (*n == 0)
+      return corrupt("truncated archive" + at(start) +
+                     ": end of stream before the end-of-archive marker");
+    if (*n < k_block) return corrupt("truncated header" + at(start));
+    if (is_zero(b)) return end_of_archive(start, have_meta);
+    auto e = decode_header(b, start);
+    if (!e) return std::unexpected(std::move(e.error()));
+    e->offset = first;
+    if (e->typeflag == 'x' || e->typeflag == 'g' || e->typeflag == 'L' || e->typeflag == 'K') {
+      auto data = read_special(*e, e->size);
       if (!data) return std::unexpected(std::move(data.error()));
-      if (auto err = parse_pax(*data, e.typeflag == 'x' ? &o : nullptr))
-        return corrupt(*err + " in PAX header" + at(start));
-      have_meta = e.typeflag == 'x' || have_meta;
+      if (auto st = apply_meta(*e, *data, o); !st) return std::unexpected(std::move(st.error()));
+      have_meta = have_meta || e->typeflag != 'g';
       continue;
     }
-    if (e.typeflag == 'L' || e.typeflag == 'K') {
-      auto data = read_special(e, e.size);
-      if (!data) return std::unexpected(std::move(data.error()));
-      std::string text = data->substr(0, data->find('\0'));
-      (e.typeflag == 'L' ? o.path : o.linkpath) = std::move(text);
-      have_meta = true;
-      continue;
-    }
-    if (e.typeflag == 'S' || o.sparse)
-      return util::make_error(util::ErrorCode::unsupported,
-                              "sparse file" + named(o.path.value_or(shown)) + at(start) +
-                                  " is not supported");
-
-    if (posix || magic == std::string_view("ustar ", 6)) {
-      auto major = num(k_devmajor, "devmajor");
-      auto minor = num(k_devminor, "devminor");
-      if (!major || !minor) return std::unexpected(std::move((!major ? major : minor).error()));
-      if (*major < 0 || *major > 0xfffff || *minor < 0 || *minor > 0xfffffff)
-        return corrupt("device number out of range" + named(shown) + at(start));
-      e.dev_major = static_cast<std::uint32_t>(*major);
-      e.dev_minor = static_cast<std::uint32_t>(*minor);
-    }
-    if (o.path && !o.path->empty()) e.name = *o.path;
-    if (o.linkpath && !o.linkpath->empty()) e.linkname = *o.linkpath;
-    if (o.size) e.size = *o.size;
-    if (o.uid) e.uid = *o.uid;
-    if (o.gid) e.gid = *o.gid;
-    if (o.mtime) {
-      e.mtime = *o.mtime;
-      e.mtime_nsec = o.mtime_nsec;
-    }
-    e.xattrs = std::move(o.xattrs);
-    e.type = type_of(e.typeflag, e.name);
-    if (e.name.empty()) return corrupt("entry without a name" + at(start));
-    if (e.name.find('\0') != std::string::npos || e.linkname.find('\0') != std::string::npos)
-      return corrupt("NUL byte in the name" + named(shown) + at(start));
-    if (!has_data(e.type)) e.size = 0;
-    m_remaining = static_cast<std::uint64_t>(e.size);
+    if (e->typeflag == 'S' || o.sparse)
+      return util::make_error(util::ErrorCode::unsupported, "sparse file" +
+                                                                named(o.path.value_or(e->name)) +
+                                                                at(start) + " is not supported");
+    if (auto st = finish_entry(*e, o, start); !st) return std::unexpected(std::move(st.error()));
+    m_remaining = static_cast<std::uint64_t>(e->size);
     m_padding = (k_block - m_remaining % k_block) % k_block;
-    m_current = e.name;
-    return std::optional<TarEntry>(std::move(e));
+    m_current = e->name;
+    return std::optional<TarEntry>(std::move(*e));
   }
 }
 
@@ -314,7 +323,7 @@ util::Result<std::size_t> TarReader::read_data(MutableBytes data) {
 }
 
 util::Status TarReader::drain() {
-  std::array<std::byte, 64 * 1024> buf{};
+  std::array<std::byte, std::size_t{64} << 10> buf{};
   for (;;) {
     auto n = m_in.read(buf);
     if (!n) return std::unexpected(std::move(n.error()));

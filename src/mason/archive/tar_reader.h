@@ -46,6 +46,7 @@ public:
 
 private:
   util::Result<std::size_t> read_block(std::array<char, 512>& block);
+  util::Result<std::optional<TarEntry>> end_of_archive(std::uint64_t start, bool have_meta);
   util::Status skip(std::uint64_t bytes);
   util::Result<std::string> read_special(const TarEntry& meta, std::int64_t size);
 

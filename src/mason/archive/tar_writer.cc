@@ -87,7 +87,8 @@ std::string pax_header_name(std::string_view name) {
   std::string dir(slash == std::string_view::npos ? "" : name.substr(0, slash));
   const std::string_view file = slash == std::string_view::npos ? name : name.substr(slash + 1);
   while (!dir.empty() && dir.back() == '/') dir.pop_back();
-  std::string out = dir.empty() ? std::string(k_paxheader_dir) : dir + "/" + std::string(k_paxheader_dir);
+  std::string out =
+      dir.empty() ? std::string(k_paxheader_dir) : dir + "/" + std::string(k_paxheader_dir);
   if (!file.empty()) out += "/" + std::string(file);
   out = to_ascii(out);
   if (out.size() > k_name.size) out.resize(k_name.size);
@@ -109,8 +110,7 @@ util::Status TarWriter::emit(ConstBytes data) {
 
 util::Status TarWriter::pad_entry() {
   if (m_remaining != 0)
-    return invalid("tar entry data incomplete: " + std::to_string(m_remaining) +
-                   " bytes missing");
+    return invalid("tar entry data incomplete: " + std::to_string(m_remaining) + " bytes missing");
   const auto tail = static_cast<std::size_t>(m_entry_size % static_cast<std::int64_t>(k_block));
   m_entry_size = 0;
   if (tail == 0) return {};
@@ -118,90 +118,121 @@ util::Status TarWriter::pad_entry() {
   return emit(std::as_bytes(std::span(zeros).first(k_block - tail)));
 }
 
-util::Status TarWriter::add(const TarEntry& e) {
-  if (auto st = pad_entry(); !st) return st;
+namespace {
+
+// What one entry needs: its header fields and, when ustar cannot hold
+// them, the PAX records.
+struct Plan {
+  std::string_view link;   // link target, empty for other types
+  std::int64_t size = 0;   // data bytes
+  std::string_view prefix; // ustar split, when ustar
+  std::string_view suffix;
+  bool ustar = true;
+  std::map<std::string, std::string> pax;
+};
+
+util::Status check(const TarEntry& e) {
   if (e.type == EntryType::unsupported) return invalid("cannot write an unsupported entry type");
   if (e.name.empty() || e.name.find('\0') != std::string::npos)
     return invalid("invalid tar entry name");
   if (e.linkname.find('\0') != std::string::npos) return invalid("invalid link target");
-  const bool data = e.type == EntryType::regular;
-  const std::int64_t size = data ? e.size : 0;
-  if (e.uid < 0 || e.gid < 0 || size < 0)
+  if (e.uid < 0 || e.gid < 0 || e.size < 0)
     return invalid("negative uid, gid or size in tar entry \"" + e.name + "\"");
   if (e.dev_major >= octal_limit(k_devmajor) || e.dev_minor >= octal_limit(k_devminor))
     return invalid("device number out of range in tar entry \"" + e.name + "\"");
-  const std::string_view link =
-      e.type == EntryType::hardlink || e.type == EntryType::symlink ? std::string_view(e.linkname)
-                                                                    : std::string_view();
+  for (const auto& [key, value] : e.xattrs)
+    if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos)
+      return invalid("invalid xattr name in tar entry \"" + e.name + "\"");
+  return {};
+}
 
-  std::map<std::string, std::string> pax;
-  bool ustar = e.xattrs.empty();
-  std::string_view prefix, suffix = e.name;
+// Steps 1 and 2 of the algorithm above.
+Plan plan(const TarEntry& e) {
+  Plan p;
+  const bool linked = e.type == EntryType::hardlink || e.type == EntryType::symlink;
+  p.link = linked ? std::string_view(e.linkname) : std::string_view();
+  p.size = e.type == EntryType::regular ? e.size : 0;
+  p.suffix = e.name;
+  p.ustar = e.xattrs.empty();
   if (e.name.size() > k_name.size || !is_ascii(e.name)) {
-    pax["path"] = e.name;
-    if (!split_ustar(e.name, prefix, suffix)) ustar = false;
+    p.pax["path"] = e.name;
+    if (!split_ustar(e.name, p.prefix, p.suffix)) p.ustar = false;
   }
-  if (link.size() > k_linkname.size || !is_ascii(link)) {
-    pax["linkpath"] = std::string(link);
-    ustar = false;
+  if (p.link.size() > k_linkname.size || !is_ascii(p.link)) {
+    p.pax["linkpath"] = std::string(p.link);
+    p.ustar = false;
   }
   const auto number = [&](const char* key, std::int64_t v, const Field& f) {
     if (v < 0 || v >= octal_limit(f)) {
-      pax[key] = std::to_string(v);
-      ustar = false;
+      p.pax[key] = std::to_string(v);
+      p.ustar = false;
     }
   };
   number("uid", e.uid, k_uid);
   number("gid", e.gid, k_gid);
-  number("size", size, k_size);
+  number("size", p.size, k_size);
   number("mtime", e.mtime, k_mtime);
-  for (const auto& [key, value] : e.xattrs) {
-    if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos)
-      return invalid("invalid xattr name in tar entry \"" + e.name + "\"");
-    pax[std::string(k_schily_xattr) + key] = value;
+  for (const auto& [key, value] : e.xattrs) p.pax[std::string(k_schily_xattr) + key] = value;
+  if (!p.ustar) {
+    p.prefix = {};
+    p.suffix = e.name;
   }
+  return p;
+}
 
-  if (!ustar) {
-    std::string records;
-    for (const auto& [key, value] : pax) records += pax_record(key, value);
-    if (records.size() > static_cast<std::size_t>(k_max_special_size))
-      return invalid("PAX header of tar entry \"" + e.name + "\" too large");
-    Block h{};
-    put_string(h, k_name, pax_header_name(e.name));
-    put_octal(h, k_mode, 0);
-    put_octal(h, k_uid, 0);
-    put_octal(h, k_gid, 0);
-    put_octal(h, k_size, static_cast<std::int64_t>(records.size()));
-    put_octal(h, k_mtime, 0);
-    h[k_typeflag.offset] = 'x';
-    finish_header(h);
-    if (auto st = emit(std::as_bytes(std::span(h))); !st) return st;
-    m_remaining = 0;
-    m_entry_size = static_cast<std::int64_t>(records.size());
-    if (auto st = emit(as_bytes(records)); !st) return st;
-    if (auto st = pad_entry(); !st) return st;
-    prefix = {};
-    suffix = e.name;
-  }
+Block pax_header(std::string_view name, std::size_t records) {
+  Block h{};
+  put_string(h, k_name, pax_header_name(name));
+  put_octal(h, k_mode, 0);
+  put_octal(h, k_uid, 0);
+  put_octal(h, k_gid, 0);
+  put_octal(h, k_size, static_cast<std::int64_t>(records));
+  put_octal(h, k_mtime, 0);
+  h[k_typeflag.offset] = 'x';
+  finish_header(h);
+  return h;
+}
 
+Block main_header(const TarEntry& e, const Plan& p) {
   Block h{};
   h[k_typeflag.offset] = typeflag_of(e.type);
-  put_string(h, k_name, ustar ? std::string(suffix) : to_ascii(suffix));
-  put_string(h, k_linkname, ustar ? std::string(link) : to_ascii(link));
+  put_string(h, k_name, p.ustar ? std::string(p.suffix) : to_ascii(p.suffix));
+  put_string(h, k_linkname, p.ustar ? std::string(p.link) : to_ascii(p.link));
   put_octal(h, k_mode, e.mode & 07777);
   put_octal(h, k_uid, e.uid);
   put_octal(h, k_gid, e.gid);
-  put_octal(h, k_size, size);
+  put_octal(h, k_size, p.size);
   put_octal(h, k_mtime, e.mtime);
   put_string(h, k_uname, "");
   put_string(h, k_gname, "");
   put_octal(h, k_devmajor, e.dev_major);
   put_octal(h, k_devminor, e.dev_minor);
-  if (ustar) put_string(h, k_prefix, prefix);
+  if (p.ustar) put_string(h, k_prefix, p.prefix);
   finish_header(h);
+  return h;
+}
+
+} // namespace
+
+util::Status TarWriter::add(const TarEntry& e) {
+  if (auto st = pad_entry(); !st) return st;
+  if (auto st = check(e); !st) return st;
+  const Plan p = plan(e);
+  if (!p.ustar) {
+    std::string records;
+    for (const auto& [key, value] : p.pax) records += pax_record(key, value);
+    if (records.size() > static_cast<std::size_t>(k_max_special_size))
+      return invalid("PAX header of tar entry \"" + e.name + "\" too large");
+    const Block h = pax_header(e.name, records.size());
+    if (auto st = emit(std::as_bytes(std::span(h))); !st) return st;
+    m_entry_size = static_cast<std::int64_t>(records.size());
+    if (auto st = emit(as_bytes(records)); !st) return st;
+    if (auto st = pad_entry(); !st) return st;
+  }
+  const Block h = main_header(e, p);
   if (auto st = emit(std::as_bytes(std::span(h))); !st) return st;
-  m_remaining = size;
-  m_entry_size = size;
+  m_remaining = p.size;
+  m_entry_size = p.size;
   return {};
 }
 

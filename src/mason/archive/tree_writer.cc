@@ -39,8 +39,7 @@ private:
   util::Status write_file_data(int dir_fd, const std::string& name, const std::string& rel,
                                std::int64_t size);
   util::Result<std::map<std::string, std::string>> xattrs_of(int dir_fd, const std::string& name,
-                                                             const std::string& rel,
-                                                             bool& opaque);
+                                                             const std::string& rel, bool& opaque);
   TarEntry base_entry(const std::string& rel, const struct stat& st) const;
   util::Status add(const TarEntry& e) {
     ++m_stats.entries;
@@ -189,7 +188,8 @@ util::Status TreeWriter::write_one(int dir_fd, const std::string& name, const st
     ++m_stats.opaque_dirs;
     if (auto s = add(marker); !s) return s;
   }
-  sys::UniqueFd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  sys::UniqueFd sub(
+      ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!sub) return at_path(sys::errno_error("open directory", errno).error(), rel);
   return walk(sub.get(), rel + "/");
 }

@@ -89,6 +89,7 @@ util::Result<std::vector<LocalImage>> list_local_images(const content::Store& st
     it->second.names.push_back(r.name);
   }
   std::vector<LocalImage> out;
+  out.reserve(order.size());
   for (const auto& key : order) out.push_back(std::move(by_manifest.at(key)));
   return out;
 }

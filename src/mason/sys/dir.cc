@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <dirent.h>
-#include <memory>
 #include <fcntl.h>
+#include <memory>
 #include <unistd.h>
 
 #include "mason/sys/errors.h"

@@ -262,8 +262,7 @@ util::Status chmod_in_root(int root_fd, std::string_view path, mode_t mode) {
 
 util::Status utimens_in_root(int root_fd, std::string_view path, const timespec& atime,
                              const timespec& mtime) {
-  return with_path(root_fd, path,
-                   [&](const RootedPath& p) { return p.set_times(atime, mtime); });
+  return with_path(root_fd, path, [&](const RootedPath& p) { return p.set_times(atime, mtime); });
 }
 
 util::Status setxattr_in_root(int root_fd, std::string_view path, const std::string& key,

@@ -50,8 +50,7 @@ enum class Parents {
 // openat2(root_fd, clean_path(path), flags, RESOLVE_IN_ROOT). A symlink in
 // the final component is followed (inside the root) unless flags has
 // O_NOFOLLOW. O_CLOEXEC is always added.
-util::Result<UniqueFd> open_in_root(int root_fd, std::string_view path, int flags,
-                                    mode_t mode = 0);
+util::Result<UniqueFd> open_in_root(int root_fd, std::string_view path, int flags, mode_t mode = 0);
 
 // An O_PATH descriptor of the directory `path` (the root itself for "" or
 // "/"), creating missing directories when asked. A dangling symlink on the

@@ -68,11 +68,10 @@ util::Result<std::vector<Xattr>> list_with(List list, Get get, const std::string
 
 util::Result<std::vector<Xattr>> list_xattrs_at(int dir_fd, std::string_view name) {
   const std::string path = proc_path(dir_fd, name);
-  return list_with([&](char* b, std::size_t n) { return ::llistxattr(path.c_str(), b, n); },
-                   [&](const char* k, char* b, std::size_t n) {
-                     return ::lgetxattr(path.c_str(), k, b, n);
-                   },
-                   quote(name));
+  return list_with(
+      [&](char* b, std::size_t n) { return ::llistxattr(path.c_str(), b, n); },
+      [&](const char* k, char* b, std::size_t n) { return ::lgetxattr(path.c_str(), k, b, n); },
+      quote(name));
 }
 
 util::Result<std::vector<Xattr>> list_xattrs(int fd) {
@@ -84,9 +83,8 @@ util::Result<std::vector<Xattr>> list_xattrs(int fd) {
 util::Result<std::optional<std::string>> get_xattr_at(int dir_fd, std::string_view name,
                                                       const std::string& key) {
   const std::string path = proc_path(dir_fd, name);
-  return fetch(
-      [&](char* b, std::size_t n) { return ::lgetxattr(path.c_str(), key.c_str(), b, n); },
-      "get xattr " + key + " of " + quote(name));
+  return fetch([&](char* b, std::size_t n) { return ::lgetxattr(path.c_str(), key.c_str(), b, n); },
+               "get xattr " + key + " of " + quote(name));
 }
 
 util::Status set_xattr_at(int dir_fd, std::string_view name, const std::string& key,

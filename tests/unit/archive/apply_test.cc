@@ -19,7 +19,8 @@ std::string link_target(const std::string& path) {
 
 class Apply : public Dirs {
 protected:
-  void expect_error(const util::Result<ApplyStats>& r, util::ErrorCode code, const std::string& needle) {
+  void expect_error(const util::Result<ApplyStats>& r, util::ErrorCode code,
+                    const std::string& needle) {
     ASSERT_FALSE(r) << "applied, expected: " << needle;
     EXPECT_EQ(r.error().code(), code) << r.error().to_string();
     EXPECT_NE(r.error().to_string().find(needle), std::string::npos) << r.error().to_string();
@@ -41,7 +42,8 @@ TEST_F(Apply, DotDotThatEscapesIsRejected) {
 }
 
 TEST_F(Apply, AbsoluteAndDotNamesAreRelativeToTheRoot) {
-  const std::string tar = TarBuilder().dir("/abs/").file("/abs/f", "1").file("./a/./b/../c", "2").finish();
+  const std::string tar =
+      TarBuilder().dir("/abs/").file("/abs/f", "1").file("./a/./b/../c", "2").finish();
   auto r = apply(tar);
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(read_file(dest() + "/abs/f"), "1");
@@ -59,7 +61,8 @@ TEST_F(Apply, AbsoluteSymlinkIsResolvedInsideTheRoot) {
   // l2 -> the outside directory's real absolute path: inside the root that
   // path does not exist, so the entry fails (a dangling symlink is not a
   // directory to create)...
-  const std::string via_l2 = TarBuilder().symlink("l2", outside()).file("l2/sentinel", "x").finish();
+  const std::string via_l2 =
+      TarBuilder().symlink("l2", outside()).file("l2/sentinel", "x").finish();
   expect_error(apply(via_l2), util::ErrorCode::not_found,
                "entry \"l2/sentinel\" at offset 512: open directory \"l2\"");
   // ... and once it exists inside the root, writes go there.
@@ -94,8 +97,9 @@ TEST_F(Apply, HardlinkTargetsMustStayInsideAndExist) {
   // Through a symlink to the real outside dir / to the root's parent.
   expect_error(apply(TarBuilder().symlink("s", outside()).hardlink("h", "s/sentinel").finish()),
                util::ErrorCode::not_found, "entry \"h\"");
-  expect_error(apply(TarBuilder().symlink("s2", "../..").hardlink("h2", "s2/outside/sentinel").finish()),
-               util::ErrorCode::not_found, "hard link target \"s2/outside/sentinel\"");
+  expect_error(
+      apply(TarBuilder().symlink("s2", "../..").hardlink("h2", "s2/outside/sentinel").finish()),
+      util::ErrorCode::not_found, "hard link target \"s2/outside/sentinel\"");
   expect_error(apply(TarBuilder().hardlink("h3", "not-yet").file("not-yet", "x").finish()),
                util::ErrorCode::not_found, "does not exist");
   expect_error(apply(TarBuilder().file("self", "x").hardlink("self", "self").finish()),
@@ -105,10 +109,16 @@ TEST_F(Apply, HardlinkTargetsMustStayInsideAndExist) {
 }
 
 TEST_F(Apply, HardlinksShareTheInode) {
-  auto r = apply(TarBuilder().dir("d/").file("d/f", "data").hardlink("g", "/d/f").symlink("s", "d/f")
-                     .hardlink("s2", "s").finish());
+  auto r = apply(TarBuilder()
+                     .dir("d/")
+                     .file("d/f", "data")
+                     .hardlink("g", "/d/f")
+                     .symlink("s", "d/f")
+                     .hardlink("s2", "s")
+                     .finish());
   ASSERT_TRUE(r) << r.error().to_string();
-  struct stat a {}, b {};
+  struct stat a {
+  }, b{};
   ASSERT_EQ(::lstat((dest() + "/d/f").c_str(), &a), 0);
   ASSERT_EQ(::lstat((dest() + "/g").c_str(), &b), 0);
   EXPECT_EQ(a.st_ino, b.st_ino);
@@ -281,9 +291,16 @@ TEST_F(Apply, CorruptInputIsCorruptionNamingTheEntry) {
   std::string bad = tar;
   bad[512 * 5 + 10] ^= 1; // header of "b"
   expect_error(apply(bad), util::ErrorCode::corruption, "bad header checksum at offset 2560");
-  TarEntry odd = TarBuilder::entry("odd", EntryType::regular, 0644);
-  bad = TarBuilder().finish();
   expect_error(apply(std::string(512, 'x')), util::ErrorCode::corruption, "bad header checksum");
+  // A truncated gzip layer.
+  StringSink gz;
+  CompressOptions co;
+  auto w = LayerWriter::open(gz, co);
+  ASSERT_TRUE(w);
+  ASSERT_TRUE(w->write(as_bytes(tar)));
+  ASSERT_TRUE(w->finish());
+  expect_error(apply(gz.data().substr(0, gz.data().size() - 4)), util::ErrorCode::corruption,
+               "truncated gzip stream");
 }
 
 TEST_F(Apply, ExpectedDigestsAreVerified) {

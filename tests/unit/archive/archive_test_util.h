@@ -98,8 +98,8 @@ inline void describe_into(const std::string& root, const std::string& rel,
                   st.st_gid);
     d += buf;
     if (S_ISREG(st.st_mode)) {
-      d += " file size=" + std::to_string(st.st_size) + " sha=" +
-           sha256(read_file(root + "/" + child)).substr(0, 16);
+      d += " file size=" + std::to_string(st.st_size) +
+           " sha=" + sha256(read_file(root + "/" + child)).substr(0, 16);
       d += " nlink=" + std::to_string(st.st_nlink);
     } else if (S_ISDIR(st.st_mode)) {
       d += " dir";
@@ -118,7 +118,8 @@ inline void describe_into(const std::string& root, const std::string& rel,
     auto xattrs = sys::list_xattrs_at(dir.get(), name);
     ASSERT_TRUE(xattrs);
     for (const auto& x : *xattrs)
-      if (x.name != "security.selinux") d += " xattr:" + x.name + "=" + sha256(x.value).substr(0, 8);
+      if (x.name != "security.selinux")
+        d += " xattr:" + x.name + "=" + sha256(x.value).substr(0, 8);
     out[child] = d;
     if (S_ISDIR(st.st_mode)) describe_into(root, child, out, with_dir_mtimes);
   }

@@ -214,7 +214,9 @@ TEST(Compression, DetectsByMagic) {
   auto bz = detect_compression(as_bytes("BZh91AY"));
   ASSERT_FALSE(bz);
   EXPECT_EQ(bz.error().code(), util::ErrorCode::unsupported);
-  auto xz = detect_compression(as_bytes(std::string("\xfd" "7zXZ\0", 6)));
+  auto xz = detect_compression(as_bytes(std::string("\xfd"
+                                                    "7zXZ\0",
+                                                    6)));
   ASSERT_FALSE(xz);
   EXPECT_EQ(xz.error().code(), util::ErrorCode::unsupported);
 }

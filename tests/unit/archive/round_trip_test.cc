@@ -68,7 +68,9 @@ protected:
       ASSERT_EQ(::setxattr((s + "/d").c_str(), "user.dir", "v", 1, 0), 0);
     }
     if (is_root()) {
-      ASSERT_EQ(::setxattr((s + "/exec").c_str(), "security.capability", k_cap.data(), k_cap.size(), 0), 0);
+      ASSERT_EQ(
+          ::setxattr((s + "/exec").c_str(), "security.capability", k_cap.data(), k_cap.size(), 0),
+          0);
       ASSERT_EQ(::lsetxattr((s + "/abs").c_str(), "trusted.mason", "on-link", 7, 0), 0);
       ASSERT_EQ(::mknod((s + "/null").c_str(), S_IFCHR | 0666, makedev(1, 3)), 0);
       ASSERT_EQ(::mknod((s + "/loop").c_str(), S_IFBLK | 0660, makedev(7, 0)), 0);
@@ -80,14 +82,17 @@ protected:
       // chown dropped the setuid bit and the capability: set them again.
       ASSERT_EQ(::chown((s + "/exec").c_str(), 0, 2000), 0);
       ASSERT_EQ(::chmod((s + "/exec").c_str(), 04755), 0);
-      ASSERT_EQ(::setxattr((s + "/exec").c_str(), "security.capability", k_cap.data(), k_cap.size(), 0), 0);
+      ASSERT_EQ(
+          ::setxattr((s + "/exec").c_str(), "security.capability", k_cap.data(), k_cap.size(), 0),
+          0);
     }
     // Fixed mtimes, deepest first (creating entries bumps parents).
     auto all = describe(s);
     for (auto it = all.rbegin(); it != all.rend(); ++it) set_mtime(s + "/" + it->first, 1600000000);
   }
 
-  std::string layer_of(const std::string& root, const LayerOptions& options, LayerInfo* info = nullptr) {
+  std::string layer_of(const std::string& root, const LayerOptions& options,
+                       LayerInfo* info = nullptr) {
     StringSink out;
     auto r = write_layer(root, options, out);
     EXPECT_TRUE(r) << r.error().to_string();
@@ -141,9 +146,10 @@ TEST_F(RoundTrip, EntriesComeSortedWithHardlinksAfterTheirTarget) {
   std::vector<std::string> names;
   for (const auto& e : *entries) names.push_back(e.entry.name);
   // Depth first, names sorted by bytes within each directory.
-  const std::vector<std::string> order = {"abs", "big", "d/", "d/a.txt", "d/link", "d/sub/",
-                                          "d/sub/h2", "empty", "empty-dir/", "exec", "fifo",
-                                          "h1", "longlink", std::string(90, 'p') + "/", "sticky/"};
+  const std::vector<std::string> order = {
+      "abs",    "big",        "d/",   "d/a.txt", "d/link", "d/sub/",   "d/sub/h2",
+      "empty",  "empty-dir/", "exec", "fifo",    "h1",     "longlink", std::string(90, 'p') + "/",
+      "sticky/"};
   std::vector<std::string> seen;
   for (const auto& n : names)
     if (std::find(order.begin(), order.end(), n) != order.end()) seen.push_back(n);
@@ -177,7 +183,8 @@ TEST_F(RoundTrip, SameTreeTwiceGivesTheSameBytes) {
   ASSERT_TRUE(other);
   const std::vector<std::string> names = {"zz", "a", "mm", "b0", "B"};
   for (const auto& n : names) write_file(src() + "/order-" + n, n);
-  for (auto it = names.rbegin(); it != names.rend(); ++it) write_file(other->path() + "/order-" + *it, *it);
+  for (auto it = names.rbegin(); it != names.rend(); ++it)
+    write_file(other->path() + "/order-" + *it, *it);
   for (const auto& n : names) {
     set_mtime(src() + "/order-" + n, 5);
     set_mtime(other->path() + "/order-" + n, 5);
@@ -276,8 +283,6 @@ TEST_F(RoundTrip, SocketsAreSkipped) {
   const std::string path = src() + "/sock";
   ASSERT_EQ(::mknod(path.c_str(), S_IFSOCK | 0600, 0), 0);
   write_file(src() + "/f", "f");
-  TarWriter* none = nullptr;
-  static_cast<void>(none);
   StringSink out;
   TarWriter tar(out);
   sys::UniqueFd root(::open(src().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));

@@ -59,7 +59,9 @@ std::string go_reference_tar() {
   return out.take();
 }
 
-std::string header(const std::string& tar, std::size_t block) { return tar.substr(block * 512, 512); }
+std::string header(const std::string& tar, std::size_t block) {
+  return tar.substr(block * 512, 512);
+}
 
 struct LibarchiveEntry {
   std::string path, link, hardlink;
@@ -125,9 +127,13 @@ TEST(TarWriter, UstarHeaderFieldsAsGoWritesThem) {
   EXPECT_EQ(h.substr(124, 12), std::string("00000000024\0", 12));
   EXPECT_EQ(h.substr(136, 12), std::string("14524770400\0", 12)); // 1700000000
   EXPECT_EQ(h[156], '0');
-  EXPECT_EQ(h.substr(257, 8), std::string("ustar\0" "00", 8));
+  EXPECT_EQ(h.substr(257, 8), std::string("ustar\0"
+                                          "00",
+                                          8));
   EXPECT_EQ(h.substr(265, 64), std::string(64, '\0')); // no uname/gname
-  EXPECT_EQ(h.substr(329, 16), std::string("0000000\0" "0000000\0", 16));
+  EXPECT_EQ(h.substr(329, 16), std::string("0000000\0"
+                                           "0000000\0",
+                                           16));
   EXPECT_EQ(h[155], ' '); // checksum: 6 digits, NUL, space
   EXPECT_EQ(h[154], '\0');
   EXPECT_EQ(tar.substr(512, 20), "127.0.0.1 localhost\n");
@@ -142,8 +148,6 @@ TEST(TarWriter, SameEntriesAsGoArchiveTarGiveTheSameBytes) {
 
 TEST(TarWriter, LongNamesUseTheUstarPrefixThenPax) {
   const std::string tar = go_reference_tar();
-  auto entries = read_all(tar);
-  ASSERT_TRUE(entries) << entries.error().to_string();
   // Walk the raw blocks: the 150-byte name is split (no PAX header before
   // it), the 300-byte one needs a PAX "path" record.
   std::size_t block = 0;
@@ -154,15 +158,13 @@ TEST(TarWriter, LongNamesUseTheUstarPrefixThenPax) {
     if (h == std::string(512, '\0')) break;
     flags.push_back(h[156]);
     names.emplace_back(h.substr(0, h.find('\0') < 100 ? h.find('\0') : 100));
-    auto size = std::stoll(h.substr(124, 11), nullptr, 8);
+    const auto size = std::stoll(h.substr(124, 11), nullptr, 8); // 0 for header-only types
     block += 1 + static_cast<std::size_t>((size + 511) / 512);
-    if (h[156] == '1' || h[156] == '2' || h[156] == '3' || h[156] == '5' || h[156] == '6')
-      block -= static_cast<std::size_t>((size + 511) / 512);
   }
-  const std::vector<char> want = {'5', '0', '2', '1', '0', 'x', '0', 'x', '0', 'x',
-                                  '0', '3', '6', 'x', '0', '0', 'x', '2'};
+  const std::vector<char> want = {'5', '0', '2', '1', '0', 'x', '0', 'x', '0',
+                                  'x', '0', '3', '6', 'x', '0', '0', 'x', '2'};
   EXPECT_EQ(flags, want);
-  EXPECT_EQ(names[4], std::string(85, 'b'));                 // split: name part only
+  EXPECT_EQ(names[4], std::string(85, 'b')); // split: name part only
   EXPECT_TRUE(names[5].starts_with(std::string(120, 'c').substr(0, 90)));
   EXPECT_EQ(header(tar, 5).substr(345, 64), "dir/" + std::string(60, 'a'));
   EXPECT_EQ(names[7], "etc/PaxHeaders.0/nave-n.txt"); // non-ASCII dropped, as Go
@@ -359,10 +361,12 @@ TEST(TarReader, RejectsMalformedFields) {
   std::memcpy(b.data() + detail::k_size.offset, "0000009x000", 11);
   detail::finish_header(b);
   expect_corrupt(str(b) + k_end, "invalid size field of entry \"f\" at offset 0");
-  expect_corrupt(str(raw_header("f", '0', 0)) + std::string(512, '\0') + str(raw_header("g", '0', 0)),
+  expect_corrupt(str(raw_header("f", '0', 0)) + std::string(512, '\0') +
+                     str(raw_header("g", '0', 0)),
                  "invalid end-of-archive marker at offset 1024");
   const std::string bad_pax = "99 path=x\n";
-  expect_corrupt(str(raw_header("p", 'x', 10)) + pad(bad_pax) + str(raw_header("f", '0', 0)) + k_end,
+  expect_corrupt(str(raw_header("p", 'x', 10)) + pad(bad_pax) + str(raw_header("f", '0', 0)) +
+                     k_end,
                  "invalid PAX record length in PAX header at offset 0");
   expect_corrupt(str(raw_header("p", 'x', 5 << 20)) + k_end, "exceeds the 1 MiB limit");
   expect_corrupt(str(raw_header("p", 'x', 0)) + k_end, "extension header not followed by an entry");
@@ -380,8 +384,8 @@ TEST(TarReader, SparseFilesAreUnsupported) {
 }
 
 TEST(TarReader, UnknownTypesKeepTheirDataSkippable) {
-  const std::string tar =
-      str(raw_header("dump", 'D', 5)) + pad("xxxxx") + str(raw_header("f", '0', 1)) + pad("z") + k_end;
+  const std::string tar = str(raw_header("dump", 'D', 5)) + pad("xxxxx") +
+                          str(raw_header("f", '0', 1)) + pad("z") + k_end;
   auto r = read_all(tar);
   ASSERT_TRUE(r) << r.error().to_string();
   ASSERT_EQ(r->size(), 2u);

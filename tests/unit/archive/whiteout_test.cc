@@ -45,7 +45,8 @@ std::string layer_of(const std::string& root, const LayerOptions& o) {
 
 // The lower tree most tests start from.
 void make_lower(const std::string& root) {
-  for (const char* d : {"b", "c", "c/sub", "d"}) ASSERT_EQ(::mkdir((root + "/" + d).c_str(), 0755), 0);
+  for (const char* d : {"b", "c", "c/sub", "d"})
+    ASSERT_EQ(::mkdir((root + "/" + d).c_str(), 0755), 0);
   for (const char* f : {"a", "b/x", "b/y", "c/old1", "c/sub/old2", "d/keep", "e"})
     write_file(root + "/" + f, f);
 }
@@ -95,8 +96,8 @@ TEST_F(Whiteouts, UpperdirBecomesOciEntries) {
     EXPECT_NE(e.entry.type, EntryType::char_device) << e.entry.name;
     for (const auto& [k, v] : e.entry.xattrs) EXPECT_FALSE(k.starts_with("trusted.overlay.")) << k;
   }
-  EXPECT_EQ(names, (std::vector<std::string>{".wh.also-gone", "d/", "d/.wh..wh..opq",
-                                             "d/.wh.-gone", "d/f", ".wh.gone", "keep", "notopq/"}));
+  EXPECT_EQ(names, (std::vector<std::string>{".wh.also-gone", "d/", "d/.wh..wh..opq", "d/.wh.-gone",
+                                             "d/f", ".wh.gone", "keep", "notopq/"}));
   const auto& opq = (*entries)[2].entry;
   EXPECT_EQ(opq.type, EntryType::regular);
   EXPECT_EQ(opq.size, 0);

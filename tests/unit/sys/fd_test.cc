@@ -84,8 +84,7 @@ TEST(TempDir, CreatesPrivateDirAndRemovesTreeWithoutFollowingSymlinks) {
 TEST(Dir, ReadDirNamesSortedAndRemoveChildren) {
   auto dir = TempDir::create("mason-sys-test-");
   ASSERT_TRUE(dir);
-  for (const char* n : {"b", "a", "C", ".hidden"})
-    ASSERT_EQ(::mkdirat(dir->fd(), n, 0755), 0) << n;
+  for (const char* n : {"b", "a", "C", ".hidden"}) ASSERT_EQ(::mkdirat(dir->fd(), n, 0755), 0) << n;
   auto names = read_dir_names(dir->fd());
   ASSERT_TRUE(names) << names.error().to_string();
   EXPECT_EQ(*names, (std::vector<std::string>{".hidden", "C", "a", "b"}));

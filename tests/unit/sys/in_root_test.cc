@@ -162,7 +162,7 @@ TEST_F(InRoot, FinalSymlinkIsNeverFollowed) {
   auto p = RootedPath::resolve(root_fd(), "s");
   ASSERT_TRUE(p);
   EXPECT_FALSE(p->open(O_WRONLY | O_TRUNC)); // ELOOP
-  ASSERT_TRUE(p->chmod(0600));                // symlink: no-op
+  ASSERT_TRUE(p->chmod(0600));               // symlink: no-op
   if (::geteuid() == 0) {
     ASSERT_TRUE(p->chown(1234, 1234));
   }
