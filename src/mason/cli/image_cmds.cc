@@ -56,10 +56,21 @@ std::pair<std::string, std::string> repo_and_tag(const std::string& store_name) 
   return {familiar, ref->tag()};
 }
 
+// docker inspect's Config: every field present (null or empty when the
+// image does not set it), the image's own values over them.
 ordered_json config_object(const image::ImageConfig& config) {
-  auto j = nlohmann::json::parse(config.raw, nullptr, false);
-  if (j.is_discarded() || !j.contains("config")) return ordered_json::object();
-  return ordered_json::parse(j["config"].dump());
+  ordered_json out = {{"Hostname", ""},          {"Domainname", ""},       {"User", ""},
+                      {"AttachStdin", false},    {"AttachStdout", false},  {"AttachStderr", false},
+                      {"ExposedPorts", nullptr}, {"Tty", false},           {"OpenStdin", false},
+                      {"StdinOnce", false},      {"Env", nullptr},         {"Cmd", nullptr},
+                      {"Healthcheck", nullptr},  {"ArgsEscaped", nullptr}, {"Image", ""},
+                      {"Volumes", nullptr},      {"WorkingDir", ""},       {"Entrypoint", nullptr},
+                      {"OnBuild", nullptr},      {"Labels", nullptr},      {"StopSignal", nullptr},
+                      {"Shell", nullptr}};
+  auto j = ordered_json::parse(config.raw, nullptr, false);
+  if (j.is_discarded() || !j.contains("config") || !j["config"].is_object()) return out;
+  for (const auto& [key, value] : j["config"].items()) out[key] = value;
+  return out;
 }
 
 util::Result<ordered_json> inspect_json(const content::Store& store,
