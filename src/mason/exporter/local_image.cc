@@ -157,26 +157,30 @@ util::Result<LocalImage> store_image(content::Store& store, image::ImageConfig c
   return img;
 }
 
+util::Result<std::int64_t> layer_uncompressed_size(const content::Store& store,
+                                                   const image::Descriptor& layer) {
+  const auto compression = image::layer_compression(layer.media_type);
+  if (compression && *compression == image::Compression::none) return layer.size;
+  auto fd = store.open_blob(layer.digest);
+  if (!fd) return std::unexpected(fd.error());
+  archive::FdSource raw(fd->get());
+  auto reader = archive::LayerReader::open(raw);
+  if (!reader) return std::unexpected(reader.error());
+  std::vector<std::byte> buf(1 << 16);
+  for (;;) {
+    auto n = reader->read(buf);
+    if (!n) return std::unexpected(n.error());
+    if (*n == 0) break;
+  }
+  return reader->uncompressed_size();
+}
+
 util::Result<std::int64_t> image_size(const content::Store& store, const LocalImage& img) {
   std::int64_t total = 0;
   for (const auto& layer : img.manifest.layers) {
-    const auto compression = image::layer_compression(layer.media_type);
-    if (compression && *compression == image::Compression::none) {
-      total += layer.size;
-      continue;
-    }
-    auto fd = store.open_blob(layer.digest);
-    if (!fd) return std::unexpected(fd.error());
-    archive::FdSource raw(fd->get());
-    auto reader = archive::LayerReader::open(raw);
-    if (!reader) return std::unexpected(reader.error());
-    std::vector<std::byte> buf(1 << 16);
-    for (;;) {
-      auto n = reader->read(buf);
-      if (!n) return std::unexpected(n.error());
-      if (*n == 0) break;
-    }
-    total += reader->uncompressed_size();
+    auto size = layer_uncompressed_size(store, layer);
+    if (!size) return std::unexpected(size.error());
+    total += *size;
   }
   return total;
 }

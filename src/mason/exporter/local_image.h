@@ -53,6 +53,11 @@ std::string display_name(std::string_view store_name);
 // layers' recorded sizes (uncompressed layers) or by decompressing.
 util::Result<std::int64_t> image_size(const content::Store& store, const LocalImage& img);
 
+// One layer's uncompressed size: its blob size when stored uncompressed,
+// else by decompressing it.
+util::Result<std::int64_t> layer_uncompressed_size(const content::Store& store,
+                                                   const image::Descriptor& layer);
+
 inline constexpr std::string_view k_untagged_prefix = "@";
 
 } // namespace mason::exporter

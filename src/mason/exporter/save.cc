@@ -123,25 +123,6 @@ private:
   fs::path m_root;
 };
 
-// The image's uncompressed layer stream and its size.
-util::Result<std::int64_t> uncompressed_size(const content::Store& store,
-                                             const image::Descriptor& layer) {
-  const auto c = image::layer_compression(layer.media_type);
-  if (c && *c == image::Compression::none) return layer.size;
-  auto fd = store.open_blob(layer.digest);
-  if (!fd) return std::unexpected(fd.error());
-  archive::FdSource raw(fd->get());
-  auto reader = archive::LayerReader::open(raw);
-  if (!reader) return std::unexpected(reader.error());
-  std::vector<std::byte> buf(1 << 16);
-  for (;;) {
-    auto n = reader->read(buf);
-    if (!n) return std::unexpected(n.error());
-    if (*n == 0) break;
-  }
-  return reader->uncompressed_size();
-}
-
 util::Status add_blob(const content::Store& store, OutputTree& out, const image::Descriptor& d,
                       const std::string& path) {
   auto fd = store.open_blob(d.digest);
@@ -169,7 +150,7 @@ util::Status write_docker(const content::Store& store, const std::vector<SaveIte
       const auto path = std::string(diff.hex()) + "/layer.tar";
       layers.push_back(path);
       if (!written.insert(path).second) continue;
-      auto size = uncompressed_size(store, layer);
+      auto size = layer_uncompressed_size(store, layer);
       if (!size) return std::unexpected(size.error());
       auto fd = store.open_blob(layer.digest);
       if (!fd) return std::unexpected(fd.error());

@@ -1,32 +1,30 @@
 // UniqueFd: close on destruction, dup with close-on-exec.
-#include "mason/sys/unique_fd.h"
+#include "mason/util/unique_fd.h"
 
 #include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "mason/sys/errors.h"
-
-namespace mason::sys {
+namespace mason::util {
 
 void UniqueFd::reset(int fd) {
   if (m_fd >= 0) static_cast<void>(::close(m_fd));
   m_fd = fd;
 }
 
-util::Status UniqueFd::close() {
+Status UniqueFd::close() {
   if (m_fd < 0) return {};
   // Linux releases the descriptor even when close fails (EINTR included),
   // so it must never be retried.
   const int rc = ::close(std::exchange(m_fd, -1));
-  if (rc != 0) return errno_error("close", errno);
+  if (rc != 0) return make_error(ErrorCode::unavailable, "close", errno);
   return {};
 }
 
-util::Result<UniqueFd> UniqueFd::dup() const {
+Result<UniqueFd> UniqueFd::dup() const {
   const int fd = ::fcntl(m_fd, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0) return errno_error("dup", errno);
+  if (fd < 0) return make_error(ErrorCode::unavailable, "dup", errno);
   return UniqueFd(fd);
 }
 
-} // namespace mason::sys
+} // namespace mason::util
