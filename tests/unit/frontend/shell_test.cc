@@ -623,3 +623,18 @@ TEST(Lexer, IsReusableAndKeepsOptions) {
 
 } // namespace
 } // namespace mason::frontend::dockerfile
+
+// Nested global replacements multiply the length at every level; mason
+// bounds an expansion (4 MiB) so such input fails instead of hanging.
+TEST(Lexer, RunawayNestedReplacementIsAnError) {
+  mason::frontend::dockerfile::EnvList env;
+  env.set("P", "abcdefghijklmnopqrstuvw");
+  const mason::frontend::dockerfile::Lexer lexer;
+  const auto r = lexer.process_word("${P///${P///${P///${P///${P///${P///Z}}}}}}", env);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("larger than 4 MiB"), std::string::npos);
+  // One level stays fine.
+  const auto ok = lexer.process_word("${P///-}", env);
+  ASSERT_TRUE(ok.has_value());
+  EXPECT_EQ(ok->result.size(), 23u * 2 + 1);
+}

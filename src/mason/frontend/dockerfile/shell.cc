@@ -439,6 +439,11 @@ std::string replace_first(const Pattern& pattern, const Units& subject,
 // ${v//pat/rep}: every match, with the scan of Go's ReplaceAllString: after
 // an empty match the search moves on by one character, and an empty match
 // right after a previous match is not replaced.
+// Expansions are bounded so that nested ${v//x/${v//x/...}} cannot grow
+// without limit (each level multiplies the length): past this size the
+// expansion fails instead of hanging the build.
+constexpr std::size_t k_max_expansion = std::size_t{4} << 20;
+
 std::string replace_all(const Pattern& pattern, const Units& subject,
                         std::string_view replacement) {
   const std::span<const char32_t> all(subject);
@@ -452,6 +457,7 @@ std::string replace_all(const Pattern& pattern, const Units& subject,
     if (found->end > last_end || found->begin == 0) {
       const auto match = all.subspan(found->begin, found->end - found->begin);
       out += expand_template(replacement, encode(match));
+      if (out.size() > k_max_expansion) return out; // the caller reports it
     }
     last_end = found->end;
     search = search + 1 > found->end ? search + 1 : found->end;
@@ -773,8 +779,12 @@ util::Result<std::string> Expander::apply_replace(const std::string& name) {
   auto compiled = Pattern::compile(decode(*pattern));
   if (!compiled) return invalid_pattern(*pattern, compiled.error());
   const Units subject = decode(value.value_or(""));
-  return every ? replace_all(*compiled, subject, *replacement)
-               : replace_first(*compiled, subject, *replacement);
+  auto out = every ? replace_all(*compiled, subject, *replacement)
+                   : replace_first(*compiled, subject, *replacement);
+  if (out.size() > k_max_expansion)
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            "expansion of ${" + name + "//...} is larger than 4 MiB");
+  return out;
 }
 
 // A variable name: a run of digits (positional parameter), or one special
