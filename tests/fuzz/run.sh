@@ -2,7 +2,9 @@
 # Builds the libFuzzer targets with clang into build-fuzz/ and runs each for
 # a bounded time on a seed corpus (our test Dockerfiles and, when present,
 # the reference conformance Dockerfiles, read in place). Exits non-zero on
-# any crash, hang (>10 s for one input), leak or sanitizer report.
+# any crash, hang (>10 s for one input), leak or sanitizer report. A fixed
+# seed keeps the suite reproducible; run the fuzzers longer by hand with
+# other seeds to explore.
 # usage: run.sh SOURCE_DIR BUILD_DIR SECONDS_PER_FUZZER
 set -euo pipefail
 src=$1 out=$2 seconds=${3:-30}
@@ -38,7 +40,7 @@ for f in dockerfile_fuzz shell_fuzz tar_fuzz; do
   dir=$corpus/${f%_fuzz}
   dict=$src/tests/fuzz/${f%_fuzz}.dict
   [[ -f $dict ]] || dict=$src/tests/fuzz/dockerfile.dict
-  TMPDIR=$corpus "$out/tests/fuzz/$f" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  TMPDIR=$corpus "$out/tests/fuzz/$f" -seed=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -dict="$dict" -print_final_stats=1 \
     -artifact_prefix="$out/$f-" "$dir" 2>&1 | tail -n 12
   rc=${PIPESTATUS[0]}
