@@ -10,6 +10,7 @@
 //   one (platformVector) and compare the normalised candidate against each
 //   entry; the index of the first hit is the rank (lower is better).
 #include "mason/image/platform.h"
+#include "mason/util/strings.h"
 
 #include <sys/utsname.h>
 
@@ -103,17 +104,6 @@ std::optional<std::string> percent_decode(std::string_view s) {
   return out;
 }
 
-std::vector<std::string_view> split_on(std::string_view s, char separator) {
-  std::vector<std::string_view> parts;
-  for (std::size_t start = 0;;) {
-    const auto end = s.find(separator, start);
-    parts.push_back(s.substr(start, end - start));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  return parts;
-}
-
 // The os component: `name` or `name(version+feature+...)`.
 util::Result<Platform> parse_os_component(std::string_view specifier, std::string_view part) {
   Platform p;
@@ -128,7 +118,7 @@ util::Result<Platform> parse_os_component(std::string_view specifier, std::strin
   if (name.empty() || !all_of_chars(name, "_-") || !all_of_chars(options, "_.%-+"))
     return bad(specifier, "invalid os component \"" + std::string(part) + "\"");
   p.os = normalize_os(std::string(name));
-  const auto fields = split_on(options, '+');
+  const auto fields = util::split(options, '+');
   auto version = percent_decode(fields[0]);
   if (!version) return bad(specifier, "invalid os version");
   p.os_version = *version;
@@ -218,7 +208,7 @@ bool features_subset(const std::vector<std::string>& have, const std::vector<std
 util::Result<Platform> parse_platform(std::string_view specifier) {
   if (specifier.find('*') != std::string_view::npos)
     return bad(specifier, "wildcards are not supported");
-  const auto parts = split_on(specifier, '/');
+  const auto parts = util::split(specifier, '/');
   if (parts.size() > 3) return bad(specifier, "expected os[/arch[/variant]]");
   auto p = parse_os_component(specifier, parts[0]);
   if (!p) return p;

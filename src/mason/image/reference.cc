@@ -20,6 +20,7 @@
 // (`foo_bar.com/x`), Docker's regexp falls back to a domain-less name that
 // no registry client can use; mason refuses it.
 #include "mason/image/reference.h"
+#include "mason/util/strings.h"
 
 #include <algorithm>
 #include <utility>
@@ -47,17 +48,6 @@ bool has_upper(std::string_view s) { return std::any_of(s.begin(), s.end(), is_u
 template <class Pred>
 bool all(std::string_view s, Pred pred) {
   return std::all_of(s.begin(), s.end(), pred);
-}
-
-std::vector<std::string_view> split(std::string_view s, char separator) {
-  std::vector<std::string_view> parts;
-  for (std::size_t start = 0;;) {
-    const auto end = s.find(separator, start);
-    parts.push_back(s.substr(start, end - start));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  return parts;
 }
 
 // [a-z0-9]+ ((\.|_|__|-+)[a-z0-9]+)*
@@ -88,7 +78,7 @@ bool is_host(std::string_view s) {
     return s.size() > 2 && s.back() == ']' &&
            all(inner.substr(0, inner.size() - 1), [](char c) { return is_hex(c) || c == ':'; });
   }
-  const auto labels = split(s, '.');
+  const auto labels = util::split(s, '.');
   return std::all_of(labels.begin(), labels.end(), is_dns_label);
 }
 
@@ -149,7 +139,7 @@ std::pair<std::string, std::string> split_docker_domain(std::string_view text) {
 }
 
 std::string bad_component_message(std::string_view path) {
-  for (const auto component : split(path, '/')) {
+  for (const auto component : util::split(path, '/')) {
     if (component.empty())
       return "repository name (" + std::string(path) + ") has an empty component";
     if (!is_path_component(component))
