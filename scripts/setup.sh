@@ -9,6 +9,9 @@ packages=(
   # libraries (headers)
   libcli11-dev nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev
   libssl-dev libsqlite3-dev zlib1g-dev libarchive-dev libzstd-dev libdeflate-dev
+  libcurl4-openssl-dev
+  # RUN: the OCI runtime (test-world.md: runc is the default; crun optional)
+  runc
   # fuzzing: clang 16 (its libFuzzer runtime) can compile our C++23
   clang-16 libclang-rt-16-dev
   # style checks
@@ -16,7 +19,7 @@ packages=(
   # end-to-end tests: base images made offline, and the tools mason must
   # interoperate with (test-world.md)
   busybox-static debootstrap file python3 tar
-  docker.io skopeo umoci oci-image-tool
+  docker.io skopeo umoci oci-image-tool buildah
 )
 
 missing=()

@@ -49,3 +49,22 @@ start_dockerd() {
   cat "$d/log" >&2
   fail "dockerd did not start"
 }
+
+# Imports the busybox image into the test's store as busybox:latest.
+import_busybox() {
+  "$MASON" import "$(busybox_tar)" busybox:latest --change 'CMD ["sh"]' >/dev/null
+}
+
+# A build context directory with the given Dockerfile text (stdin).
+context() {
+  local dir=$WORK/ctx-$1
+  mkdir -p "$dir"
+  cat >"$dir/Dockerfile"
+  echo "$dir"
+}
+
+# Lists a saved image's final file system (after applying all layers):
+# "path type mode uid:gid size target-or-sha" per line, sorted.
+fs_listing() {
+  python3 "$SRC/tests/e2e/fs_listing.py" "$@"
+}

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 
 #include <CLI/CLI.hpp>
 
+#include "mason/content/store.h"
 #include "mason/util/error.h"
 
 namespace mason::cli {
@@ -20,9 +22,12 @@ public:
   void set(std::function<util::Status()> action) { m_action = std::move(action); }
   // Runs the chosen action; prints an error as `mason: <message>`.
   int run();
+  // A command that passes a child's exit code through (`mason run`).
+  void set_exit_code(int code) { m_exit_code = code; }
 
 private:
   std::function<util::Status()> m_action;
+  int m_exit_code = k_exit_ok;
 };
 
 // Options every subcommand sees.
@@ -32,6 +37,10 @@ struct GlobalOptions {
 
 void register_parse(CLI::App& app, Registry& registry);
 void register_image_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
+void register_build_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
+
+// Opens the store named by --root / MASON_ROOT / the default.
+util::Result<std::unique_ptr<content::Store>> open_store(const GlobalOptions& g);
 
 // Reads a file (or stdin for "-") whole.
 util::Result<std::string> read_input(const std::string& path);

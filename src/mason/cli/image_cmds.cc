@@ -22,10 +22,6 @@
 
 namespace mason::cli {
 
-namespace {
-
-using nlohmann::ordered_json;
-
 util::Result<std::unique_ptr<content::Store>> open_store(const GlobalOptions& g) {
   auto root = content::resolve_root(content::root_env_from_process(g.root));
   if (!root) return std::unexpected(root.error());
@@ -33,6 +29,10 @@ util::Result<std::unique_ptr<content::Store>> open_store(const GlobalOptions& g)
   if (!store) return std::unexpected(store.error().with_context("open store " + root->string()));
   return store;
 }
+
+namespace {
+
+using nlohmann::ordered_json;
 
 std::string human_size(std::int64_t bytes) {
   const char* units[] = {"B", "kB", "MB", "GB", "TB"};

@@ -21,6 +21,7 @@ int run(int argc, char** argv) {
       "Store directory (default $MASON_ROOT, else $XDG_DATA_HOME/mason or ~/.local/share/mason)");
   mason::cli::register_parse(app, registry);
   mason::cli::register_image_commands(app, registry, global);
+  mason::cli::register_build_commands(app, registry, global);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

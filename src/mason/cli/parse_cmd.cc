@@ -20,7 +20,7 @@ namespace df = mason::frontend::dockerfile;
 int Registry::run() {
   if (!m_action) return k_exit_usage;
   auto status = m_action();
-  if (status) return k_exit_ok;
+  if (status) return m_exit_code;
   std::cerr << "mason: " << status.error().to_string() << '\n';
   return k_exit_failure;
 }

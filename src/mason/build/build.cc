@@ -1,0 +1,345 @@
+// The build driver: parse → lower → prune → resolve bases → solve → export.
+// Each step is one call; the detail lives in the callees (stage.cc,
+// run_step.cc, copy_step.cc, export.cc).
+#include "mason/build/build.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "mason/build/engine.h"
+#include "mason/build/export.h"
+#include "mason/image/config.h"
+#include "mason/sys/dir.h"
+
+namespace mason::build {
+namespace {
+
+util::Result<std::string> read_file(const std::string& path) {
+  util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return util::make_error(util::ErrorCode::not_found, "read " + path, errno);
+  std::string data;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
+    data.append(buf, static_cast<std::size_t>(n));
+  return data;
+}
+
+bool is_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string base_name(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The Dockerfile: -f (relative to the current directory, as docker takes
+// it), else <context>/Dockerfile, else <context>/dockerfile.
+util::Result<std::pair<std::string, std::string>> dockerfile_of(const BuildOptions& o) {
+  if (o.dockerfile_text) return std::pair{std::string("Dockerfile"), *o.dockerfile_text};
+  std::string path = o.dockerfile_path;
+  if (path.empty()) {
+    path = o.context_dir + "/Dockerfile";
+    if (!is_file(path) && is_file(o.context_dir + "/dockerfile"))
+      path = o.context_dir + "/dockerfile";
+  }
+  auto text = read_file(path);
+  if (!text) return std::unexpected(std::move(text.error()).with_context("load build definition"));
+  return std::pair{path, std::move(*text)};
+}
+
+// Mounts made by the build die with it: a private mount namespace.
+void private_mounts() {
+  if (::unshare(CLONE_NEWNS) == 0) ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
+}
+
+std::string now_rfc3339() {
+  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch)
+    return image::format_timestamp(std::strtoll(epoch, nullptr, 10));
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return image::format_timestamp(ts.tv_sec, static_cast<std::uint32_t>(ts.tv_nsec));
+}
+
+util::Status open_context(Engine& e, const std::string& dockerfile_path) {
+  e.context_path = e.options.context_dir;
+  e.context_fd = util::UniqueFd(::open(e.context_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!e.context_fd)
+    return util::make_error(util::ErrorCode::not_found,
+                            "build context " + e.context_path + " is not a directory", errno);
+  auto ignore_file = frontend::choose_dockerignore(dockerfile_path, e.context_path, is_file);
+  if (!ignore_file) return {};
+  auto text = read_file(*ignore_file);
+  if (!text) return std::unexpected(text.error());
+  auto matcher = frontend::IgnoreMatcher::from_dockerignore(*text, *ignore_file);
+  if (!matcher) return std::unexpected(matcher.error());
+  e.ignore = std::move(*matcher);
+  return {};
+}
+
+util::Status resolve_image(Engine& e, const std::string& ref) {
+  if (e.images.contains(ref)) return {};
+  auto vertex = e.progress.vertex();
+  vertex.started("[internal] load metadata for " + ref);
+  auto img = exporter::find_image(e.store, ref);
+  if (!img) {
+    auto err = util::make_error(
+        util::ErrorCode::not_found,
+        fmt::format("base image {} is not in the local store (load it with `mason load` or "
+                    "`mason import`; pulling from registries is not supported yet)",
+                    ref));
+    vertex.failed(err.error().to_string());
+    return err;
+  }
+  auto source = std::make_unique<ImageSource>();
+  source->image = std::move(*img);
+  e.images.emplace(ref, std::move(source));
+  vertex.done();
+  return {};
+}
+
+// resolve bases: every image a needed stage uses, found in the local store.
+util::Status resolve_bases(Engine& e) {
+  for (const auto& s : e.graph.stages) {
+    if (!s.needed) continue;
+    if (s.base_kind == df::BaseKind::image)
+      if (auto r = resolve_image(e, s.base); !r) return r;
+    for (const auto& img : s.images)
+      if (auto r = resolve_image(e, img); !r) return r;
+  }
+  return {};
+}
+
+// solve: one job per needed stage, after the stages it depends on.
+util::Status solve(Engine& e) {
+  std::vector<solver::Job> jobs;
+  std::vector<std::size_t> job_of(e.graph.stages.size(), 0);
+  std::vector<int> stage_of;
+  for (const auto& s : e.graph.stages) {
+    if (!s.needed) continue;
+    job_of[static_cast<std::size_t>(s.index)] = jobs.size();
+    stage_of.push_back(s.index);
+    jobs.push_back(solver::Job{s.name.empty() ? fmt::format("stage-{}", s.index) : s.name, {}, {}});
+  }
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const int index = stage_of[j];
+    for (int dep : e.graph.stages[static_cast<std::size_t>(index)].depends_on)
+      jobs[j].deps.push_back(job_of[static_cast<std::size_t>(dep)]);
+    jobs[j].run = [&e, index](const solver::CancelToken& c) { return run_stage(e, index, c); };
+  }
+  solver::CancelToken cancel;
+  return solver::solve(jobs, {.jobs = e.options.jobs}, cancel);
+}
+
+util::Status summarize(Engine& e, BuildResult& out) {
+  for (const auto& s : e.graph.stages) {
+    const auto& r = e.results[static_cast<std::size_t>(s.index)];
+    if (!s.needed || !r) continue;
+    auto size = tree_size(e, r->snapshot);
+    if (!size) return std::unexpected(size.error());
+    out.stages.push_back(StageSummary{s.index,
+                                      s.name.empty() ? fmt::format("stage-{}", s.index) : s.name,
+                                      s.base, s.index == e.graph.target, *size});
+  }
+  return {};
+}
+
+void cleanup(Engine& e) {
+  for (auto it = e.created.rbegin(); it != e.created.rend(); ++it) (void)e.snapshots.remove(*it);
+  util::UniqueFd dir(::open(e.work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir) (void)sys::remove_children(dir.get());
+  ::rmdir(e.work_dir.c_str());
+}
+
+util::Status make_dirs(const std::string& root, Engine& e) {
+  e.work_dir = fmt::format("{}/build-tmp/{}", root, ::getpid());
+  e.cache_dir = root + "/cache-mounts";
+  for (const auto& d : {root + "/build-tmp", e.work_dir, e.cache_dir})
+    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST)
+      return util::make_error(util::ErrorCode::internal, "create " + d, errno);
+  return {};
+}
+
+} // namespace
+
+util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& options,
+                                    progress::Progress& progress) {
+  private_mounts();
+  // parse → lower → prune (the frontend marks the stages the target needs)
+  auto def = progress.vertex();
+  def.started("[internal] load build definition from Dockerfile");
+  auto dockerfile = dockerfile_of(options);
+  if (!dockerfile) return std::unexpected(dockerfile.error());
+  df::LowerOptions lower{options.target, options.build_args, "linux/amd64", "linux/amd64"};
+  auto fe = df::load_and_lower(base_name(dockerfile->first), dockerfile->second, lower);
+  if (!fe) {
+    def.failed(fe.error().message());
+    return std::unexpected(fe.error());
+  }
+  def.done();
+  for (const auto& unused : fe->graph.unused_build_args)
+    progress.message(fmt::format("[warning]: The build-arg \"{}\" was not consumed", unused));
+
+  const std::string root = store.root().string();
+  std::string why;
+  auto snapshots = snapshot::open_snapshotter(snapshot_dir(root, options.snapshotter),
+                                              options.snapshotter, &why);
+  if (!snapshots) return std::unexpected(snapshots.error());
+  auto exec = executor::make_runtime_executor({options.runtime, root + "/run"});
+  if (!exec) return std::unexpected(exec.error());
+
+  Engine e{store,
+           options,
+           progress,
+           **snapshots,
+           **exec,
+           fe->loaded.dockerfile,
+           fe->graph,
+           base_name(dockerfile->first),
+           dockerfile->second,
+           {},
+           {},
+           {},
+           {},
+           {},
+           now_rfc3339(),
+           {},
+           {},
+           {},
+           {}};
+  e.results.resize(fe->graph.stages.size());
+  if (auto r = make_dirs(root, e); !r) return std::unexpected(r.error());
+  if (auto r = open_context(e, options.dockerfile_text ? "" : dockerfile->first); !r)
+    return std::unexpected(r.error());
+
+  BuildResult out;
+  out.snapshotter = (*snapshots)->kind() == snapshot::Kind::overlay ? "overlay" : "copy";
+  auto status = resolve_bases(e);
+  if (status) status = solve(e);
+  if (status) status = export_target(e, fe->graph.target, out);
+  if (status) status = summarize(e, out);
+  cleanup(e);
+  if (!status) return std::unexpected(status.error());
+  if (!options.iidfile.empty()) {
+    util::UniqueFd fd(
+        ::open(options.iidfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    const auto id = out.image_id.str();
+    if (!fd || ::write(fd.get(), id.data(), id.size()) != static_cast<ssize_t>(id.size()))
+      return util::make_error(util::ErrorCode::invalid_argument, "write " + options.iidfile, errno);
+  }
+  return out;
+}
+
+namespace {
+
+std::string human(std::int64_t bytes) {
+  const double b = static_cast<double>(bytes);
+  if (b >= 1e9) return fmt::format("{:.2f} GB", b / 1e9);
+  if (b >= 1e6) return fmt::format("{:.1f} MB", b / 1e6);
+  if (b >= 1e3) return fmt::format("{:.1f} kB", b / 1e3);
+  return fmt::format("{} B", bytes);
+}
+
+} // namespace
+
+std::string size_table(const BuildResult& result) {
+  std::string out = fmt::format("{:<20} {:<36} {:>12}  {}\n", "STAGE", "FROM", "SIZE", "");
+  for (const auto& s : result.stages)
+    out += fmt::format("{:<20} {:<36} {:>12}  {}\n", s.name, s.base, human(s.size),
+                       s.target ? "the house (exported)" : "construction site (left behind)");
+  if (result.image)
+    out += fmt::format("image {}  {}\n", result.image_id.str().substr(0, 19),
+                       human(result.image_size));
+  return out;
+}
+
+util::Result<SecretSource> parse_secret_flag(std::string_view value) {
+  SecretSource s;
+  std::string type;
+  std::size_t pos = 0;
+  while (pos <= value.size()) {
+    const auto comma = value.find(',', pos);
+    const auto field =
+        value.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    const auto eq = field.find('=');
+    const std::string key(field.substr(0, eq));
+    const std::string val(eq == std::string_view::npos ? "" : field.substr(eq + 1));
+    if (key == "id")
+      s.id = val;
+    else if (key == "src" || key == "source")
+      s.file = val;
+    else if (key == "env")
+      s.env = val;
+    else if (key == "type")
+      type = val;
+    else
+      return util::make_error(util::ErrorCode::invalid_argument,
+                              fmt::format("--secret {}: unexpected key \"{}\"", value, key));
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  if (s.id.empty())
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            fmt::format("--secret {}: id= is required", value));
+  if (type == "env" && s.env.empty()) s.env = s.file.empty() ? s.id : s.file, s.file.clear();
+  if (s.file.empty() && s.env.empty()) s.env = s.id; // docker: defaults to the env var ID
+  if (!s.file.empty() && !is_file(s.file))
+    return util::make_error(util::ErrorCode::not_found,
+                            fmt::format("--secret {}: {} is not a file", value, s.file));
+  return s;
+}
+
+util::Result<OutputSpec> parse_output_flag(std::string_view value) {
+  OutputSpec o;
+  if (value.find('=') == std::string_view::npos) {
+    o.type = value == "-" ? OutputType::tar : OutputType::local;
+    o.dest = std::string(value);
+    return o;
+  }
+  std::string type;
+  std::size_t pos = 0;
+  while (pos <= value.size()) {
+    const auto comma = value.find(',', pos);
+    const auto field =
+        value.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    const auto eq = field.find('=');
+    const std::string key(field.substr(0, eq));
+    const std::string val(eq == std::string_view::npos ? "" : field.substr(eq + 1));
+    if (key == "type")
+      type = val;
+    else if (key == "dest")
+      o.dest = val;
+    else if (key == "name")
+      o.names.push_back(val);
+    else
+      return util::make_error(util::ErrorCode::invalid_argument,
+                              fmt::format("--output {}: unsupported key \"{}\"", value, key));
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  static const std::pair<std::string_view, OutputType> k_types[] = {{"image", OutputType::image},
+                                                                    {"oci", OutputType::oci},
+                                                                    {"docker", OutputType::docker},
+                                                                    {"local", OutputType::local},
+                                                                    {"tar", OutputType::tar}};
+  bool known = false;
+  for (const auto& [name, t] : k_types)
+    if (type == name) o.type = t, known = true;
+  if (!known)
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            fmt::format("--output {}: unknown type \"{}\" (image, oci, docker, "
+                                        "local, tar; registry needs push support)",
+                                        value, type));
+  if (o.type != OutputType::image && o.dest.empty())
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            fmt::format("--output {}: dest= is required", value));
+  return o;
+}
+
+} // namespace mason::build

@@ -1,0 +1,88 @@
+// `mason build`: the driver. It reads like the pipeline it runs:
+//
+//   parse → lower → prune → resolve bases → solve → export
+//
+// parse/lower/prune are the frontend's (load_and_lower); bases are found in
+// the local store; the solve runs one job per needed stage on the solver,
+// each job executing its stage's steps in order on snapshots (RUN through
+// the executor, COPY/ADD through ops::copy_files, config instructions on the
+// image config); export turns the target stage into an image and writes
+// the requested outputs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mason/content/store.h"
+#include "mason/executor/executor.h"
+#include "mason/exporter/local_image.h"
+#include "mason/progress/progress.h"
+#include "mason/snapshot/snapshotter.h"
+#include "mason/util/error.h"
+
+namespace mason::build {
+
+// --secret id=ID[,src=FILE|env=VAR] (docker's forms; type=file|env too).
+struct SecretSource {
+  std::string id;
+  std::string file; // host file, or
+  std::string env;  // host environment variable
+};
+util::Result<SecretSource> parse_secret_flag(std::string_view value);
+
+enum class OutputType { image, oci, docker, local, tar };
+
+// -o/--output type=T,dest=D[,name=N]; a bare path means type=local,dest=path.
+struct OutputSpec {
+  OutputType type = OutputType::image;
+  std::string dest;               // "-" = stdout (oci, docker, tar)
+  std::vector<std::string> names; // name=... (image, docker, oci)
+};
+util::Result<OutputSpec> parse_output_flag(std::string_view value);
+
+struct BuildOptions {
+  std::string context_dir = ".";
+  std::string dockerfile_path;                // -f; empty: <context>/Dockerfile
+  std::optional<std::string> dockerfile_text; // -f - (read by the caller)
+  std::string target;
+  std::vector<std::pair<std::string, std::string>> build_args;
+  std::vector<std::string> tags;
+  std::vector<OutputSpec> outputs;
+  std::vector<SecretSource> secrets;
+  executor::NetworkMode network = executor::NetworkMode::host;
+  std::size_t jobs = 0; // 0: the number of cores
+  snapshot::KindChoice snapshotter = snapshot::KindChoice::automatic;
+  std::string runtime = "runc";
+  std::string iidfile;
+  bool no_cache = false;
+};
+
+struct StageSummary {
+  int index = 0;
+  std::string name;      // the stage's name or "stage-N"
+  std::string base;      // FROM
+  bool target = false;   // the house (exported) vs the construction site
+  std::int64_t size = 0; // bytes of its whole file system
+};
+
+struct BuildResult {
+  std::optional<exporter::LocalImage> image; // stored in the store (type=image)
+  image::Digest image_id;                    // the config digest
+  std::int64_t image_size = 0;               // uncompressed layers of the target
+  std::vector<StageSummary> stages;          // stages built, in Dockerfile order
+  std::string snapshotter;                   // which snapshotter ran ("overlay"/"copy")
+};
+
+// Runs a build against the store at `store` (whose root holds snapshots and
+// cache mounts too). Progress goes to `progress`; errors name the
+// Dockerfile line for step failures.
+util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& options,
+                                    progress::Progress& progress);
+
+// The per-stage size table printed after a build.
+std::string size_table(const BuildResult& result);
+
+} // namespace mason::build

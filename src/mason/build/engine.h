@@ -1,0 +1,86 @@
+// The build engine's shared state and the stage runner (internal to
+// build/). One Engine per build; one StageRunner per needed stage, run as
+// a solver job. A stage's result is written once by its own job and read
+// by dependent jobs only after it finished (the solver orders them).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mason/build/build.h"
+#include "mason/content/store.h"
+#include "mason/executor/executor.h"
+#include "mason/frontend/dockerfile/frontend.h"
+#include "mason/frontend/dockerignore.h"
+#include "mason/image/config.h"
+#include "mason/progress/progress.h"
+#include "mason/snapshot/snapshotter.h"
+#include "mason/solver/solver.h"
+#include "mason/util/unique_fd.h"
+
+namespace mason::build {
+
+namespace df = frontend::dockerfile;
+
+// One layer of a stage's image: a blob already in the store (a base image
+// layer) or a snapshot made by this build (diffed at export).
+struct LayerRef {
+  std::optional<image::Descriptor> blob;
+  std::optional<image::Digest> diff_id; // with blob
+  std::optional<std::string> snapshot;
+};
+
+struct StageResult {
+  image::ImageConfig config;
+  std::optional<std::string> snapshot; // the stage's root (nullopt: empty)
+  std::vector<LayerRef> layers;
+  df::EnvList env; // the build scope at the end (ARG and ENV values)
+};
+
+// An image used by FROM, COPY --from or RUN --mount from=.
+struct ImageSource {
+  exporter::LocalImage image;
+  std::once_flag unpacked;
+  util::Result<std::optional<std::string>> snapshot = std::optional<std::string>{};
+};
+
+struct Engine {
+  content::Store& store;
+  const BuildOptions& options;
+  progress::Progress& progress;
+  snapshot::Snapshotter& snapshots;
+  executor::Executor& executor;
+  const df::Dockerfile& dockerfile;
+  const df::StageGraph& graph;
+  std::string dockerfile_label;
+  std::string dockerfile_text;
+  std::string context_path;
+  util::UniqueFd context_fd;
+  frontend::IgnoreMatcher ignore;
+  std::string work_dir;   // <root>/build-tmp/<pid>: secrets, downloads
+  std::string cache_dir;  // <root>/cache-mounts
+  std::string build_time; // RFC 3339, for history and config
+
+  std::map<std::string, std::unique_ptr<ImageSource>> images; // by reference as written
+  std::vector<std::optional<StageResult>> results;
+
+  std::mutex created_mutex;
+  std::vector<std::string> created; // snapshots committed by this build, in order
+
+  // The snapshot of an image (unpacked on first use).
+  util::Result<std::optional<std::string>> image_snapshot(ImageSource& source);
+  void remember(const std::string& snapshot_id);
+};
+
+// Which stage a `--from` value names (a stage name, case-insensitive, or an
+// index), or -1 for an image reference.
+int stage_for_from(const df::StageGraph& graph, const std::string& from);
+
+// Runs stage `index` to its end; stores engine.results[index].
+util::Status run_stage(Engine& engine, int index, const solver::CancelToken& cancel);
+
+} // namespace mason::build

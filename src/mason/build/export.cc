@@ -1,0 +1,235 @@
+// Export: the target stage's result → an image in the store (layers diffed
+// from this build's snapshots, base image layers reused as they are) and
+// the requested outputs (oci/docker archives from the stored image, local
+// directory and tar from the stage's file system, which need no layers).
+#include "mason/build/export.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "mason/archive/layer.h"
+#include "mason/archive/stream.h"
+#include "mason/exporter/save.h"
+#include "mason/sys/temp_dir.h"
+
+namespace mason::build {
+namespace {
+
+class WriterSink final : public archive::Sink {
+public:
+  explicit WriterSink(content::Writer& w) : m_w(w) {}
+  util::Status write(archive::ConstBytes data) override {
+    return m_w.write(data.data(), data.size());
+  }
+
+private:
+  content::Writer& m_w;
+};
+
+struct Layer {
+  image::Descriptor descriptor;
+  image::Digest diff_id;
+  std::int64_t uncompressed = 0;
+};
+
+util::Result<Layer> diff_layer(Engine& engine, const std::string& snapshot) {
+  auto writer = engine.store.new_writer();
+  if (!writer) return std::unexpected(writer.error());
+  WriterSink sink(*writer);
+  auto info = engine.snapshots.diff(snapshot, archive::LayerOptions{}, sink);
+  if (!info) return std::unexpected(info.error());
+  auto committed = writer->commit(info->digest);
+  if (!committed) return std::unexpected(committed.error());
+  return Layer{info->descriptor(), info->diff_id, info->uncompressed_size};
+}
+
+util::Result<std::vector<Layer>> layers_of(Engine& engine, const StageResult& result,
+                                           const progress::Reporter& vertex) {
+  std::vector<Layer> out;
+  for (const auto& ref : result.layers) {
+    if (ref.blob) {
+      auto size = exporter::layer_uncompressed_size(engine.store, *ref.blob);
+      if (!size) return std::unexpected(size.error());
+      out.push_back(Layer{*ref.blob, *ref.diff_id, *size});
+      continue;
+    }
+    auto layer = diff_layer(engine, *ref.snapshot);
+    if (!layer) return std::unexpected(layer.error());
+    vertex.status(fmt::format("exporting layer {} {:.1f}MB", layer->descriptor.digest.str(),
+                              static_cast<double>(layer->descriptor.size) / 1e6));
+    out.push_back(std::move(*layer));
+  }
+  return out;
+}
+
+image::ImageConfig final_config(const Engine& engine, const StageResult& result,
+                                const std::vector<Layer>& layers) {
+  image::ImageConfig config = result.config;
+  config.raw.clear();
+  config.created = engine.build_time;
+  config.rootfs.type = "layers";
+  config.rootfs.diff_ids.clear();
+  for (const auto& l : layers) config.rootfs.diff_ids.push_back(l.diff_id);
+  for (auto& h : config.history)
+    if (h.created.empty()) h.created = engine.build_time;
+  return config;
+}
+
+// The stage's file system as a plain tar (no compression) into `out`.
+util::Status write_tree_tar(Engine& engine, const std::optional<std::string>& snapshot,
+                            archive::Sink& out) {
+  auto view = engine.snapshots.view(snapshot);
+  if (!view) return std::unexpected(view.error());
+  archive::LayerOptions opts;
+  opts.compress.compression = archive::Compression::none;
+  auto info = archive::write_layer((*view)->path(), opts, out);
+  if (!info) return std::unexpected(info.error());
+  return {};
+}
+
+util::Status export_tar(Engine& engine, const StageResult& result, const std::string& dest) {
+  util::UniqueFd fd(dest == "-"
+                        ? ::dup(STDOUT_FILENO)
+                        : ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return util::make_error(util::ErrorCode::invalid_argument, "open " + dest, errno);
+  archive::FdSink sink(fd.get());
+  return write_tree_tar(engine, result.snapshot, sink);
+}
+
+util::Status export_local(Engine& engine, const StageResult& result, const std::string& dest) {
+  if (::mkdir(dest.c_str(), 0755) != 0 && errno != EEXIST)
+    return util::make_error(util::ErrorCode::invalid_argument, "create " + dest, errno);
+  util::UniqueFd dir(::open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return util::make_error(util::ErrorCode::invalid_argument, "open " + dest, errno);
+  auto tmp = sys::TempDir::create_in(engine.work_dir, "local-");
+  if (!tmp) return std::unexpected(tmp.error());
+  const std::string tar = tmp->path() + "/fs.tar";
+  {
+    util::UniqueFd fd(::open(tar.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd) return util::make_error(util::ErrorCode::internal, "create " + tar, errno);
+    archive::FdSink sink(fd.get());
+    if (auto r = write_tree_tar(engine, result.snapshot, sink); !r) return r;
+  }
+  util::UniqueFd in(::open(tar.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) return util::make_error(util::ErrorCode::internal, "open " + tar, errno);
+  archive::FdSource source(in.get());
+  archive::ApplyOptions opts;
+  opts.read.compression = archive::Compression::none;
+  auto applied = archive::apply_layer(source, dir.get(), opts);
+  if (!applied) return std::unexpected(applied.error());
+  return {};
+}
+
+bool wants_image(const BuildOptions& options) {
+  if (options.outputs.empty()) return true;
+  for (const auto& o : options.outputs)
+    if (o.type == OutputType::image || o.type == OutputType::oci || o.type == OutputType::docker)
+      return true;
+  return false;
+}
+
+bool keeps_untagged(const BuildOptions& options) {
+  if (options.outputs.empty()) return true;
+  for (const auto& o : options.outputs)
+    if (o.type == OutputType::image) return true;
+  return false;
+}
+
+util::Result<std::vector<std::string>> normalized(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& n : names) {
+    auto t = exporter::normalize_tag(n);
+    if (!t) return std::unexpected(std::move(t.error()).with_context("tag " + n));
+    out.push_back(*t);
+  }
+  return out;
+}
+
+util::Status write_outputs(Engine& engine, const StageResult& result, BuildResult& out) {
+  for (const auto& o : engine.options.outputs) {
+    util::Status r;
+    switch (o.type) {
+    case OutputType::image: break;
+    case OutputType::oci:
+    case OutputType::docker: {
+      auto tags = normalized(o.names.empty() ? engine.options.tags : o.names);
+      if (!tags) return std::unexpected(tags.error());
+      exporter::SaveItem item{*out.image, *tags};
+      r = exporter::save_images(engine.store, {item},
+                                o.type == OutputType::oci ? exporter::SaveFormat::oci_archive
+                                                          : exporter::SaveFormat::docker_archive,
+                                o.dest);
+      break;
+    }
+    case OutputType::local: r = export_local(engine, result, o.dest); break;
+    case OutputType::tar: r = export_tar(engine, result, o.dest); break;
+    }
+    if (!r) return std::unexpected(std::move(r.error()).with_context("output " + o.dest));
+  }
+  return {};
+}
+
+thread_local std::set<std::pair<dev_t, ino_t>>* t_seen = nullptr;
+thread_local std::int64_t t_total = 0;
+
+int add_size(const char*, const struct stat* st, int type, FTW*) {
+  if (type == FTW_F && S_ISREG(st->st_mode)) {
+    if (st->st_nlink > 1 && !t_seen->emplace(st->st_dev, st->st_ino).second) return 0;
+    t_total += st->st_size;
+  }
+  return 0;
+}
+
+} // namespace
+
+util::Result<std::int64_t> tree_size(Engine& engine, const std::optional<std::string>& snapshot) {
+  auto view = engine.snapshots.view(snapshot);
+  if (!view) return std::unexpected(view.error());
+  std::set<std::pair<dev_t, ino_t>> seen;
+  t_seen = &seen;
+  t_total = 0;
+  if (::nftw((*view)->path().c_str(), add_size, 32, FTW_PHYS | FTW_MOUNT) != 0)
+    return util::make_error(util::ErrorCode::internal, "walk " + (*view)->path(), errno);
+  return t_total;
+}
+
+util::Status export_target(Engine& engine, int target, BuildResult& out) {
+  const auto& result = *engine.results.at(static_cast<std::size_t>(target));
+  if (wants_image(engine.options)) {
+    auto vertex = engine.progress.vertex();
+    vertex.started("exporting to image");
+    auto layers = layers_of(engine, result, vertex);
+    if (!layers) return std::unexpected(layers.error());
+    auto config = final_config(engine, result, *layers);
+    std::vector<image::Descriptor> descriptors;
+    for (const auto& l : *layers) {
+      descriptors.push_back(l.descriptor);
+      out.image_size += l.uncompressed;
+    }
+    std::vector<std::string> names = engine.options.tags;
+    for (const auto& o : engine.options.outputs)
+      if (o.type == OutputType::image) names.insert(names.end(), o.names.begin(), o.names.end());
+    auto tags = normalized(names);
+    if (!tags) return std::unexpected(tags.error());
+    auto stored = exporter::store_image(engine.store, std::move(config), descriptors, *tags);
+    if (!stored) return std::unexpected(stored.error());
+    if (tags->empty() && keeps_untagged(engine.options)) {
+      // like docker's dangling images: kept (GC-safe) until removed
+      const auto name = std::string(exporter::k_untagged_prefix) + stored->target.digest.str();
+      if (auto r = engine.store.tag(name, stored->target); !r) return r;
+    }
+    out.image_id = stored->config.digest;
+    vertex.status("writing image " + out.image_id.str());
+    for (const auto& t : *tags) vertex.status("naming to " + t);
+    out.image = std::move(*stored);
+    vertex.done();
+  }
+  return write_outputs(engine, result, out);
+}
+
+} // namespace mason::build

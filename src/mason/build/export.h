@@ -1,0 +1,15 @@
+// Export of a build's target (see export.cc).
+#pragma once
+
+#include "mason/build/engine.h"
+
+namespace mason::build {
+
+// Makes the target stage's image (when an output needs one) and writes the
+// requested outputs; fills out.image, image_id and image_size.
+util::Status export_target(Engine& engine, int target, BuildResult& out);
+
+// Bytes of regular files (hard links once) in a snapshot's file system.
+util::Result<std::int64_t> tree_size(Engine& engine, const std::optional<std::string>& snapshot);
+
+} // namespace mason::build

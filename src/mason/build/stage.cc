@@ -1,0 +1,300 @@
+// One stage, step by step.
+//
+// The stage starts from its base (scratch, an image unpacked into
+// snapshots, or another stage's result), runs the base's ONBUILD triggers,
+// expands its instructions with the base's environment, and then applies
+// each instruction in order:
+//   - config instructions change the image config (config_ops);
+//   - WORKDIR changes the config and makes the directory in a new snapshot;
+//   - RUN, COPY and ADD each prepare a writable snapshot over the current
+//     one, do their work in it and commit it as the stage's new top.
+// Every step that makes a snapshot is a progress vertex named like
+// BuildKit's: "[builder 2/4] RUN go build".
+#include <algorithm>
+#include <fcntl.h>
+
+#include <fmt/format.h>
+
+#include "mason/build/config_ops.h"
+#include "mason/build/engine.h"
+#include "mason/build/steps.h"
+#include "mason/ops/image_source.h"
+#include "mason/sys/in_root.h"
+
+namespace mason::build {
+namespace {
+
+// BuildKit's default PATH for Linux (system.DefaultPathEnv).
+constexpr std::string_view k_default_path =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+bool env_has(const std::vector<std::string>& env, std::string_view key) {
+  return std::any_of(env.begin(), env.end(), [&](const std::string& kv) {
+    return kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=';
+  });
+}
+
+df::EnvList env_list(const std::vector<std::string>& env) {
+  df::EnvList out;
+  for (const auto& kv : env) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos)
+      out.set(kv, "");
+    else
+      out.set(std::string_view(kv).substr(0, eq), std::string_view(kv).substr(eq + 1));
+  }
+  return out;
+}
+
+// The empty image BuildKit starts `FROM scratch` with.
+image::ImageConfig scratch_config() {
+  image::ImageConfig c;
+  c.architecture = "amd64";
+  c.os = "linux";
+  return c;
+}
+
+std::string stage_label(const df::StageNode& node) {
+  return node.name.empty() ? fmt::format("stage-{}", node.index) : node.name;
+}
+
+class StageRunner {
+public:
+  StageRunner(Engine& engine, int index)
+      : m_engine(engine), m_index(index),
+        m_node(engine.graph.stages.at(static_cast<std::size_t>(index))),
+        m_stage(engine.dockerfile.stages.at(static_cast<std::size_t>(index))) {}
+
+  util::Status run(const solver::CancelToken& cancel) {
+    if (auto r = init_base(); !r) return r;
+    auto commands = expand();
+    if (!commands) return std::unexpected(commands.error());
+    m_total = static_cast<int>(commands->size()) + 1;
+    for (const auto& instr : *commands) {
+      if (cancel.cancelled()) return util::make_error(util::ErrorCode::cancelled, "cancelled");
+      ++m_step;
+      if (auto r = apply(instr); !r) return r;
+    }
+    m_result.env = m_env;
+    m_engine.results[static_cast<std::size_t>(m_index)] = std::move(m_result);
+    return {};
+  }
+
+private:
+  util::Status init_base() {
+    auto vertex = m_engine.progress.vertex();
+    vertex.started(fmt::format("[{} 1/{}] FROM {}", stage_label(m_node),
+                               m_stage.commands.size() + 1, m_node.base));
+    auto r = load_base();
+    if (!r) {
+      vertex.failed(r.error().to_string());
+      return r;
+    }
+    // make sure that PATH is always set (as BuildKit does)
+    if (!env_has(m_result.config.config.env, "PATH"))
+      m_result.config.config.env.push_back("PATH=" + std::string(k_default_path));
+    if (m_node.base_kind != df::BaseKind::stage) m_env = env_list(m_result.config.config.env);
+    vertex.done();
+    return {};
+  }
+
+  util::Status load_base() {
+    switch (m_node.base_kind) {
+    case df::BaseKind::scratch: m_result.config = scratch_config(); return {};
+    case df::BaseKind::stage: {
+      const auto& parent = m_engine.results.at(static_cast<std::size_t>(m_node.base_stage));
+      if (!parent)
+        return util::make_error(util::ErrorCode::internal,
+                                fmt::format("stage {} was not built", m_node.base_stage));
+      m_result = *parent;
+      m_env = parent->env;
+      return {};
+    }
+    case df::BaseKind::image: return load_image_base();
+    }
+    return {};
+  }
+
+  util::Status load_image_base() {
+    auto& source = *m_engine.images.at(m_node.base);
+    auto snap = m_engine.image_snapshot(source);
+    if (!snap) return std::unexpected(snap.error());
+    m_result.config = source.image.config;
+    m_result.config.raw.clear();
+    m_result.snapshot = *snap;
+    const auto& layers = source.image.manifest.layers;
+    for (std::size_t i = 0; i < layers.size(); ++i)
+      m_result.layers.push_back(
+          LayerRef{layers[i], source.image.config.rootfs.diff_ids.at(i), std::nullopt});
+    return {};
+  }
+
+  // The stage's instructions expanded, with the base's ONBUILD triggers
+  // first (they are consumed: the new image has none).
+  util::Result<std::vector<df::Instruction>> expand() {
+    df::Dockerfile dockerfile = m_engine.dockerfile;
+    auto& stage = dockerfile.stages.at(static_cast<std::size_t>(m_index));
+    if (!m_result.config.config.on_build.empty()) {
+      auto triggers = onbuild_triggers(m_result.config.config.on_build);
+      if (!triggers) return std::unexpected(triggers.error());
+      stage.commands.insert(stage.commands.begin(), triggers->begin(), triggers->end());
+      m_result.config.config.on_build.clear();
+    }
+    const auto config_env = env_list(m_result.config.config.env);
+    auto expanded = df::expand_stage(dockerfile, m_engine.graph, m_index, m_env, config_env);
+    if (!expanded.ok())
+      return util::make_error(util::ErrorCode::invalid_argument,
+                              df::format_diagnostics(m_engine.dockerfile_label,
+                                                     m_engine.dockerfile_text, expanded.errors));
+    return std::move(expanded.stage.commands);
+  }
+
+  util::Result<std::vector<df::Instruction>>
+  onbuild_triggers(const std::vector<std::string>& triggers) {
+    std::string text = "FROM scratch\n";
+    for (const auto& t : triggers) text += t + "\n";
+    auto loaded = df::load_dockerfile("ONBUILD trigger", text);
+    if (!loaded)
+      return std::unexpected(std::move(loaded.error()).with_context("base image ONBUILD"));
+    auto commands = loaded->dockerfile.stages.at(0).commands;
+    for (auto& c : commands) {
+      c.start_line = m_stage.start_line; // reported at the FROM line
+      c.end_line = m_stage.start_line;
+    }
+    return commands;
+  }
+
+  util::Status apply(const df::Instruction& instr) {
+    if (const auto* arg = std::get_if<df::ArgInstr>(&instr.kind)) return apply_arg(*arg);
+    if (std::holds_alternative<df::RunInstr>(instr.kind) ||
+        std::holds_alternative<df::CopyInstr>(instr.kind) ||
+        std::holds_alternative<df::AddInstr>(instr.kind) ||
+        std::holds_alternative<df::WorkdirInstr>(instr.kind))
+      return snapshot_step(instr);
+    if (const auto* env = std::get_if<df::EnvInstr>(&instr.kind))
+      for (const auto& kv : env->vars) m_env.set(kv.key, kv.value);
+    auto r = apply_to_config(m_result.config, m_config_state, instr);
+    if (!r) return std::unexpected(std::move(r.error()).with_context(where(instr)));
+    return {};
+  }
+
+  util::Status apply_arg(const df::ArgInstr& arg) {
+    std::string text = "ARG";
+    for (const auto& def : arg.args) {
+      text += " " + def.key;
+      if (def.value) {
+        text += "=" + *def.value;
+        m_env.set(def.key, *def.value);
+      }
+      m_build_args.push_back(def);
+    }
+    add_history(text, false);
+    return {};
+  }
+
+  void add_history(std::string created_by, bool layer) {
+    image::HistoryEntry h;
+    h.created_by = std::move(created_by);
+    h.comment = "buildkit.dockerfile.v0";
+    h.empty_layer = !layer;
+    m_result.config.history.push_back(std::move(h));
+  }
+
+  std::string where(const df::Instruction& instr) const {
+    return fmt::format("{}:{}", m_engine.dockerfile_label, instr.start_line);
+  }
+
+  std::string vertex_name(const df::Instruction& instr) const {
+    std::string line = instr.original;
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    return fmt::format("[{} {}/{}] {}", stage_label(m_node), m_step + 1, m_total, line);
+  }
+
+  // RUN, COPY, ADD, WORKDIR: one new snapshot over the current top.
+  util::Status snapshot_step(const df::Instruction& instr) {
+    auto vertex = m_engine.progress.vertex();
+    vertex.started(vertex_name(instr));
+    auto r = snapshot_step_in(instr, vertex);
+    if (!r) {
+      vertex.failed(r.error().to_string());
+      return std::unexpected(std::move(r.error()).with_context(where(instr)));
+    }
+    vertex.done();
+    return {};
+  }
+
+  util::Status snapshot_step_in(const df::Instruction& instr, const progress::Reporter& vertex) {
+    auto active = m_engine.snapshots.prepare(m_result.snapshot);
+    if (!active) return std::unexpected(active.error());
+    StepContext ctx{m_engine,     m_index, m_result.config,  m_env,
+                    m_build_args, vertex,  (*active)->path()};
+    auto history = std::visit(
+        [&](const auto& op) -> util::Result<StepHistory> { return run_op(ctx, op); }, instr.kind);
+    if (!history) return std::unexpected(history.error());
+    auto id = m_engine.snapshots.commit(std::move(*active));
+    if (!id) return std::unexpected(id.error());
+    m_engine.remember(*id);
+    m_result.snapshot = *id;
+    if (history->layer) m_result.layers.push_back(LayerRef{std::nullopt, std::nullopt, *id});
+    add_history(history->created_by, history->layer);
+    return {};
+  }
+
+  template <class Op>
+  util::Result<StepHistory> run_op(StepContext& ctx, const Op& op) {
+    if constexpr (std::is_same_v<Op, df::RunInstr>)
+      return run_step(ctx, op);
+    else if constexpr (std::is_same_v<Op, df::CopyInstr> || std::is_same_v<Op, df::AddInstr>)
+      return copy_step(ctx, op);
+    else if constexpr (std::is_same_v<Op, df::WorkdirInstr>)
+      return workdir_step(ctx, op, m_config_state);
+    else
+      return util::make_error(util::ErrorCode::internal, "not a snapshot step");
+  }
+
+  Engine& m_engine;
+  int m_index;
+  const df::StageNode& m_node;
+  const df::Stage& m_stage;
+  StageResult m_result;
+  df::EnvList m_env;
+  std::vector<df::ArgDef> m_build_args;
+  StageConfigState m_config_state;
+  int m_step = 0;
+  int m_total = 0;
+};
+
+} // namespace
+
+int stage_for_from(const df::StageGraph& graph, const std::string& from) {
+  std::string lower = from;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const auto& s : graph.stages)
+    if (!s.name.empty() && s.name == lower) return s.index;
+  if (!from.empty() &&
+      std::all_of(from.begin(), from.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const auto n = std::stoul(from.size() > 6 ? std::string("999999") : from);
+    if (n < graph.stages.size()) return static_cast<int>(n);
+  }
+  return -1;
+}
+
+util::Result<std::optional<std::string>> Engine::image_snapshot(ImageSource& source) {
+  std::call_once(source.unpacked, [&] {
+    source.snapshot =
+        ops::unpack_image(snapshots, store, source.image.manifest, source.image.config);
+  });
+  return source.snapshot;
+}
+
+void Engine::remember(const std::string& snapshot_id) {
+  std::lock_guard lock(created_mutex);
+  created.push_back(snapshot_id);
+}
+
+util::Status run_stage(Engine& engine, int index, const solver::CancelToken& cancel) {
+  return StageRunner(engine, index).run(cancel);
+}
+
+} // namespace mason::build

@@ -1,0 +1,192 @@
+// `mason build` (docker build's flags) and `mason run`.
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "mason/build/build.h"
+#include "mason/build/run_image.h"
+#include "mason/cli/commands.h"
+#include "mason/progress/progress.h"
+
+namespace mason::cli {
+namespace {
+
+struct BuildFlags {
+  std::string context;
+  std::string file;
+  std::vector<std::string> tags, build_args, outputs, secrets;
+  std::string target, network = "default", progress = "auto", iidfile;
+  std::string snapshotter = "auto", runtime = "runc";
+  std::size_t jobs = 0;
+  bool no_cache = false, quiet = false;
+};
+
+util::Result<executor::NetworkMode> parse_network(const std::string& n) {
+  if (n == "default" || n == "host") return executor::NetworkMode::host;
+  if (n == "none") return executor::NetworkMode::none;
+  return util::make_error(util::ErrorCode::invalid_argument,
+                          fmt::format("--network {}: supported are host, none, default", n));
+}
+
+util::Result<snapshot::KindChoice> parse_snapshotter(const std::string& s) {
+  if (s == "auto") return snapshot::KindChoice::automatic;
+  if (s == "overlay" || s == "overlayfs") return snapshot::KindChoice::overlay;
+  if (s == "copy" || s == "native") return snapshot::KindChoice::copy;
+  return util::make_error(util::ErrorCode::invalid_argument,
+                          fmt::format("--snapshotter {}: supported are auto, overlay, copy", s));
+}
+
+// --build-arg K=V, or K alone: the value of $K if set (as docker does).
+std::vector<std::pair<std::string, std::string>> build_args(const std::vector<std::string>& in) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& a : in) {
+    const auto eq = a.find('=');
+    if (eq != std::string::npos)
+      out.emplace_back(a.substr(0, eq), a.substr(eq + 1));
+    else if (const char* v = std::getenv(a.c_str()))
+      out.emplace_back(a, v);
+  }
+  return out;
+}
+
+util::Result<build::BuildOptions> to_options(const BuildFlags& f) {
+  build::BuildOptions o;
+  o.context_dir = f.context;
+  if (f.file == "-") {
+    auto text = read_input("-");
+    if (!text) return std::unexpected(text.error());
+    o.dockerfile_text = std::move(*text);
+  } else {
+    o.dockerfile_path = f.file;
+  }
+  o.target = f.target;
+  o.build_args = build_args(f.build_args);
+  o.tags = f.tags;
+  for (const auto& out : f.outputs) {
+    auto spec = build::parse_output_flag(out);
+    if (!spec) return std::unexpected(spec.error());
+    o.outputs.push_back(std::move(*spec));
+  }
+  for (const auto& s : f.secrets) {
+    auto spec = build::parse_secret_flag(s);
+    if (!spec) return std::unexpected(spec.error());
+    o.secrets.push_back(std::move(*spec));
+  }
+  auto net = parse_network(f.network);
+  if (!net) return std::unexpected(net.error());
+  o.network = *net;
+  auto snap = parse_snapshotter(f.snapshotter);
+  if (!snap) return std::unexpected(snap.error());
+  o.snapshotter = *snap;
+  o.runtime = f.runtime;
+  o.jobs = f.jobs;
+  o.iidfile = f.iidfile;
+  o.no_cache = f.no_cache;
+  return o;
+}
+
+util::Status run_build_cmd(const GlobalOptions& g, const BuildFlags& f) {
+  auto options = to_options(f);
+  if (!options) return std::unexpected(options.error());
+  auto mode = progress::parse_mode(f.quiet ? "quiet" : f.progress);
+  if (!mode) return std::unexpected(mode.error());
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  auto sink = progress::make_renderer(*mode, stderr);
+  progress::Progress progress(*sink);
+  auto result = build::run_build(**store, *options, progress);
+  sink->finish();
+  if (!result) return std::unexpected(result.error());
+  if (f.quiet || *mode == progress::Mode::quiet) {
+    if (result->image) fmt::print("{}\n", result->image_id.str());
+    return {};
+  }
+  fmt::print("\n{}", build::size_table(*result));
+  std::fflush(stdout);
+  return {};
+}
+
+struct RunFlags {
+  std::string image, network = "host", user, workdir, runtime = "runc", snapshotter = "auto";
+  std::vector<std::string> command, env;
+  std::string entrypoint;
+  bool entrypoint_set = false, rm = false;
+};
+
+util::Status run_run_cmd(const GlobalOptions& g, const RunFlags& f, Registry& registry) {
+  build::RunImageOptions o;
+  o.image = f.image;
+  o.command = f.command;
+  if (f.entrypoint_set) o.entrypoint = f.entrypoint;
+  o.env = f.env;
+  o.user = f.user;
+  o.workdir = f.workdir;
+  o.runtime = f.runtime;
+  auto net = parse_network(f.network);
+  if (!net) return std::unexpected(net.error());
+  o.network = *net;
+  auto snap = parse_snapshotter(f.snapshotter);
+  if (!snap) return std::unexpected(snap.error());
+  o.snapshotter = *snap;
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  auto code = build::run_image(**store, o);
+  if (!code) return std::unexpected(code.error());
+  registry.set_exit_code(*code);
+  return {};
+}
+
+void register_build(CLI::App& app, Registry& registry, const GlobalOptions& g) {
+  auto f = std::make_shared<BuildFlags>();
+  auto* cmd = app.add_subcommand("build", "Build an image from a Dockerfile");
+  cmd->add_option("context", f->context, "Build context directory")->required();
+  cmd->add_option("-f,--file", f->file, "Dockerfile (default: CONTEXT/Dockerfile; - for stdin)");
+  cmd->add_option("-t,--tag", f->tags, "Name and tag the image (repeatable)");
+  cmd->add_option("--target", f->target, "Build this stage (default: the last)");
+  cmd->add_option("--build-arg", f->build_args, "Set a build argument K=V (repeatable)");
+  cmd->add_option("-o,--output", f->outputs,
+                  "Output: type=image|oci|docker|local|tar[,dest=PATH][,name=NAME]");
+  cmd->add_option("--secret", f->secrets,
+                  "Secret for RUN --mount=type=secret: id=ID[,src=FILE|env=VAR]");
+  cmd->add_option("--network", f->network, "RUN network: default|host|none");
+  cmd->add_option("--progress", f->progress, "Progress: auto|tty|plain|quiet|json");
+  cmd->add_option("--iidfile", f->iidfile, "Write the image ID to this file");
+  cmd->add_option("--jobs", f->jobs, "Stages built at once (default: the number of cores)");
+  cmd->add_option("--snapshotter", f->snapshotter, "auto|overlay|copy");
+  cmd->add_option("--runtime", f->runtime, "OCI runtime for RUN: runc (default) or crun");
+  cmd->add_flag("--no-cache", f->no_cache, "Do not use the build cache");
+  cmd->add_flag("-q,--quiet", f->quiet, "Print only the image ID");
+  cmd->callback([&registry, &g, f] { registry.set([&g, f] { return run_build_cmd(g, *f); }); });
+}
+
+void register_run(CLI::App& app, Registry& registry, const GlobalOptions& g) {
+  auto f = std::make_shared<RunFlags>();
+  auto* cmd = app.add_subcommand("run", "Run a command in a new container from an image");
+  cmd->add_option("image", f->image, "Image")->required();
+  cmd->add_flag("--rm", f->rm, "Remove the container when it exits (always done)");
+  cmd->add_option("--network", f->network, "host|none");
+  cmd->add_option("-e,--env", f->env, "Set an environment variable K=V (repeatable)");
+  cmd->add_option("-u,--user", f->user, "User (name or uid[:gid])");
+  cmd->add_option("-w,--workdir", f->workdir, "Working directory");
+  cmd->add_option("--entrypoint", f->entrypoint, "Override the entrypoint")
+      ->each([f](const std::string&) { f->entrypoint_set = true; });
+  cmd->add_option("--runtime", f->runtime, "runc (default) or crun");
+  cmd->add_option("--snapshotter", f->snapshotter, "auto|overlay|copy");
+  cmd->prefix_command(); // options after IMAGE belong to the command
+  cmd->footer("Arguments after IMAGE are the command and its arguments (they replace CMD).");
+  cmd->callback([&registry, &g, f, cmd] {
+    f->command = cmd->remaining();
+    registry.set([&g, f, &registry] { return run_run_cmd(g, *f, registry); });
+  });
+}
+
+} // namespace
+
+void register_build_commands(CLI::App& app, Registry& registry, const GlobalOptions& g) {
+  register_build(app, registry, g);
+  register_run(app, registry, g);
+}
+
+} // namespace mason::cli

@@ -1,0 +1,106 @@
+// The libcurl fetcher: one easy handle per download, the body streamed to
+// the file and into SHA-256 from the write callback. libcurl's global
+// state is initialised once, on first use.
+#include "mason/ops/fetch_http.h"
+
+#include <cerrno>
+#include <curl/curl.h>
+#include <memory>
+#include <mutex>
+#include <unistd.h>
+
+#include "mason/util/sha256.h"
+
+namespace mason::ops {
+
+namespace {
+
+constexpr long k_max_redirects = 10;
+constexpr long k_connect_timeout_s = 60;
+constexpr long k_low_speed_time_s = 300; // abort when below 1 byte/s this long
+
+struct Sink {
+  int fd = -1;
+  util::Sha256 hash;
+  std::uint64_t size = 0;
+  int write_errno = 0;
+};
+
+std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  const std::size_t n = size * count;
+  for (std::size_t off = 0; off < n;) {
+    const ssize_t w = ::write(sink->fd, data + off, n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      sink->write_errno = errno;
+      return 0; // makes curl fail with CURLE_WRITE_ERROR
+    }
+    off += static_cast<std::size_t>(w);
+  }
+  sink->hash.update(data, n);
+  sink->size += n;
+  return n;
+}
+
+struct EasyDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+
+void configure(CURL* c, const std::string& url, Sink& sink, char* error_buf) {
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buf);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(c, CURLOPT_MAXREDIRS, k_max_redirects);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, k_connect_timeout_s);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, k_low_speed_time_s);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "mason");
+}
+
+class CurlFetcher final : public HttpFetcher {
+public:
+  util::Result<FetchResult> fetch(const std::string& url, int out_fd) override {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    std::unique_ptr<CURL, EasyDeleter> c(curl_easy_init());
+    if (!c) return util::make_error(util::ErrorCode::internal, "GET " + url + ": curl_easy_init");
+    Sink sink;
+    sink.fd = out_fd;
+    char error_buf[CURL_ERROR_SIZE] = {};
+    configure(c.get(), url, sink, error_buf);
+    const CURLcode rc = curl_easy_perform(c.get());
+    if (rc != CURLE_OK) {
+      const std::string detail = error_buf[0] != '\0' ? error_buf : curl_easy_strerror(rc);
+      return util::make_error(util::ErrorCode::unavailable, "GET " + url + ": " + detail,
+                              sink.write_errno);
+    }
+    long status = 0;
+    curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status >= 400)
+      return util::make_error(util::ErrorCode::unavailable,
+                              "GET " + url + ": invalid response status " + std::to_string(status));
+    curl_off_t filetime = -1;
+    curl_easy_getinfo(c.get(), CURLINFO_FILETIME_T, &filetime);
+    FetchResult out;
+    out.sha256_hex = sink.hash.finish_hex();
+    out.size = sink.size;
+    if (filetime >= 0) out.last_modified = static_cast<std::int64_t>(filetime);
+    return out;
+  }
+};
+
+} // namespace
+
+HttpFetcher& default_http_fetcher() {
+  static CurlFetcher fetcher;
+  return fetcher;
+}
+
+} // namespace mason::ops

@@ -1,0 +1,57 @@
+#include <gtest/gtest.h>
+
+#include "mason/build/build.h"
+#include "mason/build/engine.h"
+
+using namespace mason;
+using build::OutputType;
+
+TEST(OutputFlag, Types) {
+  auto o = build::parse_output_flag("type=oci,dest=/tmp/x.tar,name=a:1");
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->type, OutputType::oci);
+  EXPECT_EQ(o->dest, "/tmp/x.tar");
+  EXPECT_EQ(o->names, std::vector<std::string>{"a:1"});
+  auto bare = build::parse_output_flag("out/dir");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->type, OutputType::local);
+  EXPECT_EQ(bare->dest, "out/dir");
+  auto image = build::parse_output_flag("type=image,name=x");
+  ASSERT_TRUE(image);
+  EXPECT_EQ(image->type, OutputType::image);
+}
+
+TEST(OutputFlag, Errors) {
+  EXPECT_FALSE(build::parse_output_flag("type=registry,name=x"));
+  EXPECT_FALSE(build::parse_output_flag("type=local"));       // no dest
+  EXPECT_FALSE(build::parse_output_flag("type=tar,bogus=1")); // unknown key
+}
+
+TEST(SecretFlag, Forms) {
+  auto env = build::parse_secret_flag("id=tok,env=HOME");
+  ASSERT_TRUE(env);
+  EXPECT_EQ(env->id, "tok");
+  EXPECT_EQ(env->env, "HOME");
+  auto file = build::parse_secret_flag("id=f,src=/etc/hostname");
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->file, "/etc/hostname");
+  auto implicit = build::parse_secret_flag("id=GITHUB_TOKEN");
+  ASSERT_TRUE(implicit);
+  EXPECT_EQ(implicit->env, "GITHUB_TOKEN");
+  EXPECT_FALSE(build::parse_secret_flag("src=/etc/hostname"));        // no id
+  EXPECT_FALSE(build::parse_secret_flag("id=x,src=/nonexistent/zz")); // missing file
+  EXPECT_FALSE(build::parse_secret_flag("id=x,colour=red"));
+}
+
+TEST(StageForFrom, NamesIndexesAndImages) {
+  frontend::dockerfile::StageGraph g;
+  g.stages.resize(3);
+  for (int i = 0; i < 3; ++i) g.stages[static_cast<std::size_t>(i)].index = i;
+  g.stages[0].name = "builder";
+  EXPECT_EQ(build::stage_for_from(g, "builder"), 0);
+  EXPECT_EQ(build::stage_for_from(g, "Builder"), 0);
+  EXPECT_EQ(build::stage_for_from(g, "1"), 1);
+  EXPECT_EQ(build::stage_for_from(g, "7"), -1);
+  EXPECT_EQ(build::stage_for_from(g, "nginx:alpine"), -1);
+  EXPECT_EQ(build::stage_for_from(g, "99999999999999999999"), -1);
+}
