@@ -124,7 +124,9 @@ DF
 )
 differential 01-copy-from "$c"
 
-# 02: FROM <stage> chains; WORKDIR new, existing, relative, unclean;
+# 02: FROM <stage> chains; WORKDIR new, existing, relative, with a
+# variable, absolute and unclean (BuildKit keeps it as written: util/system
+# NormalizeWorkdir cleans only relative ones);
 # ENV PATH built on the default PATH; CMD/ENTRYPOINT: ENTRYPOINT resets an
 # inherited CMD, keeps one set in the same stage; shell forms.
 c=$(ctx 02-stages-workdir <<'DF'
@@ -194,6 +196,9 @@ cfile "$c/f.txt" 644
 cfile "$c/dir/a" 600
 cfile "$c/dir/sub/b" 755
 chmod 700 "$c/dir/sub"; chmod 755 "$c/dir"
+# current BuildKit names --chown/--chmod in COPY's and ADD's created_by
+# (dockerfile 1.7, convert_copy.go "commitMessage.WriteString(\" --chown=\"
+# ...)"), 20.10 does not: the --fix scripts add them on the BuildKit side.
 # current BuildKit (fsutil copy.go Copy/prepareTargetDir -> MkdirAll with
 # the --chmod mode, since fsutil#228) creates the missing parents and the
 # new destination directory of a directory copy with the --chmod mode;
@@ -211,9 +216,6 @@ s|"COPY \(dir /owned/dir\)|"COPY --chown=app:staff --chmod=750 \1|
 s|"COPY \(dir /new/parent/dir/\)|"COPY --chown=svc \1|
 s|"COPY \(f.txt /chmod-parent/sub/f.txt\)|"COPY --chmod=0640 \1|'
 differential 03-user-chown-final "$c" --fsfix 's|^/owned/dir dir 0755 |/owned/dir dir 0750 |' --fix 's|"COPY \(/owned /owned\)|"COPY --chown=7:8 \1|'
-# current BuildKit names --chown/--chmod in COPY's created_by (dockerfile
-# 1.7, convert_copy.go "commitMessage.WriteString(\" --chown=\"...)");
-# 20.10 does not: the fixes above add them on the BuildKit side.
 
 # 04: COPY from the context: .dockerignore with **, a directory excluded
 # and an exception inside it, comments; modes 0755/0600/0700; a file owned
@@ -373,17 +375,6 @@ differential 06-args-env "$c" --build-arg FLAVOR=fancy --build-arg VERSION=2.0 \
 s|"ARG FLAVOR=plain"$|"ARG FLAVOR=fancy"|
 s#"RUN |2 VERSION=2.0 LATE=2.0-late /bin/sh -c echo#"RUN |4 VERSION=2.0 FLAVOR=from-env UNUSED= LATE=2.0-late /bin/sh -c echo#'
 
-# current BuildKit writes HEALTHCHECK's created_by with %+v of the struct
-# (convert.go dispatchHealthcheck), 20.10 with %q of the pointer; and
-# EXPOSE's as the list of ports from the words sorted as written, before
-# expansion, duplicates kept (instructions/parse.go parseExpose
-# "slices.Sort(portsTab)", convert_expose.go "EXPOSE %v", psp), 20.10 as
-# the nat.PortSet map.
-fix07='s#"HEALTHCHECK &{\[\\"CMD-SHELL\\" .*}"$#"HEALTHCHECK {Test:[CMD-SHELL wget -q -O- http://localhost/ || exit 1] Interval:30s Timeout:5s StartPeriod:10s StartInterval:0s Retries:4}"#
-s#"EXPOSE map\[443/tcp:{} 53/udp:{} 80/tcp:{}\]"#"EXPOSE [443/tcp 53/udp 80/tcp]"#
-s#"EXPOSE map\[8080/tcp:{}\]"#"EXPOSE [8080/tcp 8080/tcp]"#
-s#"EXPOSE map\[7000/tcp:{} 9000/tcp:{} 9000/udp:{} 9001/tcp:{}\]"#"EXPOSE [7000/tcp 9000/tcp 9001/tcp 9000/udp]"#'
-
 # 07: image metadata: EXPOSE, VOLUME (both forms), STOPSIGNAL, HEALTHCHECK
 # with options, SHELL (used by RUN and CMD shell forms), ONBUILD recorded.
 c=$(ctx 07-metadata <<'DF'
@@ -404,11 +395,21 @@ ONBUILD COPY . /app/
 LABEL a=1
 DF
 )
-differential 07-metadata "$c" \
-  --fix "$fix07"
+# current BuildKit writes HEALTHCHECK's created_by with %+v of the struct
+# (convert.go dispatchHealthcheck), 20.10 with %q of the pointer; and
+# EXPOSE's as the list of ports from the words sorted as written, before
+# expansion, duplicates kept (instructions/parse.go parseExpose
+# "slices.Sort(portsTab)", convert_expose.go "EXPOSE %v", psp), 20.10 as
+# the nat.PortSet map.
+fix07='s#"HEALTHCHECK &{\[\\"CMD-SHELL\\" .*}"$#"HEALTHCHECK {Test:[CMD-SHELL wget -q -O- http://localhost/ || exit 1] Interval:30s Timeout:5s StartPeriod:10s StartInterval:0s Retries:4}"#
+s#"EXPOSE map\[443/tcp:{} 53/udp:{} 80/tcp:{}\]"#"EXPOSE [443/tcp 53/udp 80/tcp]"#
+s#"EXPOSE map\[8080/tcp:{}\]"#"EXPOSE [8080/tcp 8080/tcp]"#
+s#"EXPOSE map\[7000/tcp:{} 9000/tcp:{} 9000/udp:{} 9001/tcp:{}\]"#"EXPOSE [7000/tcp 9000/tcp 9001/tcp 9000/udp]"#'
+differential 07-metadata "$c" --fix "$fix07"
 
 # 08: ONBUILD triggers run when building FROM an image that has them (07),
-# and a stage FROM that image does not run them again.
+# and a stage FROM that image does not run them again; HEALTHCHECK NONE,
+# a numeric STOPSIGNAL. The inherited history is 07's, fixed alike.
 c=$(ctx 08-onbuild <<'DF'
 FROM diff/07-metadata AS child
 RUN echo child >/child
@@ -449,7 +450,8 @@ differential 09-whiteouts "$c"
 # 10: ADD from the context: a .tar.gz extracted (into an existing and a
 # new directory; owners, symlink and hardlink from the archive kept), a
 # plain .tar, a gzip file that is no archive (copied as is), plain files
-# (renamed, into a directory, --chown), a directory.
+# (renamed, into a directory, --chown), an archive with --chown, a
+# directory.
 c=$(ctx 10-add <<'DF'
 FROM busybox AS add
 ADD payload.tar.gz /opt/
@@ -510,9 +512,10 @@ DF
 )
 differential 11-target "$c" --target middle
 
-# 12: COPY destinations: relative to WORKDIR, ".", an existing directory
-# named without a slash, a file replaced, directories merged, a glob that
-# matches nothing next to one that does.
+# 12: COPY destinations: through a symlink to a directory, relative to
+# WORKDIR, ".", an existing directory named without a slash, a file
+# replaced, directories merged, a glob that matches nothing next to one
+# that does.
 c=$(ctx 12-copy-dest <<'DF'
 FROM busybox AS src
 RUN mkdir -p /s/d1 /s/d2 && echo 1 >/s/d1/one && echo 2 >/s/d2/two && echo f >/s/f

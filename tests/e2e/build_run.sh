@@ -77,6 +77,24 @@ set -e
 [[ $rc -ne 0 ]] && grep -q "secret tok" "$WORK/err" && grep -q "Dockerfile:3" "$WORK/err" ||
   { cat "$WORK/err"; fail "missing secret not reported"; }
 
+# Bind mounts from a stage and from the context (rw: writes are thrown
+# away), tmpfs.
+bind=$(context bind <<'DF'
+FROM busybox AS files
+RUN mkdir /stuff && echo fromstage >/stuff/x
+FROM busybox
+RUN --mount=type=bind,from=files,source=/stuff,target=/mnt cat /mnt/x >/got
+RUN --mount=type=bind,target=/ctx,rw touch /ctx/written && ls /ctx >/ctxlist
+RUN --mount=type=bind,source=Dockerfile,target=/df grep -q fromstage /df
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/t && test -f /scratch/t
+DF
+)
+"$MASON" build --progress plain -t e2e/bind "$bind" 2>"$WORK/err" || { cat "$WORK/err"; fail "bind mounts"; }
+[[ $("$MASON" run --rm e2e/bind cat /got) == fromstage ]] || fail "bind from a stage"
+"$MASON" run --rm e2e/bind grep -qx written /ctxlist || fail "rw bind of the context"
+[[ -e $bind/written ]] && fail "a rw bind wrote into the context"
+"$MASON" run --rm e2e/bind sh -c 'test -e /mnt/x || test -e /scratch/t || test -e /ctx' && fail "mount content in the image"
+
 # ONBUILD triggers run when the image is a base.
 ob=$(context onbuild <<'DF'
 FROM busybox

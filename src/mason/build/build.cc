@@ -4,6 +4,7 @@
 #include "mason/build/build.h"
 
 #include <fcntl.h>
+#include <functional>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -246,6 +247,24 @@ std::string human(std::int64_t bytes) {
   return fmt::format("{} B", bytes);
 }
 
+// Calls `field(key, value)` for each `key=value` of a comma-separated
+// flag value (docker's --secret/--output syntax); stops at the first error.
+util::Status
+for_each_field(std::string_view value,
+               const std::function<util::Status(const std::string&, const std::string&)>& field) {
+  std::size_t pos = 0;
+  for (;;) {
+    const auto comma = value.find(',', pos);
+    const auto f =
+        value.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    const auto eq = f.find('=');
+    const std::string val(eq == std::string_view::npos ? "" : f.substr(eq + 1));
+    if (auto r = field(std::string(f.substr(0, eq)), val); !r) return r;
+    if (comma == std::string_view::npos) return {};
+    pos = comma + 1;
+  }
+}
+
 } // namespace
 
 std::string size_table(const BuildResult& result) {
@@ -262,14 +281,7 @@ std::string size_table(const BuildResult& result) {
 util::Result<SecretSource> parse_secret_flag(std::string_view value) {
   SecretSource s;
   std::string type;
-  std::size_t pos = 0;
-  while (pos <= value.size()) {
-    const auto comma = value.find(',', pos);
-    const auto field =
-        value.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
-    const auto eq = field.find('=');
-    const std::string key(field.substr(0, eq));
-    const std::string val(eq == std::string_view::npos ? "" : field.substr(eq + 1));
+  auto fields = for_each_field(value, [&](const std::string& key, const std::string& val) {
     if (key == "id")
       s.id = val;
     else if (key == "src" || key == "source")
@@ -279,11 +291,12 @@ util::Result<SecretSource> parse_secret_flag(std::string_view value) {
     else if (key == "type")
       type = val;
     else
-      return util::make_error(util::ErrorCode::invalid_argument,
-                              fmt::format("--secret {}: unexpected key \"{}\"", value, key));
-    if (comma == std::string_view::npos) break;
-    pos = comma + 1;
-  }
+      return util::Status(
+          util::make_error(util::ErrorCode::invalid_argument,
+                           fmt::format("--secret {}: unexpected key \"{}\"", value, key)));
+    return util::Status{};
+  });
+  if (!fields) return std::unexpected(fields.error());
   if (s.id.empty())
     return util::make_error(util::ErrorCode::invalid_argument,
                             fmt::format("--secret {}: id= is required", value));
@@ -303,14 +316,7 @@ util::Result<OutputSpec> parse_output_flag(std::string_view value) {
     return o;
   }
   std::string type;
-  std::size_t pos = 0;
-  while (pos <= value.size()) {
-    const auto comma = value.find(',', pos);
-    const auto field =
-        value.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
-    const auto eq = field.find('=');
-    const std::string key(field.substr(0, eq));
-    const std::string val(eq == std::string_view::npos ? "" : field.substr(eq + 1));
+  auto fields = for_each_field(value, [&](const std::string& key, const std::string& val) {
     if (key == "type")
       type = val;
     else if (key == "dest")
@@ -318,11 +324,12 @@ util::Result<OutputSpec> parse_output_flag(std::string_view value) {
     else if (key == "name")
       o.names.push_back(val);
     else
-      return util::make_error(util::ErrorCode::invalid_argument,
-                              fmt::format("--output {}: unsupported key \"{}\"", value, key));
-    if (comma == std::string_view::npos) break;
-    pos = comma + 1;
-  }
+      return util::Status(
+          util::make_error(util::ErrorCode::invalid_argument,
+                           fmt::format("--output {}: unsupported key \"{}\"", value, key)));
+    return util::Status{};
+  });
+  if (!fields) return std::unexpected(fields.error());
   static const std::pair<std::string_view, OutputType> k_types[] = {{"image", OutputType::image},
                                                                     {"oci", OutputType::oci},
                                                                     {"docker", OutputType::docker},

@@ -137,7 +137,9 @@ std::string history_for(const image::ImageConfig& c, const df::Instruction& inst
 } // namespace
 
 std::string resolve_workdir(const std::string& cwd, const std::string& dir) {
-  if (!dir.empty() && dir.front() == '/') return clean_path(dir);
+  // BuildKit's NormalizeWorkdir: an absolute path is kept as written (the
+  // directory made for it is cleaned); a relative one is joined and cleaned.
+  if (!dir.empty() && dir.front() == '/') return dir;
   return clean_path((cwd.empty() ? "/" : cwd) + "/" + dir);
 }
 
@@ -157,9 +159,7 @@ util::Result<std::vector<std::string>> normalize_ports(const std::vector<std::st
     if (!lo || !hi || *hi < *lo) return std::unexpected(invalid("invalid containerPort: " + ports));
     for (unsigned p = *lo; p <= *hi; ++p) out.push_back(std::to_string(p) + "/" + proto);
   }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  return out; // in the order written, duplicates kept (BuildKit's parsePorts)
 }
 
 util::Status apply_to_config(image::ImageConfig& config, StageConfigState& state,

@@ -27,10 +27,12 @@ util::Status apply_to_config(image::ImageConfig& config, StageConfigState& state
                              const frontend::dockerfile::Instruction& instr, bool history = true);
 
 // EXPOSE words -> `port/proto` keys ("80" -> "80/tcp", "8000-8001/udp" ->
-// both ports); errors for malformed ports.
+// both ports), in the order given with duplicates kept, as BuildKit lists
+// them in history; errors for malformed ports.
 util::Result<std::vector<std::string>> normalize_ports(const std::vector<std::string>& words);
 
-// `path.Join(cwd, dir)` as WORKDIR resolves it ("/" when both are empty).
+// WORKDIR as BuildKit resolves it: an absolute `dir` as written, a relative
+// one `path.Join("/", cwd, dir)`.
 std::string resolve_workdir(const std::string& cwd, const std::string& dir);
 
 } // namespace mason::build

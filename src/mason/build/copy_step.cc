@@ -124,8 +124,11 @@ util::Result<StepHistory> workdir_step(StepContext& ctx, const df::WorkdirInstr&
   df::Instruction instr{workdir, "WORKDIR", "WORKDIR " + workdir.path, 0, 0};
   if (auto r = apply_to_config(ctx.config, state, instr, false); !r)
     return std::unexpected(r.error());
-  const std::string wd = ctx.config.config.working_dir;
-  if (wd.empty() || wd == "/") return StepHistory{"WORKDIR " + wd, false};
+  const std::string written = ctx.config.config.working_dir;
+  auto cleaned = sys::clean_path(written);
+  if (!cleaned) return std::unexpected(cleaned.error());
+  const std::string wd = "/" + *cleaned; // the directory made (BuildKit's mkdir cleans)
+  if (wd == "/" || written.empty()) return StepHistory{"WORKDIR " + written, false};
   auto root = open_dir(ctx.root);
   if (!root) return std::unexpected(root.error());
   // BuildKit's mkdir WithUser: the lenient --chown rules (unknown names are 0)
@@ -147,7 +150,7 @@ util::Result<StepHistory> workdir_step(StepContext& ctx, const df::WorkdirInstr&
     if (auto r = p->mkdir(0755); !r) return std::unexpected(r.error());
     if (auto r = p->chown(owner.uid, owner.gid); !r) return std::unexpected(r.error());
   }
-  return StepHistory{"WORKDIR " + wd, true};
+  return StepHistory{"WORKDIR " + written, true};
 }
 
 } // namespace mason::build

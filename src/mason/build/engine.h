@@ -38,7 +38,8 @@ struct StageResult {
   image::ImageConfig config;
   std::optional<std::string> snapshot; // the stage's root (nullopt: empty)
   std::vector<LayerRef> layers;
-  df::EnvList env; // the build scope at the end (ARG and ENV values)
+  df::EnvList env;                    // the build scope at the end (ARG and ENV values)
+  std::vector<df::ArgDef> build_args; // ARGs declared (inherited by FROM <stage>)
 };
 
 // An image used by FROM, COPY --from or RUN --mount from=.

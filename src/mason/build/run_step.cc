@@ -54,6 +54,18 @@ struct Holders {
   }
 };
 
+// A private copy of a file for a read-write bind mount of a file.
+util::Status copy_file(const std::string& from, const std::string& to, mode_t mode) {
+  util::UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  util::UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!in || !out) return util::make_error(util::ErrorCode::internal, "copy " + from, errno);
+  char buf[65536];
+  for (ssize_t n; (n = ::read(in.get(), buf, sizeof buf)) > 0;)
+    if (::write(out.get(), buf, static_cast<std::size_t>(n)) != n)
+      return util::make_error(util::ErrorCode::internal, "copy " + from, errno);
+  return {};
+}
+
 class RunBuilder {
 public:
   RunBuilder(StepContext& ctx, const df::RunInstr& run) : m_ctx(ctx), m_run(run) {}
@@ -213,9 +225,8 @@ private:
     const std::string base = dir->path();
     if (!S_ISDIR(st.st_mode)) {
       const std::string copy = base + "/file";
-      const std::string cmd = fmt::format("cp -a -- '{}' '{}'", source, copy);
-      if (std::system(cmd.c_str()) != 0)
-        return util::make_error(util::ErrorCode::internal, "copy " + source);
+      if (auto r = copy_file(source, copy, st.st_mode & 07777); !r)
+        return std::unexpected(r.error());
       m_holders.temps.push_back(std::move(*dir));
       return copy;
     }

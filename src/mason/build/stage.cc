@@ -18,6 +18,7 @@
 #include "mason/build/config_ops.h"
 #include "mason/build/engine.h"
 #include "mason/build/steps.h"
+#include "mason/image/platform.h"
 #include "mason/ops/image_source.h"
 #include "mason/sys/in_root.h"
 
@@ -51,6 +52,7 @@ image::ImageConfig scratch_config() {
   image::ImageConfig c;
   c.architecture = "amd64";
   c.os = "linux";
+  c.config.working_dir = "/";
   return c;
 }
 
@@ -76,6 +78,7 @@ public:
       if (auto r = apply(instr); !r) return r;
     }
     m_result.env = m_env;
+    m_result.build_args = m_build_args;
     m_engine.results[static_cast<std::size_t>(m_index)] = std::move(m_result);
     return {};
   }
@@ -98,7 +101,22 @@ private:
     return {};
   }
 
+  // Only the host's platform is built (no emulation).
+  util::Status check_platform() const {
+    if (!m_node.platform || m_node.platform->empty()) return {};
+    auto wanted = image::parse_platform(*m_node.platform);
+    if (!wanted) return std::unexpected(wanted.error());
+    const auto host = image::host_platform();
+    if (image::format_platform(image::normalize_platform(*wanted)) != image::format_platform(host))
+      return util::make_error(util::ErrorCode::unsupported,
+                              fmt::format("FROM --platform={}: only the host platform ({}) can be "
+                                          "built",
+                                          *m_node.platform, image::format_platform(host)));
+    return {};
+  }
+
   util::Status load_base() {
+    if (auto r = check_platform(); !r) return r;
     switch (m_node.base_kind) {
     case df::BaseKind::scratch: m_result.config = scratch_config(); return {};
     case df::BaseKind::stage: {
@@ -108,6 +126,7 @@ private:
                                 fmt::format("stage {} was not built", m_node.base_stage));
       m_result = *parent;
       m_env = parent->env;
+      m_build_args = parent->build_args; // BuildKit's dispatchState.init (frontend 1.9+)
       return {};
     }
     case df::BaseKind::image: return load_image_base();

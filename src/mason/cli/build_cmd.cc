@@ -30,6 +30,20 @@ util::Result<executor::NetworkMode> parse_network(const std::string& n) {
                           fmt::format("--network {}: supported are host, none, default", n));
 }
 
+util::Result<snapshot::KindChoice> parse_snapshotter(const std::string& s);
+
+// --network and --snapshotter, shared by build and run.
+template <class Options>
+util::Status sandbox_flags(Options& o, const std::string& network, const std::string& snapshotter) {
+  auto net = parse_network(network);
+  if (!net) return std::unexpected(net.error());
+  o.network = *net;
+  auto snap = parse_snapshotter(snapshotter);
+  if (!snap) return std::unexpected(snap.error());
+  o.snapshotter = *snap;
+  return {};
+}
+
 util::Result<snapshot::KindChoice> parse_snapshotter(const std::string& s) {
   if (s == "auto") return snapshot::KindChoice::automatic;
   if (s == "overlay" || s == "overlayfs") return snapshot::KindChoice::overlay;
@@ -74,12 +88,7 @@ util::Result<build::BuildOptions> to_options(const BuildFlags& f) {
     if (!spec) return std::unexpected(spec.error());
     o.secrets.push_back(std::move(*spec));
   }
-  auto net = parse_network(f.network);
-  if (!net) return std::unexpected(net.error());
-  o.network = *net;
-  auto snap = parse_snapshotter(f.snapshotter);
-  if (!snap) return std::unexpected(snap.error());
-  o.snapshotter = *snap;
+  if (auto r = sandbox_flags(o, f.network, f.snapshotter); !r) return std::unexpected(r.error());
   o.runtime = f.runtime;
   o.jobs = f.jobs;
   o.iidfile = f.iidfile;
@@ -124,12 +133,7 @@ util::Status run_run_cmd(const GlobalOptions& g, const RunFlags& f, Registry& re
   o.user = f.user;
   o.workdir = f.workdir;
   o.runtime = f.runtime;
-  auto net = parse_network(f.network);
-  if (!net) return std::unexpected(net.error());
-  o.network = *net;
-  auto snap = parse_snapshotter(f.snapshotter);
-  if (!snap) return std::unexpected(snap.error());
-  o.snapshotter = *snap;
+  if (auto r = sandbox_flags(o, f.network, f.snapshotter); !r) return r;
   auto store = open_store(g);
   if (!store) return std::unexpected(store.error());
   auto code = build::run_image(**store, o);
