@@ -247,8 +247,7 @@ private:
     if (!active) return std::unexpected(active.error());
     StepContext ctx{m_engine,     m_index, m_result.config,  m_env,
                     m_build_args, vertex,  (*active)->path()};
-    auto history = std::visit(
-        [&](const auto& op) -> util::Result<StepHistory> { return run_op(ctx, op); }, instr.kind);
+    auto history = run_op(ctx, instr);
     if (!history) return std::unexpected(history.error());
     auto id = m_engine.snapshots.commit(std::move(*active));
     if (!id) return std::unexpected(id.error());
@@ -259,16 +258,13 @@ private:
     return {};
   }
 
-  template <class Op>
-  util::Result<StepHistory> run_op(StepContext& ctx, const Op& op) {
-    if constexpr (std::is_same_v<Op, df::RunInstr>)
-      return run_step(ctx, op);
-    else if constexpr (std::is_same_v<Op, df::CopyInstr> || std::is_same_v<Op, df::AddInstr>)
-      return copy_step(ctx, op);
-    else if constexpr (std::is_same_v<Op, df::WorkdirInstr>)
-      return workdir_step(ctx, op, m_config_state);
-    else
-      return util::make_error(util::ErrorCode::internal, "not a snapshot step");
+  util::Result<StepHistory> run_op(StepContext& ctx, const df::Instruction& instr) {
+    if (const auto* run = std::get_if<df::RunInstr>(&instr.kind)) return run_step(ctx, *run);
+    if (const auto* copy = std::get_if<df::CopyInstr>(&instr.kind)) return copy_step(ctx, *copy);
+    if (const auto* add = std::get_if<df::AddInstr>(&instr.kind)) return copy_step(ctx, *add);
+    if (const auto* wd = std::get_if<df::WorkdirInstr>(&instr.kind))
+      return workdir_step(ctx, *wd, m_config_state);
+    return util::make_error(util::ErrorCode::internal, "not a snapshot step");
   }
 
   Engine& m_engine;

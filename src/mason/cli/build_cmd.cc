@@ -113,7 +113,7 @@ util::Status run_build_cmd(const GlobalOptions& g, const BuildFlags& f) {
     return {};
   }
   fmt::print("\n{}", build::size_table(*result));
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
   return {};
 }
 

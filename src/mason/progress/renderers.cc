@@ -82,7 +82,7 @@ public:
       break;
     case EventKind::message: fmt::print(m_out, "{}\n", e.text); break;
     }
-    std::fflush(m_out);
+    (void)std::fflush(m_out);
   }
 
 private:
@@ -119,7 +119,7 @@ public:
     if (!e.text.empty()) j["text"] = e.text;
     if (e.kind == EventKind::log) j["stream"] = e.stream;
     fmt::print(m_out, "{}\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    std::fflush(m_out);
+    (void)std::fflush(m_out);
   }
 
 private:
@@ -150,7 +150,7 @@ public:
     erase();
     fmt::print(m_out, "[+] Building {} ({}/{}) FINISHED\n", format_duration(Clock::now() - m_begin),
                m_finished, m_vertices.size());
-    std::fflush(m_out);
+    (void)std::fflush(m_out);
   }
 
 private:
@@ -236,7 +236,7 @@ private:
       for (const auto& t : v.tail) line(" => > " + t);
     }
     m_last_draw = now;
-    std::fflush(m_out);
+    (void)std::fflush(m_out);
   }
 
   void print_finished(const Vertex& v) {
