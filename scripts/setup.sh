@@ -20,6 +20,7 @@ packages=(
   # interoperate with (test-world.md)
   busybox-static debootstrap file python3 tar
   docker.io skopeo umoci oci-image-tool buildah
+  docker-registry apache2-utils openssl curl
 )
 
 missing=()

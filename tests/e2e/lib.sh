@@ -11,8 +11,10 @@ WORK=$(mktemp -d /tmp/mason-e2e.XXXXXX)
 STORE=$WORK/store
 export MASON_ROOT=$STORE
 DOCKERD_PID=""
+REGISTRY_PID=""
 
 cleanup() {
+  [[ -n $REGISTRY_PID ]] && kill "$REGISTRY_PID" 2>/dev/null || true
   if [[ -n $DOCKERD_PID ]]; then
     kill "$DOCKERD_PID" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
@@ -67,4 +69,38 @@ context() {
 # "path type mode uid:gid size target-or-sha" per line, sorted.
 fs_listing() {
   python3 "$SRC/tests/e2e/fs_listing.py" "$@"
+}
+
+# Starts Debian's docker-registry on a free loopback port; sets REGISTRY
+# (host:port). Extra YAML for the `auth:`/`http:` sections may be given in
+# $REGISTRY_EXTRA (appended at the top level).
+start_registry() {
+  need docker-registry
+  local d=$WORK/registry port
+  mkdir -p "$d/data"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat >"$d/config.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $d/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+${REGISTRY_HTTP_EXTRA:-}
+${REGISTRY_EXTRA:-}
+YML
+  docker-registry serve "$d/config.yml" >"$d/log" 2>&1 &
+  REGISTRY_PID=$!
+  REGISTRY=127.0.0.1:$port
+  for _ in $(seq 1 100); do
+    curl -sk -o /dev/null "http://$REGISTRY/v2/" && return 0
+    curl -sk -o /dev/null "https://$REGISTRY/v2/" && return 0
+    sleep 0.1
+  done
+  cat "$d/log" >&2
+  fail "docker-registry did not start"
 }

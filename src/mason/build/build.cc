@@ -3,6 +3,7 @@
 // run_step.cc, copy_step.cc, export.cc).
 #include "mason/build/build.h"
 
+#include <csignal>
 #include <fcntl.h>
 #include <functional>
 #include <sched.h>
@@ -15,6 +16,8 @@
 #include "mason/build/engine.h"
 #include "mason/build/export.h"
 #include "mason/image/config.h"
+#include "mason/image/platform.h"
+#include "mason/image/reference.h"
 #include "mason/sys/dir.h"
 
 namespace mason::build {
@@ -84,19 +87,41 @@ util::Status open_context(Engine& e, const std::string& dockerfile_path) {
   return {};
 }
 
+// Pulls `ref` (or checks with --pull that the local copy is current).
+util::Status pull_image(Engine& e, const std::string& ref, const progress::Reporter& vertex,
+                        bool have_local) {
+  auto parsed = image::Reference::parse(ref);
+  if (!parsed) return std::unexpected(parsed.error());
+  auto client = e.registry();
+  if (!client) return std::unexpected(client.error());
+  if (have_local) {
+    auto remote = (*client)->resolve(*parsed);
+    if (!remote) return std::unexpected(remote.error());
+    if (e.store.has_blob(remote->digest)) return {}; // the same manifest or index
+  }
+  vertex.status("pulling " + parsed->str());
+  auto pulled = (*client)->pull(e.store, *parsed, image::host_platform());
+  if (!pulled) return std::unexpected(pulled.error());
+  vertex.status("pulled " + pulled->digest.str());
+  return {};
+}
+
 util::Status resolve_image(Engine& e, const std::string& ref) {
   if (e.images.contains(ref)) return {};
   auto vertex = e.progress.vertex();
   vertex.started("[internal] load metadata for " + ref);
   auto img = exporter::find_image(e.store, ref);
-  if (!img) {
-    auto err = util::make_error(
-        util::ErrorCode::not_found,
-        fmt::format("base image {} is not in the local store (load it with `mason load` or "
-                    "`mason import`; pulling from registries is not supported yet)",
-                    ref));
-    vertex.failed(err.error().to_string());
-    return err;
+  if (!img || e.options.pull) {
+    auto pulled = pull_image(e, ref, vertex, img.has_value());
+    if (!pulled) {
+      vertex.failed(pulled.error().to_string());
+      return std::unexpected(std::move(pulled.error()).with_context("FROM " + ref));
+    }
+    img = exporter::find_image(e.store, ref);
+    if (!img) {
+      vertex.failed(img.error().to_string());
+      return std::unexpected(img.error());
+    }
   }
   auto source = std::make_unique<ImageSource>();
   source->image = std::move(*img);
@@ -158,12 +183,29 @@ void cleanup(Engine& e) {
   ::rmdir(e.work_dir.c_str());
 }
 
+// Work directories of builds that died (killed, power loss) are removed by
+// the next build: their names are the builds' pids.
+void remove_stale_work_dirs(const std::string& parent) {
+  util::UniqueFd dir(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return;
+  auto names = sys::read_dir_names(dir.get());
+  if (!names) return;
+  for (const auto& name : *names) {
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str(), &end, 10);
+    if (*end != '\0' || pid <= 0) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    (void)sys::remove_all_at(dir.get(), name);
+  }
+}
+
 util::Status make_dirs(const std::string& root, Engine& e) {
   e.work_dir = fmt::format("{}/build-tmp/{}", root, ::getpid());
   e.cache_dir = root + "/cache-mounts";
   for (const auto& d : {root + "/build-tmp", e.work_dir, e.cache_dir})
     if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST)
       return util::make_error(util::ErrorCode::internal, "create " + d, errno);
+  remove_stale_work_dirs(root + "/build-tmp");
   return {};
 }
 
@@ -210,6 +252,7 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
            {},
            {},
            now_rfc3339(),
+           {},
            {},
            {},
            {},
@@ -323,6 +366,8 @@ util::Result<OutputSpec> parse_output_flag(std::string_view value) {
       o.dest = val;
     else if (key == "name")
       o.names.push_back(val);
+    else if (key == "push")
+      o.push = val == "true" || val == "1";
     else
       return util::Status(
           util::make_error(util::ErrorCode::invalid_argument,
@@ -330,20 +375,21 @@ util::Result<OutputSpec> parse_output_flag(std::string_view value) {
     return util::Status{};
   });
   if (!fields) return std::unexpected(fields.error());
-  static const std::pair<std::string_view, OutputType> k_types[] = {{"image", OutputType::image},
-                                                                    {"oci", OutputType::oci},
-                                                                    {"docker", OutputType::docker},
-                                                                    {"local", OutputType::local},
-                                                                    {"tar", OutputType::tar}};
+  static const std::pair<std::string_view, OutputType> k_types[] = {
+      {"image", OutputType::image}, {"oci", OutputType::oci}, {"docker", OutputType::docker},
+      {"local", OutputType::local}, {"tar", OutputType::tar}, {"registry", OutputType::registry}};
   bool known = false;
   for (const auto& [name, t] : k_types)
     if (type == name) o.type = t, known = true;
   if (!known)
     return util::make_error(util::ErrorCode::invalid_argument,
                             fmt::format("--output {}: unknown type \"{}\" (image, oci, docker, "
-                                        "local, tar; registry needs push support)",
+                                        "local, tar, registry)",
                                         value, type));
-  if (o.type != OutputType::image && o.dest.empty())
+  if (o.type == OutputType::registry && o.names.empty())
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            fmt::format("--output {}: name= is required", value));
+  if (o.type != OutputType::image && o.type != OutputType::registry && o.dest.empty())
     return util::make_error(util::ErrorCode::invalid_argument,
                             fmt::format("--output {}: dest= is required", value));
   return o;

@@ -20,6 +20,7 @@
 #include "mason/executor/executor.h"
 #include "mason/exporter/local_image.h"
 #include "mason/progress/progress.h"
+#include "mason/registry/client.h"
 #include "mason/snapshot/snapshotter.h"
 #include "mason/util/error.h"
 
@@ -33,13 +34,15 @@ struct SecretSource {
 };
 util::Result<SecretSource> parse_secret_flag(std::string_view value);
 
-enum class OutputType { image, oci, docker, local, tar };
+enum class OutputType { image, oci, docker, local, tar, registry };
 
-// -o/--output type=T,dest=D[,name=N]; a bare path means type=local,dest=path.
+// -o/--output type=T,dest=D[,name=N]; a bare path means type=local,dest=path;
+// type=registry,name=N pushes (as type=image,push=true does).
 struct OutputSpec {
   OutputType type = OutputType::image;
   std::string dest;               // "-" = stdout (oci, docker, tar)
-  std::vector<std::string> names; // name=... (image, docker, oci)
+  std::vector<std::string> names; // name=... (image, docker, oci, registry)
+  bool push = false;              // push=true (type=image)
 };
 util::Result<OutputSpec> parse_output_flag(std::string_view value);
 
@@ -58,6 +61,9 @@ struct BuildOptions {
   std::string runtime = "runc";
   std::string iidfile;
   bool no_cache = false;
+  bool pull = false; // --pull: re-resolve base image tags against their registry
+  bool push = false; // --push: push the tagged image after the build
+  registry::RegistryOptions registry;
 };
 
 struct StageSummary {

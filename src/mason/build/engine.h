@@ -18,6 +18,7 @@
 #include "mason/frontend/dockerignore.h"
 #include "mason/image/config.h"
 #include "mason/progress/progress.h"
+#include "mason/registry/client.h"
 #include "mason/snapshot/snapshotter.h"
 #include "mason/solver/solver.h"
 #include "mason/util/unique_fd.h"
@@ -72,9 +73,14 @@ struct Engine {
   std::mutex created_mutex;
   std::vector<std::string> created; // snapshots committed by this build, in order
 
+  std::unique_ptr<registry::Client> registry_client; // made on first use
+
   // The snapshot of an image (unpacked on first use).
   util::Result<std::optional<std::string>> image_snapshot(ImageSource& source);
   void remember(const std::string& snapshot_id);
+  // The registry client (created on first use; not thread-safe to create:
+  // call before the solve or from one thread).
+  util::Result<registry::Client*> registry();
 };
 
 // Which stage a `--from` value names (a stage name, case-insensitive, or an

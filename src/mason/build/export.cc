@@ -15,6 +15,7 @@
 #include "mason/archive/layer.h"
 #include "mason/archive/stream.h"
 #include "mason/exporter/save.h"
+#include "mason/image/reference.h"
 #include "mason/sys/temp_dir.h"
 
 namespace mason::build {
@@ -128,8 +129,7 @@ util::Status export_local(Engine& engine, const StageResult& result, const std::
 bool wants_image(const BuildOptions& options) {
   if (options.outputs.empty()) return true;
   for (const auto& o : options.outputs)
-    if (o.type == OutputType::image || o.type == OutputType::oci || o.type == OutputType::docker)
-      return true;
+    if (o.type != OutputType::local && o.type != OutputType::tar) return true;
   return false;
 }
 
@@ -150,11 +150,40 @@ util::Result<std::vector<std::string>> normalized(const std::vector<std::string>
   return out;
 }
 
+// --push, type=image,push=true and type=registry: each name is pushed.
+util::Status push_image(Engine& engine, const exporter::LocalImage& img,
+                        const progress::Reporter& vertex) {
+  std::vector<std::string> names;
+  const auto& o = engine.options;
+  if (o.push) names = o.tags;
+  for (const auto& out : o.outputs)
+    if (out.type == OutputType::registry || (out.type == OutputType::image && out.push))
+      names.insert(names.end(), out.names.begin(), out.names.end());
+  if (names.empty()) {
+    if (o.push)
+      return util::make_error(util::ErrorCode::invalid_argument, "--push needs a tag (-t)");
+    return {};
+  }
+  auto client = engine.registry();
+  if (!client) return std::unexpected(client.error());
+  for (const auto& name : names) {
+    auto ref = image::Reference::parse(name);
+    if (!ref) return std::unexpected(ref.error());
+    vertex.status("pushing " + ref->str());
+    auto pushed = (*client)->push(engine.store, img.target, *ref);
+    if (!pushed)
+      return std::unexpected(std::move(pushed.error()).with_context("push " + ref->str()));
+    vertex.status("pushed " + ref->str() + "@" + pushed->digest.str());
+  }
+  return {};
+}
+
 util::Status write_outputs(Engine& engine, const StageResult& result, BuildResult& out) {
   for (const auto& o : engine.options.outputs) {
     util::Status r;
     switch (o.type) {
-    case OutputType::image: break;
+    case OutputType::image:
+    case OutputType::registry: break; // stored and pushed in export_target
     case OutputType::oci:
     case OutputType::docker: {
       auto tags = normalized(o.names.empty() ? engine.options.tags : o.names);
@@ -213,7 +242,8 @@ util::Status export_target(Engine& engine, int target, BuildResult& out) {
     }
     std::vector<std::string> names = engine.options.tags;
     for (const auto& o : engine.options.outputs)
-      if (o.type == OutputType::image) names.insert(names.end(), o.names.begin(), o.names.end());
+      if (o.type == OutputType::image || o.type == OutputType::registry)
+        names.insert(names.end(), o.names.begin(), o.names.end());
     auto tags = normalized(names);
     if (!tags) return std::unexpected(tags.error());
     auto stored = exporter::store_image(engine.store, std::move(config), descriptors, *tags);
@@ -227,6 +257,10 @@ util::Status export_target(Engine& engine, int target, BuildResult& out) {
     vertex.status("writing image " + out.image_id.str());
     for (const auto& t : *tags) vertex.status("naming to " + t);
     out.image = std::move(*stored);
+    if (auto r = push_image(engine, *out.image, vertex); !r) {
+      vertex.failed(r.error().to_string());
+      return r;
+    }
     vertex.done();
   }
   return write_outputs(engine, result, out);

@@ -303,6 +303,15 @@ util::Result<std::optional<std::string>> Engine::image_snapshot(ImageSource& sou
   return source.snapshot;
 }
 
+util::Result<registry::Client*> Engine::registry() {
+  if (!registry_client) {
+    auto c = registry::Client::create(options.registry);
+    if (!c) return std::unexpected(c.error());
+    registry_client = std::move(*c);
+  }
+  return registry_client.get();
+}
+
 void Engine::remember(const std::string& snapshot_id) {
   std::lock_guard lock(created_mutex);
   created.push_back(snapshot_id);

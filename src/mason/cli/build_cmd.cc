@@ -20,7 +20,7 @@ struct BuildFlags {
   std::string target, network = "default", progress = "auto", iidfile;
   std::string snapshotter = "auto", runtime = "runc";
   std::size_t jobs = 0;
-  bool no_cache = false, quiet = false;
+  bool no_cache = false, quiet = false, pull = false, push = false;
 };
 
 util::Result<executor::NetworkMode> parse_network(const std::string& n) {
@@ -65,8 +65,11 @@ std::vector<std::pair<std::string, std::string>> build_args(const std::vector<st
   return out;
 }
 
-util::Result<build::BuildOptions> to_options(const BuildFlags& f) {
+util::Result<build::BuildOptions> to_options(const GlobalOptions& g, const BuildFlags& f) {
   build::BuildOptions o;
+  o.registry = registry_options(g);
+  o.pull = f.pull;
+  o.push = f.push;
   o.context_dir = f.context;
   if (f.file == "-") {
     auto text = read_input("-");
@@ -97,7 +100,7 @@ util::Result<build::BuildOptions> to_options(const BuildFlags& f) {
 }
 
 util::Status run_build_cmd(const GlobalOptions& g, const BuildFlags& f) {
-  auto options = to_options(f);
+  auto options = to_options(g, f);
   if (!options) return std::unexpected(options.error());
   auto mode = progress::parse_mode(f.quiet ? "quiet" : f.progress);
   if (!mode) return std::unexpected(mode.error());
@@ -161,6 +164,8 @@ void register_build(CLI::App& app, Registry& registry, const GlobalOptions& g) {
   cmd->add_option("--snapshotter", f->snapshotter, "auto|overlay|copy");
   cmd->add_option("--runtime", f->runtime, "OCI runtime for RUN: runc (default) or crun");
   cmd->add_flag("--no-cache", f->no_cache, "Do not use the build cache");
+  cmd->add_flag("--pull", f->pull, "Check base image tags against their registry (pull if newer)");
+  cmd->add_flag("--push", f->push, "Push the tagged image (-t) after the build");
   cmd->add_flag("-q,--quiet", f->quiet, "Print only the image ID");
   cmd->callback([&registry, &g, f] { registry.set([&g, f] { return run_build_cmd(g, *f); }); });
 }

@@ -5,10 +5,13 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "mason/content/store.h"
+#include "mason/registry/client.h"
 #include "mason/util/error.h"
 
 namespace mason::cli {
@@ -33,11 +36,17 @@ private:
 // Options every subcommand sees.
 struct GlobalOptions {
   std::string root; // --root (else MASON_ROOT, XDG_DATA_HOME/mason, ~/.local/share/mason)
+  std::vector<std::string> insecure_registries; // --insecure-registry HOST[:PORT]
+  std::vector<std::string> registry_cas;        // --registry-ca FILE
 };
 
 void register_parse(CLI::App& app, Registry& registry);
 void register_image_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
 void register_build_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
+void register_registry_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
+
+// Registry client options from the global flags and the environment.
+registry::RegistryOptions registry_options(const GlobalOptions& g);
 
 // Opens the store named by --root / MASON_ROOT / the default.
 util::Result<std::unique_ptr<content::Store>> open_store(const GlobalOptions& g);

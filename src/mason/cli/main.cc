@@ -22,6 +22,11 @@ int run(int argc, char** argv) {
   mason::cli::register_parse(app, registry);
   mason::cli::register_image_commands(app, registry, global);
   mason::cli::register_build_commands(app, registry, global);
+  mason::cli::register_registry_commands(app, registry, global);
+  app.add_option("--insecure-registry", global.insecure_registries,
+                 "Registry (HOST[:PORT]) reached over plain http or unverified TLS (repeatable)");
+  app.add_option("--registry-ca", global.registry_cas,
+                 "Extra PEM CA bundle trusted for registries (repeatable)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

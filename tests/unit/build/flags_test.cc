@@ -21,8 +21,19 @@ TEST(OutputFlag, Types) {
   EXPECT_EQ(image->type, OutputType::image);
 }
 
+TEST(OutputFlag, Registry) {
+  auto o = build::parse_output_flag("type=registry,name=localhost:5000/a:1");
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->type, OutputType::registry);
+  EXPECT_EQ(o->names, std::vector<std::string>{"localhost:5000/a:1"});
+  auto push = build::parse_output_flag("type=image,name=x,push=true");
+  ASSERT_TRUE(push);
+  EXPECT_TRUE(push->push);
+  EXPECT_FALSE(build::parse_output_flag("type=registry")); // no name
+}
+
 TEST(OutputFlag, Errors) {
-  EXPECT_FALSE(build::parse_output_flag("type=registry,name=x"));
+  EXPECT_FALSE(build::parse_output_flag("type=s3,name=x"));
   EXPECT_FALSE(build::parse_output_flag("type=local"));       // no dest
   EXPECT_FALSE(build::parse_output_flag("type=tar,bogus=1")); // unknown key
 }

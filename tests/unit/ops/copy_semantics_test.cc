@@ -19,6 +19,10 @@ struct Case {
   SourceOrigin origin = SourceOrigin::context;
 };
 
+// gtest prints a parameter with this (instead of its bytes) in test names
+// as ctest lists them.
+[[maybe_unused]] void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 CopyRequest req(std::vector<std::string> sources, std::string dest,
                 std::function<void(CopyRequest&)> tweak = {}) {
   CopyRequest r;

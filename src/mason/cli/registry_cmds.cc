@@ -1,0 +1,195 @@
+// Registry commands: pull, push, login, logout. Thin: the protocol is in
+// registry/, the store in content/.
+#include <iostream>
+#include <mutex>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "mason/cli/commands.h"
+#include "mason/exporter/local_image.h"
+#include "mason/image/platform.h"
+#include "mason/image/reference.h"
+#include "mason/registry/credentials.h"
+
+namespace mason::cli {
+
+registry::RegistryOptions registry_options(const GlobalOptions& g) {
+  registry::RegistryOptions o;
+  o.insecure_registries = g.insecure_registries;
+  o.ca_files = g.registry_cas;
+  if (const char* env = std::getenv("MASON_INSECURE_REGISTRIES"))
+    for (std::string_view rest = env; !rest.empty();) {
+      const auto comma = rest.find(',');
+      o.insecure_registries.emplace_back(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+    }
+  return o;
+}
+
+namespace {
+
+// One line per finished blob (no live view: pulls are short here).
+registry::TransferProgress transfer_lines() {
+  auto mutex = std::make_shared<std::mutex>();
+  return [mutex](const registry::TransferEvent& e) {
+    if (!e.finished) return;
+    std::lock_guard lock(*mutex);
+    fmt::print(stderr, "{}: {}\n", e.what, e.skipped ? "already exists" : "done");
+  };
+}
+
+util::Result<std::unique_ptr<registry::Client>> client_for(const GlobalOptions& g, bool quiet) {
+  auto options = registry_options(g);
+  if (!quiet) options.progress = transfer_lines();
+  return registry::Client::create(options);
+}
+
+util::Status run_pull(const GlobalOptions& g, const std::string& name, const std::string& platform,
+                      bool quiet) {
+  auto ref = image::Reference::parse(name);
+  if (!ref) return std::unexpected(ref.error());
+  auto wanted = platform.empty() ? util::Result<image::Platform>(image::host_platform())
+                                 : image::parse_platform(platform);
+  if (!wanted) return std::unexpected(wanted.error());
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  auto client = client_for(g, quiet);
+  if (!client) return std::unexpected(client.error());
+  auto pulled = (*client)->pull(**store, *ref, *wanted);
+  if (!pulled) return std::unexpected(pulled.error());
+  if (!quiet) fmt::print("Digest: {}\n", pulled->digest.str());
+  fmt::print("{}\n", ref->str());
+  return {};
+}
+
+util::Status run_push(const GlobalOptions& g, const std::string& name, const std::string& dest,
+                      bool quiet) {
+  auto store = open_store(g);
+  if (!store) return std::unexpected(store.error());
+  auto img = exporter::find_image(**store, name);
+  if (!img) return std::unexpected(img.error());
+  auto ref = image::Reference::parse(dest.empty() ? name : dest);
+  if (!ref) return std::unexpected(ref.error());
+  auto client = client_for(g, quiet);
+  if (!client) return std::unexpected(client.error());
+  auto pushed = (*client)->push(**store, img->target, *ref);
+  if (!pushed) return std::unexpected(pushed.error());
+  fmt::print("{}: digest: {} size: {}\n", ref->tag().empty() ? ref->str() : ref->tag(),
+             pushed->digest.str(), pushed->size);
+  return {};
+}
+
+// docker login's host argument: "docker.io" when empty, the host of a URL.
+std::string login_host(std::string host) {
+  if (host.empty()) return "docker.io";
+  for (std::string_view scheme : {"https://", "http://"})
+    if (host.starts_with(scheme)) host.erase(0, scheme.size());
+  if (const auto slash = host.find('/'); slash != std::string::npos) host.resize(slash);
+  if (host == "index.docker.io" || host == "registry-1.docker.io") host = "docker.io";
+  return host;
+}
+
+util::Result<std::string> read_password(bool from_stdin, const std::string& given) {
+  if (!given.empty()) {
+    fmt::print(stderr,
+               "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+    return given;
+  }
+  if (!from_stdin)
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            "give the password with --password-stdin (or -p)");
+  std::string pw((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+  if (pw.empty())
+    return util::make_error(util::ErrorCode::invalid_argument, "password is empty (stdin)");
+  return pw;
+}
+
+util::Status run_login(const GlobalOptions& g, const std::string& host_arg, const std::string& user,
+                       const std::string& password, bool password_stdin) {
+  if (user.empty())
+    return util::make_error(util::ErrorCode::invalid_argument, "give the user name with -u");
+  auto pw = read_password(password_stdin, password);
+  if (!pw) return std::unexpected(pw.error());
+  const auto host = login_host(host_arg);
+  registry::Credentials creds{user, *pw, ""};
+  auto client = client_for(g, true);
+  if (!client) return std::unexpected(client.error());
+  if (auto r = (*client)->check_login(host, creds); !r)
+    return std::unexpected(std::move(r.error()).with_context("login " + host));
+  if (auto r = registry::store_credentials(host, creds, registry_options(g).credentials); !r)
+    return r;
+  fmt::print("Login Succeeded\n");
+  return {};
+}
+
+util::Status run_logout(const GlobalOptions& g, const std::string& host_arg) {
+  const auto host = login_host(host_arg);
+  auto r = registry::erase_credentials(host, registry_options(g).credentials);
+  if (!r && r.error().code() == util::ErrorCode::not_found) {
+    fmt::print("Not logged in to {}\n", host);
+    return {};
+  }
+  if (!r) return r;
+  fmt::print("Removing login credentials for {}\n", host);
+  return {};
+}
+
+} // namespace
+
+void register_registry_commands(CLI::App& app, Registry& registry, const GlobalOptions& g) {
+  {
+    struct F {
+      std::string name, platform;
+      bool quiet = false;
+    };
+    auto f = std::make_shared<F>();
+    auto* cmd = app.add_subcommand("pull", "Pull an image from a registry into the store");
+    cmd->add_option("name", f->name, "Image reference")->required();
+    cmd->add_option("--platform", f->platform, "os/arch[/variant] (default: this machine's)");
+    cmd->add_flag("-q,--quiet", f->quiet, "Print only the reference");
+    cmd->callback([&registry, &g, f] {
+      registry.set([&g, f] { return run_pull(g, f->name, f->platform, f->quiet); });
+    });
+  }
+  {
+    struct F {
+      std::string name, dest;
+      bool quiet = false;
+    };
+    auto f = std::make_shared<F>();
+    auto* cmd = app.add_subcommand("push", "Push an image from the store to a registry");
+    cmd->add_option("name", f->name, "Image in the store")->required();
+    cmd->add_option("dest", f->dest, "Destination reference (default: the name)");
+    cmd->add_flag("-q,--quiet", f->quiet, "No per-blob lines");
+    cmd->callback([&registry, &g, f] {
+      registry.set([&g, f] { return run_push(g, f->name, f->dest, f->quiet); });
+    });
+  }
+  {
+    struct F {
+      std::string host, user, password;
+      bool password_stdin = false;
+    };
+    auto f = std::make_shared<F>();
+    auto* cmd = app.add_subcommand("login", "Log in to a registry (writes ~/.docker/config.json)");
+    cmd->add_option("server", f->host, "Registry host (default docker.io)");
+    cmd->add_option("-u,--username", f->user, "User name");
+    cmd->add_option("-p,--password", f->password, "Password (prefer --password-stdin)");
+    cmd->add_flag("--password-stdin", f->password_stdin, "Read the password from stdin");
+    cmd->callback([&registry, &g, f] {
+      registry.set(
+          [&g, f] { return run_login(g, f->host, f->user, f->password, f->password_stdin); });
+    });
+  }
+  {
+    auto host = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand("logout", "Log out from a registry");
+    cmd->add_option("server", *host, "Registry host (default docker.io)");
+    cmd->callback(
+        [&registry, &g, host] { registry.set([&g, host] { return run_logout(g, *host); }); });
+  }
+}
+
+} // namespace mason::cli

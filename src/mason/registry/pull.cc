@@ -1,0 +1,299 @@
+// Pull: GET the manifest (Accept: both index and both manifest types),
+// check its bytes against the digest asked for (and Docker-Content-Digest),
+// refuse schema 1; for an index, select the platform's manifest and fetch
+// it by digest. Then the config and layers missing from the store are
+// downloaded by up to max_concurrent_transfers threads, each streamed into
+// a content::Writer that verifies size and digest on commit. A transfer
+// cut short resumes with Range from the bytes already written (a 200
+// answer instead of 206 restarts the blob). Only when every blob is in are
+// the manifest (and index) stored, their references recorded, and the
+// name tagged — to the platform manifest, never the index, so that
+// exporter::find_image gives back the platform pulled even when it is not
+// the host's.
+#include <algorithm>
+#include <charconv>
+#include <set>
+#include <thread>
+
+#include "mason/image/manifest.h"
+#include "mason/image/media_type.h"
+#include "mason/registry/client_impl.h"
+
+namespace mason::registry {
+
+namespace {
+
+constexpr std::int64_t k_manifest_limit = std::int64_t{4} << 20;
+constexpr std::int64_t k_progress_step = std::int64_t{256} << 10;
+
+std::string accept_header() {
+  return std::string(image::media_type::oci_index) + ", " +
+         std::string(image::media_type::oci_manifest) + ", " +
+         std::string(image::media_type::docker_manifest_list) + ", " +
+         std::string(image::media_type::docker_manifest);
+}
+
+std::string content_type(const Response& response) {
+  auto type = response.header("content-type");
+  if (const auto semi = type.find(';'); semi != std::string::npos) type.resize(semi);
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  return type;
+}
+
+struct Fetched {
+  std::string raw;
+  image::Descriptor descriptor;
+};
+
+util::Result<std::string> manifest_type(const Response& response) {
+  const auto declared = content_type(response);
+  if (image::is_schema1(declared)) return std::unexpected(image::schema1_error());
+  if (image::is_manifest(declared) || image::is_index(declared)) return declared;
+  return image::detect_media_type(response.body); // refuses schema 1 too
+}
+
+util::Status check_digest(const image::Digest& expected, const image::Digest& actual,
+                          std::string_view what) {
+  if (expected.empty() || expected == actual) return {};
+  return util::make_error(util::ErrorCode::corruption,
+                          std::string(what) + " digest mismatch: expected " + expected.str() +
+                              ", got " + actual.str());
+}
+
+std::string blob_label(const image::Descriptor& d) {
+  const auto kind = image::is_config(d.media_type)  ? " (config)"
+                    : image::is_layer(d.media_type) ? " (layer)"
+                                                    : "";
+  return d.digest.short_str() + kind;
+}
+
+} // namespace
+
+namespace {
+
+util::Result<Fetched> fetch_manifest(ClientState& impl, const Repo& repo, const std::string& key,
+                                     const image::Digest& expected) {
+  Request request;
+  request.url = repo.url("/manifests/" + key);
+  request.headers.emplace_back("Accept", accept_header());
+  auto response = impl.send_retrying(repo, request);
+  if (!response) return std::unexpected(response.error());
+  if (response->status != 200) return std::unexpected(http_error(repo.endpoint.host, *response));
+  if (static_cast<std::int64_t>(response->body.size()) > k_manifest_limit)
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            repo.endpoint.host + ": manifest " + key + " is larger than 4 MiB");
+  auto type = manifest_type(*response);
+  if (!type) return std::unexpected(type.error());
+  const auto digest = image::Digest::sha256_of(response->body);
+  if (auto ok = check_digest(expected, digest, "manifest " + key); !ok)
+    return std::unexpected(ok.error());
+  if (auto header = image::Digest::parse(response->header("docker-content-digest"));
+      header && header->algorithm() == "sha256")
+    if (auto ok = check_digest(*header, digest, "manifest " + key + " (Docker-Content-Digest)");
+        !ok)
+      return std::unexpected(ok.error());
+  auto d = make_descriptor(*type, digest, static_cast<std::int64_t>(response->body.size()));
+  return Fetched{std::move(response->body), std::move(d)};
+}
+
+// One blob download, resumable: `have` bytes are already in `writer`.
+class BlobDownload {
+public:
+  BlobDownload(ClientState& impl, content::Store& store, const Repo& repo,
+               const image::Descriptor& blob, const std::atomic<bool>& cancelled)
+      : m_impl(impl), m_store(store), m_repo(repo), m_blob(blob), m_cancelled(cancelled) {}
+
+  util::Status run() {
+    auto writer = m_store.new_writer(m_blob.media_type);
+    if (!writer) return std::unexpected(writer.error());
+    m_writer.emplace(std::move(*writer));
+    for (int attempt = 0;; ++attempt) {
+      auto outcome = attempt_once();
+      if (outcome) return commit();
+      const bool last = attempt + 1 >= std::max(1, m_impl.options.max_attempts);
+      if (outcome.error().code() != util::ErrorCode::unavailable || last || m_cancelled)
+        return std::unexpected(outcome.error());
+      m_impl.sleep_before(attempt);
+    }
+  }
+
+private:
+  util::Status attempt_once() {
+    Request request;
+    request.url = m_repo.url("/blobs/" + m_blob.digest.str());
+    request.redirects = Redirects::follow;
+    if (m_have > 0) request.headers.emplace_back("Range", "bytes=" + std::to_string(m_have) + "-");
+    bool first = true;
+    request.sink = [&](long status, std::string_view chunk) -> util::Status {
+      if (first && status != 206 && m_have > 0) restart();
+      first = false;
+      return take(chunk);
+    };
+    auto response = m_impl.send(m_repo, request);
+    if (!response) return std::unexpected(response.error());
+    if (response->status == 416) restart();
+    if (response->status == 200 || response->status == 206) return {};
+    return std::unexpected(http_error(m_repo.endpoint.host, *response));
+  }
+
+  void restart() {
+    auto writer = m_store.new_writer(m_blob.media_type);
+    if (writer) m_writer.emplace(std::move(*writer));
+    m_have = 0;
+  }
+
+  util::Status take(std::string_view chunk) {
+    if (m_cancelled) return util::make_error(util::ErrorCode::cancelled, "another transfer failed");
+    if (auto ok = m_writer->write(chunk); !ok) return ok;
+    m_have += static_cast<std::int64_t>(chunk.size());
+    if (m_have - m_reported >= k_progress_step) {
+      m_reported = m_have;
+      m_impl.report({blob_label(m_blob), m_have, m_blob.size, false, false});
+    }
+    return {};
+  }
+
+  util::Status commit() {
+    auto done = m_writer->commit(m_blob.digest, m_blob.size);
+    if (!done) return std::unexpected(done.error().with_context("blob " + m_blob.digest.str()));
+    m_impl.report({blob_label(m_blob), m_have, m_blob.size, true, false});
+    return {};
+  }
+
+  ClientState& m_impl;
+  content::Store& m_store;
+  const Repo& m_repo;
+  const image::Descriptor& m_blob;
+  const std::atomic<bool>& m_cancelled;
+  std::optional<content::Writer> m_writer;
+  std::int64_t m_have = 0;
+  std::int64_t m_reported = 0;
+};
+
+std::vector<image::Descriptor> missing_blobs(ClientState& impl, const content::Store& store,
+                                             const image::Manifest& manifest) {
+  std::vector<image::Descriptor> all{manifest.config};
+  all.insert(all.end(), manifest.layers.begin(), manifest.layers.end());
+  std::set<image::Digest> seen;
+  std::vector<image::Descriptor> out;
+  for (const auto& d : all) {
+    if (!seen.insert(d.digest).second) continue;
+    if (store.has_blob(d.digest))
+      impl.report({blob_label(d), d.size, d.size, true, true});
+    else
+      out.push_back(d);
+  }
+  return out;
+}
+
+// Downloads `blobs` with up to max_concurrent_transfers threads; the first
+// error stops the others and is returned.
+util::Status download_all(ClientState& impl, content::Store& store, const Repo& repo,
+                          const std::vector<image::Descriptor>& blobs) {
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mutex;
+  std::optional<util::Error> first_error;
+  auto worker = [&] {
+    for (auto i = next++; i < blobs.size() && !failed; i = next++) {
+      auto done = BlobDownload(impl, store, repo, blobs[i], failed).run();
+      if (done) continue;
+      std::lock_guard lock(mutex);
+      if (!first_error || first_error->code() == util::ErrorCode::cancelled)
+        first_error = done.error();
+      failed = true;
+    }
+  };
+  const auto count = std::min<std::size_t>(
+      blobs.size(), static_cast<std::size_t>(std::max(1, impl.options.max_concurrent_transfers)));
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t t = 1; t < count; ++t) threads.emplace_back(worker);
+    worker();
+  }
+  if (first_error) return std::unexpected(*first_error);
+  return {};
+}
+
+util::Result<image::Descriptor> store_manifest(content::Store& store, const Fetched& fetched,
+                                               const std::vector<image::Descriptor>& children) {
+  content::IngestOptions opts{fetched.descriptor.media_type, fetched.descriptor.digest,
+                              fetched.descriptor.size};
+  auto stored = store.ingest_bytes(fetched.raw, opts);
+  if (!stored) return std::unexpected(stored.error());
+  if (auto ok = store.record_references(stored->digest, children); !ok)
+    return std::unexpected(ok.error());
+  return fetched.descriptor;
+}
+
+std::string manifest_key(const image::Reference& ref) {
+  return ref.has_digest() ? ref.digest().str() : ref.tag().empty() ? "latest" : ref.tag();
+}
+
+} // namespace
+
+util::Result<image::Descriptor> ClientState::resolve(const image::Reference& ref) {
+  auto repo = this->repo(ref, {pull_scope(ref.path())});
+  if (!repo) return std::unexpected(repo.error());
+  Request head;
+  head.method = Method::head;
+  head.url = repo->url("/manifests/" + manifest_key(ref));
+  head.headers.emplace_back("Accept", accept_header());
+  auto response = send_retrying(*repo, head);
+  if (response && response->status == 200) {
+    auto digest = image::Digest::parse(response->header("docker-content-digest"));
+    const auto type = content_type(*response);
+    const auto length = response->header("content-length");
+    std::int64_t size = -1;
+    std::from_chars(length.data(), length.data() + length.size(), size);
+    if (digest && (image::is_manifest(type) || image::is_index(type)) && size >= 0)
+      if (auto ok = check_digest(ref.digest(), *digest, "manifest"); ok)
+        return make_descriptor(type, *digest, size);
+  }
+  auto fetched = fetch_manifest(*this, *repo, manifest_key(ref), ref.digest());
+  if (!fetched) return std::unexpected(fetched.error());
+  return fetched->descriptor;
+}
+
+util::Result<image::Descriptor> ClientState::pull(content::Store& store,
+                                                  const image::Reference& ref,
+                                                  const image::Platform& platform) {
+  auto repo = this->repo(ref, {pull_scope(ref.path())});
+  if (!repo) return std::unexpected(repo.error());
+  auto top = fetch_manifest(*this, *repo, manifest_key(ref), ref.digest());
+  if (!top) return std::unexpected(top.error());
+  auto fetched = std::move(*top);
+  std::optional<image::Index> index;
+  std::optional<Fetched> index_bytes;
+  if (image::is_index(fetched.descriptor.media_type)) {
+    auto parsed = image::parse_index(fetched.raw);
+    if (!parsed) return std::unexpected(parsed.error());
+    auto chosen = image::select_manifest(*parsed, platform);
+    if (!chosen) return std::unexpected(chosen.error());
+    auto child = fetch_manifest(*this, *repo, chosen->digest.str(), chosen->digest);
+    if (!child) return std::unexpected(child.error());
+    index = std::move(*parsed);
+    index_bytes = std::move(fetched);
+    fetched = std::move(*child);
+  }
+  if (!image::is_manifest(fetched.descriptor.media_type))
+    return util::make_error(util::ErrorCode::unsupported, "the index selects " +
+                                                              fetched.descriptor.media_type +
+                                                              ", which is not an image manifest");
+  auto manifest = image::parse_manifest(fetched.raw);
+  if (!manifest) return std::unexpected(manifest.error());
+  if (auto ok = download_all(*this, store, *repo, missing_blobs(*this, store, *manifest)); !ok)
+    return std::unexpected(ok.error());
+  std::vector<image::Descriptor> children{manifest->config};
+  children.insert(children.end(), manifest->layers.begin(), manifest->layers.end());
+  auto stored = store_manifest(store, fetched, children);
+  if (!stored) return std::unexpected(stored.error());
+  if (index)
+    if (auto ok = store_manifest(store, *index_bytes, index->manifests); !ok)
+      return std::unexpected(ok.error());
+  if (!ref.has_digest())
+    if (auto ok = store.tag(ref.str(), *stored); !ok) return std::unexpected(ok.error());
+  return stored;
+}
+
+} // namespace mason::registry

@@ -1,0 +1,274 @@
+// The client against a scripted registry (FakeTransport): auth flows,
+// headers, refusals, retries and resume, error texts.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+
+#include "mason/image/media_type.h"
+#include "mason/image/reference.h"
+#include "mason/registry/auth.h"
+#include "mason/registry/client.h"
+#include "registry_fixtures.h"
+
+namespace mason::registry {
+namespace {
+
+using testing::FakeTransport;
+using testing::header_of;
+using testing::respond;
+using testing::ScratchStore;
+using testing::TestImage;
+
+const std::string k_base = "https://reg.example/v2/app/";
+
+// A registry holding one image under the tag "1".
+struct FakeRegistry {
+  TestImage image{"fake"};
+  std::string manifest_type = std::string(image::media_type::oci_manifest);
+  std::function<std::optional<util::Result<Response>>(const Request&)> before;
+
+  util::Result<Response> operator()(const Request& r) {
+    if (before)
+      if (auto answer = before(r)) return *answer;
+    const auto blobs = image.blobs();
+    for (const auto& [digest, bytes] : blobs)
+      if (r.url == k_base + "blobs/" + digest) return respond(200, bytes);
+    if (r.url == k_base + "manifests/1" ||
+        r.url == k_base + "manifests/" + image.manifest.digest.str())
+      return respond(200, image.manifest.raw, {{"content-type", manifest_type}});
+    return respond(404, R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]})");
+  }
+};
+
+struct Harness {
+  ScratchStore scratch;
+  sys::TempDir config_dir = *sys::TempDir::create("mason-registry-config-");
+  FakeTransport* transport = nullptr;
+  std::unique_ptr<Client> client;
+
+  explicit Harness(FakeTransport::Handler handler, int attempts = 5) {
+    RegistryOptions options;
+    options.credentials.config_dir = config_dir.path();
+    options.retry_backoff = std::chrono::milliseconds(1);
+    options.max_attempts = attempts;
+    auto t = std::make_unique<FakeTransport>(std::move(handler));
+    transport = t.get();
+    client = *Client::create(options, std::move(t));
+  }
+  void write_auth(const std::string& host, const std::string& user_colon_pass) {
+    std::ofstream(config_dir.path() + "/config.json")
+        << R"({"auths":{")" << host << R"(":{"auth":")" << base64_encode(user_colon_pass)
+        << "\"}}}";
+  }
+  util::Result<image::Descriptor> pull(const std::string& ref) {
+    return client->pull(*scratch.store, *image::Reference::parse(ref),
+                        *image::parse_platform("linux/amd64"));
+  }
+};
+
+TEST(ClientFake, PullStoresEverythingAndTags) {
+  FakeRegistry registry;
+  Harness h(std::ref(registry));
+  auto d = h.pull("reg.example/app:1");
+  ASSERT_TRUE(d) << d.error().to_string();
+  EXPECT_EQ(d->digest, registry.image.manifest.digest);
+  for (const auto& [digest, bytes] : registry.image.blobs())
+    EXPECT_TRUE(h.scratch.store->has_blob(*image::Digest::parse(digest)));
+  auto tagged = h.scratch.store->resolve("reg.example/app:1");
+  ASSERT_TRUE(tagged);
+  EXPECT_EQ(tagged->digest, d->digest);
+  auto refs = h.scratch.store->references(d->digest);
+  ASSERT_TRUE(refs);
+  EXPECT_EQ(refs->size(), 3u);
+}
+
+TEST(ClientFake, ManifestRequestAcceptsFourTypes) {
+  FakeRegistry registry;
+  Harness h(std::ref(registry));
+  ASSERT_TRUE(h.pull("reg.example/app:1"));
+  const auto accept = header_of(h.transport->requests().front(), "Accept");
+  for (auto type : {image::media_type::oci_index, image::media_type::oci_manifest,
+                    image::media_type::docker_manifest_list, image::media_type::docker_manifest})
+    EXPECT_NE(accept.find(type), std::string::npos) << type;
+  EXPECT_EQ(accept.find("distribution.manifest.v1+"), std::string::npos);
+}
+
+TEST(ClientFake, Schema1IsRefused) {
+  FakeRegistry registry;
+  registry.manifest_type = std::string(image::media_type::docker_manifest_v1_signed);
+  Harness h(std::ref(registry));
+  auto d = h.pull("reg.example/app:1");
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code(), util::ErrorCode::unsupported);
+  EXPECT_NE(d.error().to_string().find("schema 1 manifests are not supported"), std::string::npos);
+}
+
+TEST(ClientFake, DigestMismatchStoresNothing) {
+  FakeRegistry registry;
+  Harness h([&](const Request& r) -> util::Result<Response> {
+    if (r.url.find("/manifests/") != std::string::npos)
+      return respond(200, registry.image.manifest.raw,
+                     {{"content-type", std::string(image::media_type::oci_manifest)}});
+    return registry(r);
+  });
+  const auto other = image::Digest::sha256_of("something else");
+  auto d = h.pull("reg.example/app@" + other.str());
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code(), util::ErrorCode::corruption);
+  EXPECT_NE(d.error().to_string().find("digest mismatch"), std::string::npos);
+  auto usage = h.scratch.store->disk_usage();
+  ASSERT_TRUE(usage);
+  EXPECT_EQ(usage->unreferenced.count + usage->manifests.count, 0);
+  EXPECT_TRUE(h.scratch.store->list_images()->empty());
+}
+
+TEST(ClientFake, RetriesOn503ThenSucceeds) {
+  FakeRegistry registry;
+  std::atomic<int> failures{0};
+  registry.before = [&](const Request& r) -> std::optional<util::Result<Response>> {
+    if (r.url.find("/manifests/") != std::string::npos && failures < 2) {
+      ++failures;
+      return respond(503);
+    }
+    return std::nullopt;
+  };
+  Harness h(std::ref(registry));
+  auto d = h.pull("reg.example/app:1");
+  ASSERT_TRUE(d) << d.error().to_string();
+  EXPECT_EQ(failures, 2);
+}
+
+TEST(ClientFake, GivesUpAfterMaxAttempts) {
+  Harness h([](const Request&) -> util::Result<Response> { return respond(503); }, 3);
+  auto d = h.pull("reg.example/app:1");
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code(), util::ErrorCode::unavailable);
+  EXPECT_EQ(h.transport->requests().size(), 3u);
+}
+
+TEST(ClientFake, ResumesACutDownloadWithRange) {
+  FakeRegistry registry;
+  const auto layer = registry.image.layers[0];
+  const auto url = k_base + "blobs/" + registry.image.manifest.layers[0].digest.str();
+  std::atomic<bool> cut{false};
+  std::string range_asked;
+  registry.before = [&](const Request& r) -> std::optional<util::Result<Response>> {
+    if (r.url != url) return std::nullopt;
+    if (!cut.exchange(true)) {
+      (void)r.sink(200, std::string_view(layer).substr(0, 1000));
+      return util::Result<Response>(
+          util::make_error(util::ErrorCode::unavailable, "GET " + url + ": connection reset"));
+    }
+    range_asked = header_of(r, "Range");
+    return respond(206, layer.substr(1000));
+  };
+  Harness h(std::ref(registry));
+  auto d = h.pull("reg.example/app:1");
+  ASSERT_TRUE(d) << d.error().to_string();
+  EXPECT_EQ(range_asked, "bytes=1000-");
+  EXPECT_TRUE(h.scratch.store->verify_blob(registry.image.manifest.layers[0].digest));
+}
+
+TEST(ClientFake, RestartsWhenRangeIsIgnored) {
+  FakeRegistry registry;
+  const auto layer = registry.image.layers[0];
+  const auto url = k_base + "blobs/" + registry.image.manifest.layers[0].digest.str();
+  std::atomic<bool> cut{false};
+  registry.before = [&](const Request& r) -> std::optional<util::Result<Response>> {
+    if (r.url != url || cut.exchange(true)) return std::nullopt; // then a full 200
+    (void)r.sink(200, std::string_view(layer).substr(0, 1000));
+    return util::Result<Response>(util::make_error(util::ErrorCode::unavailable, "cut"));
+  };
+  Harness h(std::ref(registry));
+  auto d = h.pull("reg.example/app:1");
+  ASSERT_TRUE(d) << d.error().to_string();
+  EXPECT_TRUE(h.scratch.store->verify_blob(registry.image.manifest.layers[0].digest));
+}
+
+TEST(ClientFake, ErrorNamesReferenceRegistryAndMessage) {
+  FakeRegistry registry;
+  Harness h(std::ref(registry));
+  auto d = h.pull("reg.example/app:nope");
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code(), util::ErrorCode::not_found);
+  EXPECT_EQ(d.error().to_string(),
+            "pull reg.example/app:nope: reg.example: 404 Not Found: manifest unknown");
+}
+
+// A registry behind a token service: /v2/ answers 401 with a Bearer
+// challenge unless the request carries the token the realm issued for
+// user:pass.
+struct TokenRegistry {
+  FakeRegistry inner;
+  std::atomic<int> token_requests{0};
+  std::string last_token_url;
+
+  util::Result<Response> operator()(const Request& r) {
+    if (r.url.starts_with("https://auth.example/token")) {
+      ++token_requests;
+      last_token_url = r.url;
+      if (header_of(r, "Authorization") != "Basic " + base64_encode("user:pass"))
+        return respond(401, R"({"details":"bad credentials"})");
+      return respond(200, R"({"token":"tok","expires_in":300})");
+    }
+    if (header_of(r, "Authorization") != "Bearer tok")
+      return respond(
+          401, "",
+          {{"www-authenticate",
+            R"(Bearer realm="https://auth.example/token",service="reg.example",scope="repository:app:pull")"}});
+    return inner(r);
+  }
+};
+
+TEST(ClientFake, BearerTokenIsFetchedOnceAndReused) {
+  TokenRegistry registry;
+  Harness h(std::ref(registry));
+  h.write_auth("reg.example", "user:pass");
+  ASSERT_TRUE(h.pull("reg.example/app:1"));
+  auto again = h.client->resolve(*image::Reference::parse("reg.example/app:1"));
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(registry.token_requests, 1);
+  EXPECT_NE(registry.last_token_url.find("service=reg.example"), std::string::npos);
+  EXPECT_NE(registry.last_token_url.find("scope=repository%3Aapp%3Apull"), std::string::npos);
+}
+
+TEST(ClientFake, BearerWithWrongCredentialsIsUnauthorized) {
+  TokenRegistry registry;
+  Harness h(std::ref(registry));
+  h.write_auth("reg.example", "user:wrong");
+  auto d = h.pull("reg.example/app:1");
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code(), util::ErrorCode::unauthorized);
+  EXPECT_NE(d.error().to_string().find("https://auth.example/token"), std::string::npos);
+}
+
+TEST(ClientFake, BasicAuthAnswersTheChallenge) {
+  FakeRegistry inner;
+  Harness h([&](const Request& r) -> util::Result<Response> {
+    if (header_of(r, "Authorization") != "Basic " + base64_encode("u:p"))
+      return respond(401, "", {{"www-authenticate", R"(Basic realm="Registry")"}});
+    return inner(r);
+  });
+  h.write_auth("reg.example", "u:p");
+  auto d = h.pull("reg.example/app:1");
+  ASSERT_TRUE(d) << d.error().to_string();
+}
+
+TEST(ClientFake, BasicWithoutCredentialsIsUnauthorized) {
+  Harness h([](const Request&) -> util::Result<Response> {
+    return respond(401, "", {{"www-authenticate", R"(Basic realm="Registry")"}});
+  });
+  auto d = h.pull("reg.example/app:1");
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code(), util::ErrorCode::unauthorized);
+  EXPECT_NE(d.error().to_string().find("pull reg.example/app:1"), std::string::npos);
+}
+
+TEST(ClientFake, RegistryHost) {
+  EXPECT_EQ(registry_host("docker.io"), "registry-1.docker.io");
+  EXPECT_EQ(registry_host("localhost:5000"), "localhost:5000");
+}
+
+} // namespace
+} // namespace mason::registry
