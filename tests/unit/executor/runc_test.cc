@@ -76,19 +76,26 @@ std::set<std::string> interfaces(const std::string& proc_net_dev) {
 // SIGKILLs, from the host, the first process whose command line (NUL-
 // separated) satisfies `match`, once it shows up (within 5 s). Returns
 // whether one was killed.
-bool kill_when_seen(const std::function<bool(const std::string& pid, const std::string&)>& match) {
+using ProcessMatch = std::function<bool(const std::string& pid, const std::string&)>;
+
+// The pid of the first process `match` accepts, waiting up to 5 s; "" if none.
+std::string wait_seen(const ProcessMatch& match) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (std::chrono::steady_clock::now() < deadline) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator("/proc", ec)) {
       const std::string pid = e.path().filename();
       if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-      if (!match(pid, read_text("/proc/" + pid + "/cmdline"))) continue;
-      return ::kill(std::stoi(pid), SIGKILL) == 0;
+      if (match(pid, read_text("/proc/" + pid + "/cmdline"))) return pid;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return false;
+  return "";
+}
+
+bool kill_when_seen(const ProcessMatch& match) {
+  const auto pid = wait_seen(match);
+  return !pid.empty() && ::kill(std::stoi(pid), SIGKILL) == 0;
 }
 
 // The process running exactly `cmdline` in another pid namespace (the
@@ -203,10 +210,13 @@ TEST_F(Runc, RuntimeKilledMidRunIsCleanedUp) {
   const std::string state_root = path("state/runc");
   bool killed = false;
   std::thread killer([&] {
-    if (!kill_when_seen(in_container({"sleep\0"
-                                      "27.1828\0",
-                                      14})))
+    // the container is running (its process is not touched) ...
+    if (wait_seen(in_container({"sleep\0"
+                                "27.1828\0",
+                                14}))
+            .empty())
       return;
+    // ... then the runtime dies
     killed = kill_when_seen([&](const std::string&, const std::string& text) {
       return text.find(std::string("--root\0", 7) + state_root + '\0') != std::string::npos &&
              text.find(std::string("\0run\0", 5)) != std::string::npos;
