@@ -38,6 +38,7 @@ struct GlobalOptions {
   std::string root; // --root (else MASON_ROOT, XDG_DATA_HOME/mason, ~/.local/share/mason)
   std::vector<std::string> insecure_registries; // --insecure-registry HOST[:PORT]
   std::vector<std::string> registry_cas;        // --registry-ca FILE
+  std::vector<std::string> registry_mirrors;    // --registry-mirror URL (docker.io pulls)
 };
 
 void register_parse(CLI::App& app, Registry& registry);

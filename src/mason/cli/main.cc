@@ -27,6 +27,8 @@ int run(int argc, char** argv) {
                  "Registry (HOST[:PORT]) reached over plain http or unverified TLS (repeatable)");
   app.add_option("--registry-ca", global.registry_cas,
                  "Extra PEM CA bundle trusted for registries (repeatable)");
+  app.add_option("--registry-mirror", global.registry_mirrors,
+                 "Mirror URL tried first for docker.io pulls, in order (repeatable)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

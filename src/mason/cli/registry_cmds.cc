@@ -14,16 +14,28 @@
 
 namespace mason::cli {
 
+namespace {
+
+// Appends the non-empty items of a comma-separated list.
+void append_list(std::vector<std::string>& out, std::string_view list) {
+  for (std::string_view rest = list; !rest.empty();) {
+    const auto comma = rest.find(',');
+    if (const auto item = rest.substr(0, comma); !item.empty()) out.emplace_back(item);
+    rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+  }
+}
+
+} // namespace
+
 registry::RegistryOptions registry_options(const GlobalOptions& g) {
   registry::RegistryOptions o;
   o.insecure_registries = g.insecure_registries;
   o.ca_files = g.registry_cas;
+  o.docker_io_mirrors = g.registry_mirrors;
   if (const char* env = std::getenv("MASON_INSECURE_REGISTRIES"))
-    for (std::string_view rest = env; !rest.empty();) {
-      const auto comma = rest.find(',');
-      o.insecure_registries.emplace_back(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
-    }
+    append_list(o.insecure_registries, env);
+  if (const char* env = std::getenv("MASON_REGISTRY_MIRRORS"))
+    append_list(o.docker_io_mirrors, env);
   return o;
 }
 

@@ -100,6 +100,60 @@ util::Status Store::mark_used(std::span<const image::Digest> digests) {
   return txn->commit();
 }
 
+// ---------------------------------------------------------------- blob sources
+
+namespace {
+
+util::Status check_source(std::string_view source) {
+  const auto slash = source.find('/');
+  if (slash == 0 || slash == std::string_view::npos || slash + 1 == source.size() ||
+      source.size() > k_max_name || source.find_first_of(" \t\n") != std::string_view::npos)
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            "blob source \"" + std::string(source) + "\": not host/repository");
+  return {};
+}
+
+} // namespace
+
+util::Status Store::record_blob_source(const image::Digest& digest,
+                                       std::string_view registry_repo) const {
+  const auto context = "record source " + std::string(registry_repo) + " of " + digest.str();
+  if (auto ok = check_source(registry_repo); !ok)
+    return std::unexpected(std::move(ok.error()).with_context(context));
+  auto lock = m_state->lock_store(fs::LockMode::shared);
+  if (!lock) return fail(std::move(lock));
+  auto size = detail::stat_blob(*m_state, digest);
+  if (!size) return std::unexpected(std::move(size.error()).with_context(context));
+  const std::lock_guard guard(m_state->mutex);
+  auto& db = m_state->db;
+  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
+  if (!txn) return fail(std::move(txn));
+  if (auto ok = detail::upsert_blob_row(db, digest, *size, ""); !ok) return ok;
+  auto stmt = db.prepare("INSERT INTO blob_sources(digest, source, recorded_at) "
+                         "VALUES(?1, ?2, ?3) ON CONFLICT(digest, source) "
+                         "DO UPDATE SET recorded_at = excluded.recorded_at");
+  if (!stmt) return fail(std::move(stmt));
+  stmt->bind(1, digest.str()).bind(2, registry_repo);
+  if (auto ok = stmt->bind(3, detail::to_unix(detail::now())).run(); !ok) return ok;
+  return txn->commit();
+}
+
+util::Result<std::vector<std::string>> Store::blob_sources(const image::Digest& digest) const {
+  if (auto ok = detail::check_digest(digest); !ok) return fail(std::move(ok));
+  const std::lock_guard guard(m_state->mutex);
+  auto stmt = m_state->db.prepare("SELECT source FROM blob_sources WHERE digest = ?1 "
+                                  "ORDER BY recorded_at DESC, source");
+  if (!stmt) return fail(std::move(stmt));
+  stmt->bind(1, digest.str());
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return fail(std::move(row));
+    if (!*row) return out;
+    out.push_back(stmt->text(0));
+  }
+}
+
 // ---------------------------------------------------------------- references
 
 namespace {

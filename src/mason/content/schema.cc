@@ -57,6 +57,16 @@ CREATE TABLE lease_blobs (
 ) WITHOUT ROWID;
 CREATE INDEX lease_blobs_by_digest ON lease_blobs(digest);
 )sql",
+    // 2: where blobs were pulled from or pushed to ("host/repository"), for
+    // cross-repository mounts on push.
+    R"sql(
+CREATE TABLE blob_sources (
+  digest      TEXT NOT NULL REFERENCES blobs(digest) ON DELETE CASCADE,
+  source      TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY (digest, source)
+) WITHOUT ROWID;
+)sql",
 };
 
 util::Result<int> user_version(sql::Db& db) {

@@ -202,6 +202,18 @@ public:
   // Sets last_used to now for the recorded ones among `digests`.
   util::Status mark_used(std::span<const image::Digest> digests);
 
+  // Records that the blob (present in the store) is held by the registry
+  // repository `registry_repo`, "host/repository" (e.g.
+  // "registry-1.docker.io/library/busybox"): where it was pulled from or
+  // pushed to. A hint for cross-repository mounts, not content: const so
+  // that a push, which only reads the store, can record it. Recording it
+  // again refreshes it; the rows go with the blob.
+  util::Status record_blob_source(const image::Digest& digest,
+                                  std::string_view registry_repo) const;
+  // The recorded sources of the blob, most recently recorded first; empty
+  // when none.
+  util::Result<std::vector<std::string>> blob_sources(const image::Digest& digest) const;
+
   // Records what `parent` (a manifest or an index, present in the store)
   // points at, replacing what was recorded before; order is kept. Children
   // need not be present (an index may name platforms never pulled). The

@@ -141,6 +141,37 @@ util::Result<Repo> ClientState::repo(const image::Reference& ref, std::vector<st
   return Repo{*ep, ref.path(), std::move(scopes), *creds};
 }
 
+util::Result<Repo> ClientState::mirror_repo(const std::string& url, const image::Reference& ref) {
+  std::string_view rest = url;
+  std::string scheme = "https://";
+  for (std::string_view s : {"http://", "https://"})
+    if (rest.starts_with(s)) {
+      scheme = s;
+      rest.remove_prefix(s.size());
+    }
+  const auto slash = rest.find('/');
+  const std::string host(rest.substr(0, slash));
+  if (host.empty() || (slash != std::string_view::npos && rest.substr(slash) != "/"))
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            "registry mirror " + url + ": not http[s]://host[:port]");
+  Endpoint ep{host, host, scheme + host, {}};
+  ep.tls.skip_verify = listed(options.insecure_registries, host, host);
+  auto creds = credentials_for(host);
+  if (!creds) return std::unexpected(creds.error().with_context("registry mirror " + url));
+  return Repo{std::move(ep), ref.path(), {pull_scope(ref.path())}, *creds};
+}
+
+util::Result<std::vector<Repo>> ClientState::pull_repos(const image::Reference& ref) {
+  std::vector<Repo> out;
+  if (ref.domain() == "docker.io")
+    for (const auto& url : options.docker_io_mirrors)
+      if (auto mirror = mirror_repo(url, ref)) out.push_back(std::move(*mirror));
+  auto own = repo(ref, {pull_scope(ref.path())});
+  if (!own) return std::unexpected(own.error());
+  out.push_back(std::move(*own));
+  return out;
+}
+
 util::Result<Response> ClientState::send(const Repo& repo, Request request) {
   request.tls = repo.endpoint.tls;
   const auto& host = repo.endpoint.host;

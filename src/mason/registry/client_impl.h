@@ -71,6 +71,13 @@ struct ClientState {
   bool https_answers(const Endpoint& ep);
   util::Result<std::optional<Credentials>> credentials_for(const std::string& domain);
   util::Result<Repo> repo(const image::Reference& ref, std::vector<std::string> scopes);
+  // The repositories a pull or resolve of `ref` tries, in order: for
+  // docker.io, one per options.docker_io_mirrors entry (same path under the
+  // mirror's /v2/; a mirror URL that cannot be used is left out), then the
+  // reference's own registry. Pushes never use mirrors.
+  util::Result<std::vector<Repo>> pull_repos(const image::Reference& ref);
+  // A mirror given as "http[s]://host[:port]" (https when no scheme).
+  util::Result<Repo> mirror_repo(const std::string& url, const image::Reference& ref);
 
   // One request with the auth flow: a cached Authorization when known; on
   // 401 the challenge is answered and the request sent once more. Any
@@ -84,7 +91,8 @@ struct ClientState {
     if (options.progress) options.progress(event);
   }
 
-  // pull.cc
+  // pull.cc: each of pull_repos() in turn, until one succeeds (the last
+  // error otherwise).
   util::Result<image::Descriptor> resolve(const image::Reference& ref);
   util::Result<image::Descriptor> pull(content::Store& store, const image::Reference& ref,
                                        const image::Platform& platform);

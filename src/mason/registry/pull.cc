@@ -10,6 +10,15 @@
 // name tagged — to the platform manifest, never the index, so that
 // exporter::find_image gives back the platform pulled even when it is not
 // the host's.
+//
+// Mirrors: a docker.io reference is pulled (or resolved) from each of
+// options.docker_io_mirrors in turn, as dockerd's registry-mirrors: any
+// failure of a mirror (network, 404, 5xx, auth, a bad blob) moves on to
+// the next one and finally to registry-1.docker.io, whose error is the one
+// returned. Blobs a failed attempt committed stay (they were verified).
+// Every blob of the pulled manifest is recorded in the store as held by
+// "<registry host>/<repository>" (the reference's registry, also when a
+// mirror served it), for cross-repository mounts on push.
 #include <algorithm>
 #include <charconv>
 #include <set>
@@ -232,14 +241,15 @@ std::string manifest_key(const image::Reference& ref) {
 
 } // namespace
 
-util::Result<image::Descriptor> ClientState::resolve(const image::Reference& ref) {
-  auto repo = this->repo(ref, {pull_scope(ref.path())});
-  if (!repo) return std::unexpected(repo.error());
+namespace {
+
+util::Result<image::Descriptor> resolve_at(ClientState& impl, const Repo& repo,
+                                           const image::Reference& ref) {
   Request head;
   head.method = Method::head;
-  head.url = repo->url("/manifests/" + manifest_key(ref));
+  head.url = repo.url("/manifests/" + manifest_key(ref));
   head.headers.emplace_back("Accept", accept_header());
-  auto response = send_retrying(*repo, head);
+  auto response = impl.send_retrying(repo, head);
   if (response && response->status == 200) {
     auto digest = image::Digest::parse(response->header("docker-content-digest"));
     const auto type = content_type(*response);
@@ -250,17 +260,29 @@ util::Result<image::Descriptor> ClientState::resolve(const image::Reference& ref
       if (auto ok = check_digest(ref.digest(), *digest, "manifest"); ok)
         return make_descriptor(type, *digest, size);
   }
-  auto fetched = fetch_manifest(*this, *repo, manifest_key(ref), ref.digest());
+  auto fetched = fetch_manifest(impl, repo, manifest_key(ref), ref.digest());
   if (!fetched) return std::unexpected(fetched.error());
   return fetched->descriptor;
 }
 
-util::Result<image::Descriptor> ClientState::pull(content::Store& store,
-                                                  const image::Reference& ref,
-                                                  const image::Platform& platform) {
-  auto repo = this->repo(ref, {pull_scope(ref.path())});
-  if (!repo) return std::unexpected(repo.error());
-  auto top = fetch_manifest(*this, *repo, manifest_key(ref), ref.digest());
+// Records `source` ("host/repository") as a place every blob of `manifest`
+// can be mounted from.
+util::Status record_sources(content::Store& store, const image::Manifest& manifest,
+                            const std::string& source) {
+  if (auto ok = store.record_blob_source(manifest.config.digest, source); !ok) return ok;
+  for (const auto& layer : manifest.layers)
+    if (auto ok = store.record_blob_source(layer.digest, source); !ok) return ok;
+  return {};
+}
+
+// The pull from one repository (a mirror's or the reference's own);
+// `source` is what the store records the blobs as coming from: the
+// reference's registry even when a mirror served them.
+util::Result<image::Descriptor> pull_from(ClientState& impl, content::Store& store,
+                                          const Repo& repo, const image::Reference& ref,
+                                          const image::Platform& platform,
+                                          const std::string& source) {
+  auto top = fetch_manifest(impl, repo, manifest_key(ref), ref.digest());
   if (!top) return std::unexpected(top.error());
   auto fetched = std::move(*top);
   std::optional<image::Index> index;
@@ -270,7 +292,7 @@ util::Result<image::Descriptor> ClientState::pull(content::Store& store,
     if (!parsed) return std::unexpected(parsed.error());
     auto chosen = image::select_manifest(*parsed, platform);
     if (!chosen) return std::unexpected(chosen.error());
-    auto child = fetch_manifest(*this, *repo, chosen->digest.str(), chosen->digest);
+    auto child = fetch_manifest(impl, repo, chosen->digest.str(), chosen->digest);
     if (!child) return std::unexpected(child.error());
     index = std::move(*parsed);
     index_bytes = std::move(fetched);
@@ -282,8 +304,9 @@ util::Result<image::Descriptor> ClientState::pull(content::Store& store,
                                                               ", which is not an image manifest");
   auto manifest = image::parse_manifest(fetched.raw);
   if (!manifest) return std::unexpected(manifest.error());
-  if (auto ok = download_all(*this, store, *repo, missing_blobs(*this, store, *manifest)); !ok)
+  if (auto ok = download_all(impl, store, repo, missing_blobs(impl, store, *manifest)); !ok)
     return std::unexpected(ok.error());
+  if (auto ok = record_sources(store, *manifest, source); !ok) return std::unexpected(ok.error());
   std::vector<image::Descriptor> children{manifest->config};
   children.insert(children.end(), manifest->layers.begin(), manifest->layers.end());
   auto stored = store_manifest(store, fetched, children);
@@ -294,6 +317,28 @@ util::Result<image::Descriptor> ClientState::pull(content::Store& store,
   if (!ref.has_digest())
     if (auto ok = store.tag(ref.str(), *stored); !ok) return std::unexpected(ok.error());
   return stored;
+}
+
+} // namespace
+
+util::Result<image::Descriptor> ClientState::resolve(const image::Reference& ref) {
+  auto repos = pull_repos(ref);
+  if (!repos) return std::unexpected(repos.error());
+  for (std::size_t i = 0; i + 1 < repos->size(); ++i)
+    if (auto found = resolve_at(*this, (*repos)[i], ref)) return found;
+  return resolve_at(*this, repos->back(), ref);
+}
+
+util::Result<image::Descriptor> ClientState::pull(content::Store& store,
+                                                  const image::Reference& ref,
+                                                  const image::Platform& platform) {
+  auto repos = pull_repos(ref);
+  if (!repos) return std::unexpected(repos.error());
+  const auto& own = repos->back();
+  const auto source = own.endpoint.host + "/" + own.path;
+  for (std::size_t i = 0; i + 1 < repos->size(); ++i)
+    if (auto pulled = pull_from(*this, store, (*repos)[i], ref, platform, source)) return pulled;
+  return pull_from(*this, store, own, ref, platform, source);
 }
 
 } // namespace mason::registry

@@ -8,11 +8,18 @@
 // is PUT under the tag (or its digest). An index pushes each child
 // manifest present in the store by digest, then itself.
 //
-// Not done: cross-repository mounts. The store records no source
-// repository per blob (BlobAnnotation has none), so there is nothing to
-// mount from; HEAD still avoids re-uploading what the repository has.
+// Cross-repository mounts: a blob the repository lacks (HEAD 404) whose
+// store records (Store::blob_sources) name another repository on the same
+// registry host is first asked for with POST .../blobs/uploads/?mount=
+// <digest>&from=<repository> (the token scope also asks to pull the
+// source): 201 means mounted (reported as skipped); 202 means the registry
+// opened an upload session instead, which the upload then uses. Any other
+// answer leaves the ordinary upload to do the work. A blob pushed or found
+// present is recorded as held by "<host>/<repository>" (a hint: failing
+// to record it does not fail the push).
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "mason/image/manifest.h"
 #include "mason/image/media_type.h"
@@ -24,6 +31,7 @@ namespace {
 
 constexpr std::int64_t k_monolithic_limit = std::int64_t{64} << 20;
 constexpr std::int64_t k_chunk_size = std::int64_t{32} << 20;
+constexpr std::size_t k_max_mount_tries = 3; // sources tried per blob
 
 std::string label(const image::Descriptor& d) {
   const auto kind = image::is_config(d.media_type)  ? " (config)"
@@ -52,15 +60,20 @@ public:
       : m_impl(impl), m_repo(repo), m_blob(blob), m_fd(fd) {}
 
   // The response of the closing PUT (or the error that stopped it).
-  util::Result<Response> run() {
-    Request post;
-    post.method = Method::post;
-    post.url = m_repo.url("/blobs/uploads/");
-    auto opened = m_impl.send(m_repo, post);
-    if (!opened || opened->status != 202) return opened;
-    auto location = opened->header("location");
-    if (location.empty()) return std::unexpected(no_location(m_repo));
-    location = absolute(m_repo, location);
+  // `started`: the absolute URL of an upload session the registry already
+  // opened (a refused mount), else "" to open one.
+  util::Result<Response> run(const std::string& started) {
+    auto location = started;
+    if (location.empty()) {
+      Request post;
+      post.method = Method::post;
+      post.url = m_repo.url("/blobs/uploads/");
+      auto opened = m_impl.send(m_repo, post);
+      if (!opened || opened->status != 202) return opened;
+      location = opened->header("location");
+      if (location.empty()) return std::unexpected(no_location(m_repo));
+      location = absolute(m_repo, location);
+    }
     std::int64_t sent = 0;
     if (m_blob.size > k_monolithic_limit) {
       auto patched = patch_chunks(location, sent);
@@ -122,13 +135,58 @@ util::Result<bool> registry_has(ClientState& impl, const Repo& repo, const image
   return std::unexpected(http_error(repo.endpoint.host, *response));
 }
 
+// What a mount request came to: mounted, an upload session the registry
+// opened instead (its absolute URL), or neither.
+struct Mount {
+  bool mounted = false;
+  std::string started;
+};
+
+// "host/repository" as Store::blob_sources records it.
+std::string source_of(const Repo& repo) { return repo.endpoint.host + "/" + repo.path; }
+
+// The repositories on repo's host other than repo itself that the store
+// says hold `blob`, most recent first, at most k_max_mount_tries.
+std::vector<std::string> mount_sources(const content::Store& store, const Repo& repo,
+                                       const image::Digest& blob) {
+  auto sources = store.blob_sources(blob);
+  std::vector<std::string> out;
+  if (!sources) return out;
+  const auto prefix = repo.endpoint.host + "/";
+  for (const auto& source : *sources) {
+    if (!source.starts_with(prefix) || source == source_of(repo)) continue;
+    out.push_back(source.substr(prefix.size()));
+    if (out.size() == k_max_mount_tries) break;
+  }
+  return out;
+}
+
+Mount try_mount(ClientState& impl, const content::Store& store, const Repo& repo,
+                const image::Descriptor& blob) {
+  for (const auto& from : mount_sources(store, repo, blob.digest)) {
+    Repo both = repo;
+    both.scopes.push_back(pull_scope(from));
+    Request post;
+    post.method = Method::post;
+    post.url = repo.url("/blobs/uploads/?mount=" + query_escape(blob.digest.str()) +
+                        "&from=" + query_escape(from));
+    auto response = impl.send(both, post);
+    if (!response) continue;
+    if (response->status == 201) return {true, {}};
+    if (auto location = response->header("location"); response->status == 202 && !location.empty())
+      return {false, absolute(repo, location)};
+  }
+  return {};
+}
+
+// `started`: an upload session already open for the first attempt, or "".
 util::Status upload(ClientState& impl, const content::Store& store, const Repo& repo,
-                    const image::Descriptor& blob) {
+                    const image::Descriptor& blob, std::string started) {
   auto fd = store.open_blob(blob.digest);
   if (!fd) return std::unexpected(fd.error());
   impl.report({label(blob), 0, blob.size, false, false});
   for (int attempt = 0;; ++attempt) {
-    auto response = BlobUpload(impl, repo, blob, fd->get()).run();
+    auto response = BlobUpload(impl, repo, blob, fd->get()).run(std::exchange(started, {}));
     if (response && (response->status == 201 || response->status == 204)) break;
     const bool retry = response ? is_retryable_status(response->status)
                                 : response.error().code() == util::ErrorCode::unavailable;
@@ -148,10 +206,16 @@ util::Status push_blob(ClientState& impl, const content::Store& store, const Rep
   if (!present) return std::unexpected(present.error());
   if (*present) {
     impl.report({label(blob), blob.size, blob.size, true, true});
+    (void)store.record_blob_source(blob.digest, source_of(repo));
     return {};
   }
-  auto done = upload(impl, store, repo, blob);
-  if (!done) return std::unexpected(done.error().with_context("blob " + blob.digest.str()));
+  auto mount = try_mount(impl, store, repo, blob);
+  if (mount.mounted) {
+    impl.report({label(blob), blob.size, blob.size, true, true});
+  } else if (auto done = upload(impl, store, repo, blob, std::move(mount.started)); !done) {
+    return std::unexpected(done.error().with_context("blob " + blob.digest.str()));
+  }
+  (void)store.record_blob_source(blob.digest, source_of(repo));
   return {};
 }
 

@@ -1,6 +1,7 @@
 // The client against a real registry (docker-registry) on loopback:
 // push and pull, skipped blobs, htpasswd basic auth, TLS with a private
-// CA, and an index resolved for a platform. Skipped when docker-registry
+// CA, an index resolved for a platform, docker.io mirrors, and
+// cross-repository mounts. Skipped when docker-registry
 // is missing, unless $CI is set.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -385,6 +386,117 @@ TEST(ClientRegistry, BearerTokenFromATokenService) {
   auto pulled = user.client()->pull(*dest.store, ref(registry, "app:1"), k_amd64);
   ASSERT_TRUE(pulled) << pulled.error().to_string();
   expect_same_blobs(image, *dest.store);
+}
+
+const image::Reference k_hub_busybox = *image::Reference::parse("docker.io/library/busybox:1");
+
+// registry-1.docker.io is not reachable from the tests: a pull of a
+// docker.io reference that succeeds came from a mirror.
+TEST(ClientRegistry, DockerIoPullsComeFromTheMirror) {
+  REQUIRE_REGISTRY();
+  LocalRegistry mirror(Security::plain);
+  ASSERT_TRUE(mirror.ready());
+  ScratchStore source, dest;
+  TestImage image("mirrored");
+  const auto manifest = image.store_in(*source.store);
+  Side side;
+  auto pushed = side.client()->push(*source.store, manifest, ref(mirror, "library/busybox:1"));
+  ASSERT_TRUE(pushed) << pushed.error().to_string();
+
+  side.options.docker_io_mirrors = {"http://" + mirror.domain()};
+  auto client = side.client();
+  auto resolved = client->resolve(k_hub_busybox);
+  ASSERT_TRUE(resolved) << resolved.error().to_string();
+  EXPECT_EQ(resolved->digest, image.manifest.digest);
+  auto pulled = client->pull(*dest.store, k_hub_busybox, k_amd64);
+  ASSERT_TRUE(pulled) << pulled.error().to_string();
+  EXPECT_EQ(pulled->digest, image.manifest.digest);
+  expect_same_blobs(image, *dest.store);
+  auto tagged = dest.store->resolve(k_hub_busybox.str());
+  ASSERT_TRUE(tagged) << tagged.error().to_string();
+  EXPECT_EQ(tagged->digest, image.manifest.digest);
+  // Recorded as docker.io's, where a push could mount it from.
+  auto sources = dest.store->blob_sources(image.manifest.layers[0].digest);
+  ASSERT_TRUE(sources);
+  EXPECT_EQ(*sources, std::vector<std::string>{"registry-1.docker.io/library/busybox"});
+}
+
+TEST(ClientRegistry, FailingMirrorsFallBackToTheNext) {
+  REQUIRE_REGISTRY();
+  LocalRegistry empty(Security::plain), mirror(Security::plain);
+  ASSERT_TRUE(empty.ready());
+  ASSERT_TRUE(mirror.ready());
+  ScratchStore source, dest;
+  TestImage image("second-mirror");
+  const auto manifest = image.store_in(*source.store);
+  Side side;
+  auto pushed = side.client()->push(*source.store, manifest, ref(mirror, "library/busybox:1"));
+  ASSERT_TRUE(pushed) << pushed.error().to_string();
+
+  side.options.docker_io_mirrors = {"http://127.0.0.1:" + std::to_string(free_port()),
+                                    "http://" + empty.domain() + "/", "http://" + mirror.domain()};
+  auto client = side.client();
+  auto resolved = client->resolve(k_hub_busybox);
+  ASSERT_TRUE(resolved) << resolved.error().to_string();
+  EXPECT_EQ(resolved->digest, image.manifest.digest);
+  auto pulled = client->pull(*dest.store, k_hub_busybox, k_amd64);
+  ASSERT_TRUE(pulled) << pulled.error().to_string();
+  EXPECT_EQ(pulled->digest, image.manifest.digest);
+  expect_same_blobs(image, *dest.store);
+}
+
+TEST(ClientRegistry, MirrorsAreNotUsedForOtherRegistriesNorForPushes) {
+  REQUIRE_REGISTRY();
+  LocalRegistry mirror(Security::plain), other(Security::plain);
+  ASSERT_TRUE(mirror.ready());
+  ASSERT_TRUE(other.ready());
+  ScratchStore source, dest;
+  TestImage image("not-mirrored");
+  const auto manifest = image.store_in(*source.store);
+  Side side;
+  side.options.docker_io_mirrors = {"http://" + mirror.domain()};
+  auto client = side.client();
+  ASSERT_TRUE(client->push(*source.store, manifest, ref(mirror, "app:1")));
+  // Same path on another registry: not looked up on the mirror.
+  auto pulled = client->pull(*dest.store, ref(other, "app:1"), k_amd64);
+  ASSERT_FALSE(pulled);
+  EXPECT_EQ(pulled.error().code(), util::ErrorCode::not_found) << pulled.error().to_string();
+}
+
+TEST(ClientRegistry, PushToAnotherRepositoryMountsTheBlobs) {
+  REQUIRE_REGISTRY();
+  LocalRegistry registry(Security::plain);
+  ASSERT_TRUE(registry.ready());
+  ScratchStore source, dest;
+  TestImage image("mount");
+  const auto manifest = image.store_in(*source.store);
+  Side first;
+  auto pushed = first.client()->push(*source.store, manifest, ref(registry, "a/x:1"));
+  ASSERT_TRUE(pushed) << pushed.error().to_string();
+  EXPECT_EQ(first.events.count_skipped(), 0);
+  auto sources = source.store->blob_sources(image.manifest.config.digest);
+  ASSERT_TRUE(sources);
+  EXPECT_EQ(*sources, std::vector<std::string>{registry.domain() + "/a/x"});
+
+  // b/y is a new repository (HEAD answers 404 there): skipped = mounted.
+  Side second;
+  auto mounted = second.client()->push(*source.store, manifest, ref(registry, "b/y:1"));
+  ASSERT_TRUE(mounted) << mounted.error().to_string();
+  EXPECT_EQ(second.events.count_skipped(), 3); // config and both layers
+
+  auto pulled = second.client()->pull(*dest.store, ref(registry, "b/y:1"), k_amd64);
+  ASSERT_TRUE(pulled) << pulled.error().to_string();
+  expect_same_blobs(image, *dest.store);
+
+  // What a pull recorded is mounted from too.
+  Side third;
+  auto again = third.client()->push(*dest.store, *pulled, ref(registry, "c/z:1"));
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(third.events.count_skipped(), 3);
+  ScratchStore check;
+  auto final_pull = third.client()->pull(*check.store, ref(registry, "c/z:1"), k_amd64);
+  ASSERT_TRUE(final_pull) << final_pull.error().to_string();
+  expect_same_blobs(image, *check.store);
 }
 
 } // namespace
