@@ -15,6 +15,7 @@
 
 #include "mason/build/engine.h"
 #include "mason/build/export.h"
+#include "mason/build/sandbox.h"
 #include "mason/image/config.h"
 #include "mason/image/platform.h"
 #include "mason/image/reference.h"
@@ -56,11 +57,6 @@ util::Result<std::pair<std::string, std::string>> dockerfile_of(const BuildOptio
   auto text = read_file(path);
   if (!text) return std::unexpected(std::move(text.error()).with_context("load build definition"));
   return std::pair{path, std::move(*text)};
-}
-
-// Mounts made by the build die with it: a private mount namespace.
-void private_mounts() {
-  if (::unshare(CLONE_NEWNS) == 0) ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
 }
 
 std::string now_rfc3339() {
@@ -213,7 +209,7 @@ util::Status make_dirs(const std::string& root, Engine& e) {
 
 util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& options,
                                     progress::Progress& progress) {
-  private_mounts();
+  enter_private_mount_namespace();
   // parse → lower → prune (the frontend marks the stages the target needs)
   auto def = progress.vertex();
   def.started("[internal] load build definition from Dockerfile");

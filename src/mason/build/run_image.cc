@@ -1,10 +1,9 @@
 // Unpack the image (snapshots shared with builds), prepare a writable
 // snapshot over it, run the process, discard the snapshot.
 #include "mason/build/run_image.h"
+#include "mason/build/sandbox.h"
 
 #include <fcntl.h>
-#include <sched.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -33,7 +32,7 @@ std::vector<std::string> environment(const image::ImageConfig& config,
     env.push_back(kv);
   };
   if (std::none_of(env.begin(), env.end(), [](auto& e) { return e.starts_with("PATH="); }))
-    env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    env.push_back("PATH=" + std::string(k_default_path));
   for (const auto& e : options.env) {
     if (e.find('=') != std::string::npos) {
       set(e);
@@ -64,7 +63,7 @@ util::Result<std::vector<std::string>> command_line(const image::ImageConfig& co
 } // namespace
 
 util::Result<int> run_image(content::Store& store, const RunImageOptions& options) {
-  if (::unshare(CLONE_NEWNS) == 0) ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
+  enter_private_mount_namespace();
   auto img = exporter::find_image(store, options.image);
   if (!img) return std::unexpected(img.error());
   const std::string root = store.root().string();

@@ -17,6 +17,7 @@
 
 #include "mason/build/config_ops.h"
 #include "mason/build/engine.h"
+#include "mason/build/sandbox.h"
 #include "mason/build/steps.h"
 #include "mason/image/platform.h"
 #include "mason/ops/image_source.h"
@@ -24,10 +25,6 @@
 
 namespace mason::build {
 namespace {
-
-// BuildKit's default PATH for Linux (system.DefaultPathEnv).
-constexpr std::string_view k_default_path =
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 bool env_has(const std::vector<std::string>& env, std::string_view key) {
   return std::any_of(env.begin(), env.end(), [&](const std::string& kv) {
