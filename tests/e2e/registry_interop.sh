@@ -15,6 +15,9 @@ digest=$(echo "$out" | sed -n 's/.*digest: \(sha256:[0-9a-f]*\).*/\1/p' | tail -
 [[ $digest == sha256:* ]] || fail "no digest in push output: $out"
 [[ $(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REGISTRY/e2e/busybox:1") == "$digest" ]] ||
   fail "skopeo sees another digest"
+"$MASON" inspect "$REGISTRY/e2e/busybox:1" | python3 -c "
+import json,sys; i=json.load(sys.stdin)[0]
+assert '$REGISTRY/e2e/busybox@$digest' in i['RepoDigests'], i['RepoDigests']" || fail "RepoDigests after push"
 "$MASON" push -q "$REGISTRY/e2e/busybox:1" 2>&1 | grep -q . && true # second push: blobs exist
 start_dockerd
 $DOCKER pull -q "$REGISTRY/e2e/busybox:1" >/dev/null || fail "docker pull of what mason pushed"

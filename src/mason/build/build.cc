@@ -96,6 +96,7 @@ util::Status pull_image(Engine& e, const std::string& ref, const progress::Repor
     if (e.store.has_blob(remote->digest)) return {}; // the same manifest or index
   }
   vertex.status("pulling " + parsed->str());
+  e.report_transfers_to(vertex);
   auto pulled = (*client)->pull(e.store, *parsed, image::host_platform());
   if (!pulled) return std::unexpected(pulled.error());
   vertex.status("pulled " + pulled->digest.str());
@@ -248,6 +249,8 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
            {},
            {},
            now_rfc3339(),
+           {},
+           {},
            {},
            {},
            {},

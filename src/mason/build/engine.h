@@ -74,6 +74,8 @@ struct Engine {
   std::vector<std::string> created; // snapshots committed by this build, in order
 
   std::unique_ptr<registry::Client> registry_client; // made on first use
+  std::mutex transfer_mutex;
+  progress::Reporter transfer_vertex; // where registry transfers are reported
 
   // The snapshot of an image (unpacked on first use).
   util::Result<std::optional<std::string>> image_snapshot(ImageSource& source);
@@ -81,6 +83,9 @@ struct Engine {
   // The registry client (created on first use; not thread-safe to create:
   // call before the solve or from one thread).
   util::Result<registry::Client*> registry();
+  // Blob transfers of the registry client end as status lines of `vertex`
+  // ("sha256:… (layer): done 1.2MB") from now on.
+  void report_transfers_to(const progress::Reporter& vertex);
 };
 
 // Which stage a `--from` value names (a stage name, case-insensitive, or an

@@ -166,6 +166,7 @@ util::Status push_image(Engine& engine, const exporter::LocalImage& img,
   }
   auto client = engine.registry();
   if (!client) return std::unexpected(client.error());
+  engine.report_transfers_to(vertex);
   for (const auto& name : names) {
     auto ref = image::Reference::parse(name);
     if (!ref) return std::unexpected(ref.error());

@@ -22,6 +22,7 @@
 #include "mason/image/platform.h"
 #include "mason/ops/image_source.h"
 #include "mason/sys/in_root.h"
+#include "mason/util/strings.h"
 
 namespace mason::build {
 namespace {
@@ -302,11 +303,23 @@ util::Result<std::optional<std::string>> Engine::image_snapshot(ImageSource& sou
 
 util::Result<registry::Client*> Engine::registry() {
   if (!registry_client) {
-    auto c = registry::Client::create(options.registry);
+    auto client_options = options.registry;
+    client_options.progress = [this](const registry::TransferEvent& t) {
+      if (!t.finished) return;
+      std::lock_guard lock(transfer_mutex);
+      transfer_vertex.status(
+          t.what + (t.skipped ? ": already exists" : ": done " + util::human_size(t.done)));
+    };
+    auto c = registry::Client::create(client_options);
     if (!c) return std::unexpected(c.error());
     registry_client = std::move(*c);
   }
   return registry_client.get();
+}
+
+void Engine::report_transfers_to(const progress::Reporter& vertex) {
+  std::lock_guard lock(transfer_mutex);
+  transfer_vertex = vertex;
 }
 
 void Engine::remember(const std::string& snapshot_id) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -19,6 +20,7 @@
 #include "mason/exporter/local_image.h"
 #include "mason/exporter/save.h"
 #include "mason/image/reference.h"
+#include "mason/util/strings.h"
 
 namespace mason::cli {
 
@@ -34,17 +36,7 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::string human_size(std::int64_t bytes) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1000 && u < 4) {
-    v /= 1000;
-    ++u;
-  }
-  if (u == 0) return fmt::format("{}B", bytes);
-  return fmt::format("{:.3g}{}", v, units[u]);
-}
+using util::human_size;
 
 std::string short_id(const image::Digest& d) { return std::string(d.hex().substr(0, 12)); }
 
@@ -73,6 +65,26 @@ ordered_json config_object(const image::ImageConfig& config) {
   return out;
 }
 
+// "busybox@sha256:..." for every repository the manifest was pulled from or
+// pushed to (the store records them as "host/path" sources of the digest).
+ordered_json repo_digests(const content::Store& store, const image::Digest& digest) {
+  ordered_json out = ordered_json::array();
+  auto sources = store.blob_sources(digest);
+  if (!sources) return out;
+  std::vector<std::string> names;
+  for (const auto& source : *sources) {
+    std::string name = source;
+    if (name.starts_with("registry-1.docker.io/")) name.replace(0, 20, "docker.io");
+    auto ref = image::Reference::parse(name + "@" + digest.str());
+    if (!ref) continue;
+    auto shown = ref->familiar_name() + "@" + digest.str();
+    if (std::ranges::find(names, shown) == names.end()) names.push_back(std::move(shown));
+  }
+  std::ranges::sort(names);
+  for (auto& n : names) out.push_back(std::move(n));
+  return out;
+}
+
 util::Result<ordered_json> inspect_json(const content::Store& store,
                                         const exporter::LocalImage& img) {
   auto size = exporter::image_size(store, img);
@@ -86,7 +98,7 @@ util::Result<ordered_json> inspect_json(const content::Store& store,
   j["Id"] = img.config.digest.str();
   j["Digest"] = img.target.digest.str();
   j["RepoTags"] = tags;
-  j["RepoDigests"] = ordered_json::array();
+  j["RepoDigests"] = repo_digests(store, img.target.digest);
   j["Parent"] = "";
   j["Comment"] = img.config.history.empty() ? "" : img.config.history.back().comment;
   j["Created"] = img.config.created;

@@ -1,12 +1,12 @@
 // Registry commands: pull, push, login, logout. Thin: the protocol is in
 // registry/, the store in content/.
 #include <iostream>
-#include <mutex>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "mason/cli/commands.h"
+#include "mason/cli/transfer_view.h"
 #include "mason/exporter/local_image.h"
 #include "mason/image/platform.h"
 #include "mason/image/reference.h"
@@ -41,19 +41,11 @@ registry::RegistryOptions registry_options(const GlobalOptions& g) {
 
 namespace {
 
-// One line per finished blob (no live view: pulls are short here).
-registry::TransferProgress transfer_lines() {
-  auto mutex = std::make_shared<std::mutex>();
-  return [mutex](const registry::TransferEvent& e) {
-    if (!e.finished) return;
-    std::lock_guard lock(*mutex);
-    fmt::print(stderr, "{}: {}\n", e.what, e.skipped ? "already exists" : "done");
-  };
-}
-
-util::Result<std::unique_ptr<registry::Client>> client_for(const GlobalOptions& g, bool quiet) {
+util::Result<std::unique_ptr<registry::Client>>
+client_for(const GlobalOptions& g, bool quiet,
+           TransferDirection direction = TransferDirection::pull) {
   auto options = registry_options(g);
-  if (!quiet) options.progress = transfer_lines();
+  if (!quiet) options.progress = transfer_view(stderr, direction, is_live_terminal(stderr));
   return registry::Client::create(options);
 }
 
@@ -66,7 +58,7 @@ util::Status run_pull(const GlobalOptions& g, const std::string& name, const std
   if (!wanted) return std::unexpected(wanted.error());
   auto store = open_store(g);
   if (!store) return std::unexpected(store.error());
-  auto client = client_for(g, quiet);
+  auto client = client_for(g, quiet, TransferDirection::pull);
   if (!client) return std::unexpected(client.error());
   auto pulled = (*client)->pull(**store, *ref, *wanted);
   if (!pulled) return std::unexpected(pulled.error());
@@ -83,7 +75,7 @@ util::Status run_push(const GlobalOptions& g, const std::string& name, const std
   if (!img) return std::unexpected(img.error());
   auto ref = image::Reference::parse(dest.empty() ? name : dest);
   if (!ref) return std::unexpected(ref.error());
-  auto client = client_for(g, quiet);
+  auto client = client_for(g, quiet, TransferDirection::push);
   if (!client) return std::unexpected(client.error());
   auto pushed = (*client)->push(**store, img->target, *ref);
   if (!pushed) return std::unexpected(pushed.error());

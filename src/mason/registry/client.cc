@@ -8,7 +8,11 @@
 // 5xx.
 #include <nlohmann/json.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cctype>
+#include <ctime>
 #include <thread>
 
 #include "mason/registry/client_impl.h"
@@ -77,17 +81,34 @@ bool listed(const std::vector<std::string>& list, const std::string& a, const st
   return std::ranges::find(list, a) != list.end() || std::ranges::find(list, b) != list.end();
 }
 
-bool is_network_error(const util::Error& e) { return e.code() == util::ErrorCode::unavailable; }
-
 } // namespace
 
 bool is_retryable_status(long status) { return status == 429 || (status >= 500 && status < 600); }
+
+std::optional<std::chrono::milliseconds> retry_after(const Response& response) {
+  const auto value = response.header("retry-after");
+  if (value.empty()) return std::nullopt;
+  if (std::ranges::all_of(value, [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    if (value.size() > 9) return k_max_retry_after + std::chrono::seconds(1);
+    return std::chrono::seconds(std::stol(value));
+  }
+  std::tm tm{}; // IMF-fixdate: "Wed, 21 Oct 2015 07:28:00 GMT"
+  const char* end = ::strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  const auto at = std::chrono::system_clock::from_time_t(::timegm(&tm));
+  const auto now = std::chrono::system_clock::now();
+  if (at <= now) return std::chrono::milliseconds(0);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
+}
 
 util::Error http_error(const std::string& host, const Response& response) {
   std::string message = host + ": " + std::to_string(response.status);
   if (auto phrase = reason_phrase(response.status); !phrase.empty())
     message += " " + std::string(phrase);
   if (auto details = registry_messages(response.body); !details.empty()) message += ": " + details;
+  if (auto wait = retry_after(response); wait && is_retryable_status(response.status))
+    message +=
+        fmt::format(" (Retry-After: {} s)", std::chrono::ceil<std::chrono::seconds>(*wait).count());
   return {code_for_status(response.status), message};
 }
 
@@ -188,18 +209,29 @@ util::Result<Response> ClientState::send(const Repo& repo, Request request) {
   return response;
 }
 
-void ClientState::sleep_before(int attempt) const {
+void ClientState::sleep_before(int attempt, const Response* response) const {
+  if (response != nullptr)
+    if (auto wait = retry_after(*response)) {
+      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(*wait, k_max_retry_after));
+      return;
+    }
   auto wait = options.retry_backoff * (1 << std::min(attempt, 10));
   std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(wait, k_max_backoff));
+}
+
+bool should_retry(const util::Result<Response>& response, int attempt, int max_attempts) {
+  if (attempt + 1 >= std::max(1, max_attempts)) return false;
+  if (!response) return response.error().code() == util::ErrorCode::unavailable;
+  if (!is_retryable_status(response->status)) return false;
+  const auto wait = retry_after(*response);
+  return !wait || *wait <= k_max_retry_after;
 }
 
 util::Result<Response> ClientState::send_retrying(const Repo& repo, const Request& request) {
   for (int attempt = 0;; ++attempt) {
     auto response = send(repo, request);
-    const bool retry =
-        response ? is_retryable_status(response->status) : is_network_error(response.error());
-    if (!retry || attempt + 1 >= std::max(1, options.max_attempts)) return response;
-    sleep_before(attempt);
+    if (!should_retry(response, attempt, options.max_attempts)) return response;
+    sleep_before(attempt, response ? &*response : nullptr);
   }
 }
 

@@ -40,6 +40,15 @@ struct Repo {
 // invalid_argument), the reason phrase, and the registry's errors[].message.
 util::Error http_error(const std::string& host, const Response& response);
 bool is_retryable_status(long status);
+// The wait a Retry-After header asks for (delta-seconds or an HTTP date;
+// a date in the past is 0), or nothing when absent or unreadable.
+std::optional<std::chrono::milliseconds> retry_after(const Response& response);
+// Whether attempt number `attempt` (0-based) of a request is worth
+// repeating: a network error, 429 or 5xx, attempts left, and no Retry-After
+// beyond k_max_retry_after.
+bool should_retry(const util::Result<Response>& response, int attempt, int max_attempts);
+// Longer Retry-After waits are not waited for: the request fails at once.
+inline constexpr std::chrono::seconds k_max_retry_after{60};
 
 inline image::Descriptor make_descriptor(std::string media_type, image::Digest digest,
                                          std::int64_t size) {
@@ -86,7 +95,10 @@ struct ClientState {
   // send() again after network errors and 429/5xx, with backoff, up to
   // options.max_attempts. Only for requests whose body can be re-sent.
   util::Result<Response> send_retrying(const Repo& repo, const Request& request);
-  void sleep_before(int attempt) const;
+  // Waits before retry number `attempt + 1`: the backoff (options.
+  // retry_backoff doubled per attempt, at most 5 s), or the registry's
+  // Retry-After when `response` carries one.
+  void sleep_before(int attempt, const Response* response = nullptr) const;
   void report(const TransferEvent& event) const {
     if (options.progress) options.progress(event);
   }

@@ -188,13 +188,11 @@ util::Status upload(ClientState& impl, const content::Store& store, const Repo& 
   for (int attempt = 0;; ++attempt) {
     auto response = BlobUpload(impl, repo, blob, fd->get()).run(std::exchange(started, {}));
     if (response && (response->status == 201 || response->status == 204)) break;
-    const bool retry = response ? is_retryable_status(response->status)
-                                : response.error().code() == util::ErrorCode::unavailable;
-    if (!retry || attempt + 1 >= std::max(1, impl.options.max_attempts)) {
+    if (!should_retry(response, attempt, impl.options.max_attempts)) {
       if (!response) return std::unexpected(response.error());
       return std::unexpected(http_error(repo.endpoint.host, *response));
     }
-    impl.sleep_before(attempt);
+    impl.sleep_before(attempt, response ? &*response : nullptr);
   }
   impl.report({label(blob), blob.size, blob.size, true, false});
   return {};
@@ -230,6 +228,14 @@ util::Status put_manifest(ClientState& impl, const Repo& repo, const std::string
   if (!response) return std::unexpected(response.error());
   if (response->status != 201 && response->status != 200 && response->status != 202)
     return std::unexpected(http_error(repo.endpoint.host, *response));
+  // The registry says which digest it stored: it must be ours (a registry
+  // that rewrote the manifest would make the pushed digest a lie).
+  const auto ours = image::Digest::sha256_of(raw);
+  if (auto theirs = image::Digest::parse(response->header("docker-content-digest"));
+      theirs && theirs->algorithm() == "sha256" && *theirs != ours)
+    return util::make_error(util::ErrorCode::corruption, repo.endpoint.host + " stored manifest " +
+                                                             key + " as " + theirs->str() +
+                                                             ", not " + ours.str());
   return {};
 }
 
@@ -284,10 +290,15 @@ util::Result<image::Descriptor> push_tree(ClientState& impl, const content::Stor
                             "cannot push " + d.digest.str() + " of type " + loaded->media_type +
                                 ": not a manifest or an index");
   }
-  if (auto ok = put_manifest(impl, repo, loaded->raw, loaded->media_type, key); !ok)
+  // By digest first (it makes the manifest addressable before the tag
+  // moves to it), then by tag.
+  const auto digest = image::Digest::sha256_of(loaded->raw);
+  if (auto ok = put_manifest(impl, repo, loaded->raw, loaded->media_type, digest.str()); !ok)
     return std::unexpected(ok.error());
-  return make_descriptor(loaded->media_type, image::Digest::sha256_of(loaded->raw),
-                         static_cast<std::int64_t>(loaded->raw.size()));
+  if (key != digest.str())
+    if (auto ok = put_manifest(impl, repo, loaded->raw, loaded->media_type, key); !ok)
+      return std::unexpected(ok.error());
+  return make_descriptor(loaded->media_type, digest, static_cast<std::int64_t>(loaded->raw.size()));
 }
 
 } // namespace
@@ -298,7 +309,9 @@ util::Result<image::Descriptor> ClientState::push(const content::Store& store,
   auto repo = this->repo(dest, {push_scope(dest.path())});
   if (!repo) return std::unexpected(repo.error());
   const auto key = dest.tag().empty() ? manifest.digest.str() : dest.tag();
-  return push_tree(*this, store, *repo, manifest, key);
+  auto pushed = push_tree(*this, store, *repo, manifest, key);
+  if (pushed) (void)store.record_blob_source(pushed->digest, source_of(*repo)); // RepoDigests
+  return pushed;
 }
 
 } // namespace mason::registry

@@ -1,8 +1,12 @@
 // Small string helpers shared by several subsystems.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace mason::util {
 
@@ -17,6 +21,20 @@ inline std::vector<std::string_view> split(std::string_view s, char separator) {
     start = end + 1;
   }
   return parts;
+}
+
+// A size as docker prints it: decimal units, three significant digits
+// ("512B", "1.82MB", "12.3GB").
+inline std::string human_size(std::int64_t bytes) {
+  constexpr const char* k_units[] = {"B", "kB", "MB", "GB", "TB"};
+  auto v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    ++u;
+  }
+  if (u == 0) return fmt::format("{}B", bytes);
+  return fmt::format("{:.3g}{}", v, k_units[u]);
 }
 
 } // namespace mason::util

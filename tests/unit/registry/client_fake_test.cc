@@ -9,6 +9,7 @@
 #include "mason/image/reference.h"
 #include "mason/registry/auth.h"
 #include "mason/registry/client.h"
+#include "mason/registry/client_impl.h"
 #include "registry_fixtures.h"
 
 namespace mason::registry {
@@ -145,6 +146,51 @@ TEST(ClientFake, GivesUpAfterMaxAttempts) {
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().code(), util::ErrorCode::unavailable);
   EXPECT_EQ(h.transport->requests().size(), 3u);
+}
+
+TEST(ClientFake, HonoursRetryAfterOn429) {
+  FakeRegistry registry;
+  std::atomic<int> refused{0};
+  registry.before = [&](const Request& r) -> std::optional<util::Result<Response>> {
+    if (r.url.find("/manifests/") != std::string::npos && refused == 0) {
+      ++refused;
+      return respond(429, R"({"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]})",
+                     {{"retry-after", "1"}});
+    }
+    return std::nullopt;
+  };
+  Harness h(std::ref(registry)); // backoff 1 ms: only Retry-After makes it wait a second
+  const auto start = std::chrono::steady_clock::now();
+  auto d = h.pull("reg.example/app:1");
+  ASSERT_TRUE(d) << d.error().to_string();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(950));
+  EXPECT_EQ(refused, 1);
+}
+
+TEST(ClientFake, LongRetryAfterFailsAtOnceAndSaysSo) {
+  Harness h([](const Request&) -> util::Result<Response> {
+    return respond(429, R"({"errors":[{"code":"TOOMANYREQUESTS","message":"pull rate limit"}]})",
+                   {{"retry-after", "3600"}});
+  });
+  auto d = h.pull("reg.example/app:1");
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code(), util::ErrorCode::unavailable);
+  EXPECT_EQ(h.transport->requests().size(), 1u);
+  const auto text = d.error().to_string();
+  EXPECT_NE(text.find("reg.example: 429 Too Many Requests: pull rate limit (Retry-After: 3600 s)"),
+            std::string::npos)
+      << text;
+}
+
+TEST(ClientFake, RetryAfterParsesSecondsAndDates) {
+  Response r;
+  EXPECT_FALSE(retry_after(r));
+  r.headers = {{"retry-after", "7"}};
+  EXPECT_EQ(retry_after(r), std::chrono::seconds(7));
+  r.headers = {{"retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"}}; // in the past
+  EXPECT_EQ(retry_after(r), std::chrono::milliseconds(0));
+  r.headers = {{"retry-after", "soon"}};
+  EXPECT_FALSE(retry_after(r));
 }
 
 TEST(ClientFake, ResumesACutDownloadWithRange) {

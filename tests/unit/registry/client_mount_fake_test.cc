@@ -97,5 +97,19 @@ TEST(ClientMountFake, SourcesOnAnotherHostAreNotMountedFrom) {
   EXPECT_EQ(count_if(requests, [](const Request& r) { return r.method == Method::post; }), 3);
 }
 
+TEST(ClientMountFake, ManifestIsPutByDigestAndByTag) {
+  MountHarness h("reg.example/team/src");
+  auto pushed = h.push();
+  ASSERT_TRUE(pushed) << pushed.error().to_string();
+  std::vector<std::string> puts;
+  for (const auto& r : h.transport->requests())
+    if (r.method == Method::put && r.url.find("/manifests/") != std::string::npos)
+      puts.push_back(r.url);
+  const std::vector<std::string> want{"https://reg.example/v2/dest/manifests/" +
+                                          h.manifest.digest.str(),
+                                      "https://reg.example/v2/dest/manifests/1"};
+  EXPECT_EQ(puts, want);
+}
+
 } // namespace
 } // namespace mason::registry
