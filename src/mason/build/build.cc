@@ -4,6 +4,7 @@
 #include "mason/build/build.h"
 
 #include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <functional>
 #include <sched.h>
@@ -20,6 +21,7 @@
 #include "mason/image/platform.h"
 #include "mason/image/reference.h"
 #include "mason/sys/dir.h"
+#include "mason/util/sha256.h"
 
 namespace mason::build {
 namespace {
@@ -173,7 +175,28 @@ util::Status summarize(Engine& e, BuildResult& out) {
   return {};
 }
 
-void cleanup(Engine& e) {
+// The context's stat cache and the lineage of this Dockerfile's records,
+// both named after the real paths of the context and the Dockerfile.
+void open_cache_state(Engine& e, const std::string& root, const std::string& dockerfile) {
+  auto real = [](const std::string& p) {
+    char* r = ::realpath(p.c_str(), nullptr);
+    std::string out = r ? r : p;
+    std::free(r); // NOLINT(cppcoreguidelines-no-malloc): realpath's buffer
+    return out;
+  };
+  const std::string context = real(e.context_path);
+  const std::string dir = root + "/cache";
+  ::mkdir(dir.c_str(), 0700);
+  ::mkdir((dir + "/context").c_str(), 0700);
+  e.context_stats = cache::StatCache::load(dir + "/context/" +
+                                           util::Sha256::hex_of(context).substr(0, 32) + ".stat");
+  e.lineage = util::Sha256::hex_of(context + '\0' + (dockerfile == "-" ? "-" : real(dockerfile)))
+                  .substr(0, 32);
+}
+
+void cleanup(Engine& e, bool ok) {
+  if (ok) e.context_stats.drop_unused(); // entries of files no build step selected
+  (void)e.context_stats.save();
   for (auto it = e.created.rbegin(); it != e.created.rend(); ++it) (void)e.snapshots.remove(*it);
   util::UniqueFd dir(::open(e.work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir) (void)sys::remove_children(dir.get());
@@ -234,32 +257,21 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
   auto exec = executor::make_runtime_executor({options.runtime, root + "/run"});
   if (!exec) return std::unexpected(exec.error());
 
-  Engine e{store,
-           options,
-           progress,
-           **snapshots,
-           **exec,
-           fe->loaded.dockerfile,
-           fe->graph,
-           base_name(dockerfile->first),
-           dockerfile->second,
-           {},
-           {},
-           {},
-           {},
-           {},
-           now_rfc3339(),
-           {},
-           {},
-           {},
-           {},
-           {},
-           {},
-           {}};
+  Engine e{.store = store,
+           .options = options,
+           .progress = progress,
+           .snapshots = **snapshots,
+           .executor = **exec,
+           .dockerfile = fe->loaded.dockerfile,
+           .graph = fe->graph,
+           .dockerfile_label = base_name(dockerfile->first),
+           .dockerfile_text = dockerfile->second,
+           .build_time = now_rfc3339()};
   e.results.resize(fe->graph.stages.size());
   if (auto r = make_dirs(root, e); !r) return std::unexpected(r.error());
   if (auto r = open_context(e, options.dockerfile_text ? "" : dockerfile->first); !r)
     return std::unexpected(r.error());
+  open_cache_state(e, root, options.dockerfile_text ? "-" : dockerfile->first);
 
   BuildResult out;
   out.snapshotter = (*snapshots)->kind() == snapshot::Kind::overlay ? "overlay" : "copy";
@@ -267,7 +279,7 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
   if (status) status = solve(e);
   if (status) status = export_target(e, fe->graph.target, out);
   if (status) status = summarize(e, out);
-  cleanup(e);
+  cleanup(e, status.has_value());
   if (!status) return std::unexpected(status.error());
   if (!options.iidfile.empty()) {
     util::UniqueFd fd(

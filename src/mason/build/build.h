@@ -60,7 +60,8 @@ struct BuildOptions {
   snapshot::KindChoice snapshotter = snapshot::KindChoice::automatic;
   std::string runtime = "runc";
   std::string iidfile;
-  bool no_cache = false;
+  bool no_cache = false;                    // run every step (records are still written)
+  std::vector<std::string> no_cache_filter; // --no-cache-filter: stages (names or indexes) to run
   bool pull = false; // --pull: re-resolve base image tags against their registry
   bool push = false; // --push: push the tagged image after the build
   registry::RegistryOptions registry;

@@ -119,11 +119,7 @@ util::Result<StepHistory> copy_step(StepContext& ctx, const df::AddInstr& add) {
 
 // WORKDIR: the config changes, and the directory is made (missing parts
 // owned by the config's user, as BuildKit's mkdir WithUser does).
-util::Result<StepHistory> workdir_step(StepContext& ctx, const df::WorkdirInstr& workdir,
-                                       StageConfigState& state) {
-  df::Instruction instr{workdir, "WORKDIR", "WORKDIR " + workdir.path, 0, 0};
-  if (auto r = apply_to_config(ctx.config, state, instr, false); !r)
-    return std::unexpected(r.error());
+util::Result<StepHistory> workdir_step(StepContext& ctx) {
   const std::string written = ctx.config.config.working_dir;
   auto cleaned = sys::clean_path(written);
   if (!cleaned) return std::unexpected(cleaned.error());

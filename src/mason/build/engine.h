@@ -12,11 +12,13 @@
 #include <vector>
 
 #include "mason/build/build.h"
+#include "mason/cache/stat_cache.h"
 #include "mason/content/store.h"
 #include "mason/executor/executor.h"
 #include "mason/frontend/dockerfile/frontend.h"
 #include "mason/frontend/dockerignore.h"
 #include "mason/image/config.h"
+#include "mason/ops/source_hash.h"
 #include "mason/progress/progress.h"
 #include "mason/registry/client.h"
 #include "mason/snapshot/snapshotter.h"
@@ -33,6 +35,7 @@ struct LayerRef {
   std::optional<image::Descriptor> blob;
   std::optional<image::Digest> diff_id; // with blob
   std::optional<std::string> snapshot;
+  std::optional<std::string> cache_key{}; // with snapshot: the step's key (its layer is cached)
 };
 
 struct StageResult {
@@ -41,6 +44,7 @@ struct StageResult {
   std::vector<LayerRef> layers;
   df::EnvList env;                    // the build scope at the end (ARG and ENV values)
   std::vector<df::ArgDef> build_args; // ARGs declared (inherited by FROM <stage>)
+  std::string cache_key;              // the key of the stage's last step (or of its base)
 };
 
 // An image used by FROM, COPY --from or RUN --mount from=.
@@ -58,24 +62,27 @@ struct Engine {
   executor::Executor& executor;
   const df::Dockerfile& dockerfile;
   const df::StageGraph& graph;
-  std::string dockerfile_label;
-  std::string dockerfile_text;
-  std::string context_path;
-  util::UniqueFd context_fd;
-  frontend::IgnoreMatcher ignore;
-  std::string work_dir;   // <root>/build-tmp/<pid>: secrets, downloads
-  std::string cache_dir;  // <root>/cache-mounts
-  std::string build_time; // RFC 3339, for history and config
+  std::string dockerfile_label{};
+  std::string dockerfile_text{};
+  std::string context_path{};
+  util::UniqueFd context_fd{};
+  frontend::IgnoreMatcher ignore{};
+  std::string work_dir{};   // <root>/build-tmp/<pid>: secrets, downloads
+  std::string cache_dir{};  // <root>/cache-mounts
+  std::string build_time{}; // RFC 3339, for history and config
 
-  std::map<std::string, std::unique_ptr<ImageSource>> images; // by reference as written
-  std::vector<std::optional<StageResult>> results;
+  std::map<std::string, std::unique_ptr<ImageSource>> images{}; // by reference as written
+  std::vector<std::optional<StageResult>> results{};
 
-  std::mutex created_mutex;
-  std::vector<std::string> created; // snapshots committed by this build, in order
+  std::mutex created_mutex{};
+  std::vector<std::string> created{}; // snapshots committed by this build, in order
 
-  std::unique_ptr<registry::Client> registry_client; // made on first use
-  std::mutex transfer_mutex;
-  progress::Reporter transfer_vertex; // where registry transfers are reported
+  cache::StatCache context_stats{}; // content digests of context files, kept across builds
+  std::string lineage{};            // identifies this Dockerfile in this context (cache records)
+
+  std::unique_ptr<registry::Client> registry_client{}; // made on first use
+  std::mutex transfer_mutex{};
+  progress::Reporter transfer_vertex{}; // where registry transfers are reported
 
   // The snapshot of an image (unpacked on first use).
   util::Result<std::optional<std::string>> image_snapshot(ImageSource& source);
@@ -86,6 +93,8 @@ struct Engine {
   // Blob transfers of the registry client end as status lines of `vertex`
   // ("sha256:… (layer): done 1.2MB") from now on.
   void report_transfers_to(const progress::Reporter& vertex);
+  // Content digest of what `paths` select in the context (step_key.h).
+  util::Result<ops::SourcesDigest> hash_context(const std::vector<std::string>& paths);
 };
 
 // Which stage a `--from` value names (a stage name, case-insensitive, or an

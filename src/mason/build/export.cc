@@ -32,6 +32,9 @@ private:
   content::Writer& m_w;
 };
 
+// The layers made here: gzip, archive::LayerOptions' defaults.
+constexpr std::string_view k_layer_variant = "gzip";
+
 struct Layer {
   image::Descriptor descriptor;
   image::Digest diff_id;
@@ -59,8 +62,21 @@ util::Result<std::vector<Layer>> layers_of(Engine& engine, const StageResult& re
       out.push_back(Layer{*ref.blob, *ref.diff_id, *size});
       continue;
     }
+    if (ref.cache_key) {
+      auto cached = engine.store.cache_layer(*ref.cache_key, k_layer_variant);
+      if (cached && *cached) {
+        auto size = exporter::layer_uncompressed_size(engine.store, (*cached)->layer);
+        if (size) {
+          out.push_back(Layer{(*cached)->layer, (*cached)->diff_id, *size});
+          continue;
+        }
+      }
+    }
     auto layer = diff_layer(engine, *ref.snapshot);
     if (!layer) return std::unexpected(layer.error());
+    if (ref.cache_key)
+      (void)engine.store.set_cache_layer(*ref.cache_key, k_layer_variant,
+                                         content::CacheLayer{layer->descriptor, layer->diff_id});
     vertex.status(fmt::format("exporting layer {} {:.1f}MB", layer->descriptor.digest.str(),
                               static_cast<double>(layer->descriptor.size) / 1e6));
     out.push_back(std::move(*layer));

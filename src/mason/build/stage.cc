@@ -18,6 +18,7 @@
 #include "mason/build/config_ops.h"
 #include "mason/build/engine.h"
 #include "mason/build/sandbox.h"
+#include "mason/build/step_key.h"
 #include "mason/build/steps.h"
 #include "mason/image/platform.h"
 #include "mason/ops/image_source.h"
@@ -67,6 +68,7 @@ public:
 
   util::Status run(const solver::CancelToken& cancel) {
     if (auto r = init_base(); !r) return r;
+    set_base_key();
     auto commands = expand();
     if (!commands) return std::unexpected(commands.error());
     m_total = static_cast<int>(commands->size()) + 1;
@@ -97,6 +99,34 @@ private:
     if (m_node.base_kind != df::BaseKind::stage) m_env = env_list(m_result.config.config.env);
     vertex.done();
     return {};
+  }
+
+  // The base's key and description (for miss explanations).
+  void set_base_key() {
+    const std::string platform = m_node.platform.value_or("");
+    switch (m_node.base_kind) {
+    case df::BaseKind::scratch:
+      m_base = "scratch";
+      m_result.cache_key = base_key("scratch", platform);
+      break;
+    case df::BaseKind::image: {
+      const auto& img = m_engine.images.at(m_node.base)->image;
+      m_base = "image " + m_node.base + "@" + img.target.digest.str();
+      m_result.cache_key = base_key("image", img.target.digest.str());
+      break;
+    }
+    case df::BaseKind::stage:
+      m_base = "stage " + m_node.base;
+      break; // m_result.cache_key is the parent stage's
+    }
+  }
+
+  bool cache_disabled() const {
+    const auto& o = m_engine.options;
+    if (o.no_cache) return true;
+    for (const auto& s : o.no_cache_filter)
+      if (stage_for_from(m_engine.graph, s) == m_index) return true;
+    return false;
   }
 
   // Only the host's platform is built (no emulation).
@@ -227,7 +257,8 @@ private:
     return fmt::format("[{} {}/{}] {}", stage_label(m_node), m_step + 1, m_total, line);
   }
 
-  // RUN, COPY, ADD, WORKDIR: one new snapshot over the current top.
+  // RUN, COPY, ADD, WORKDIR: one new snapshot over the current top, or the
+  // snapshot the cache has under the step's key.
   util::Status snapshot_step(const df::Instruction& instr) {
     auto vertex = m_engine.progress.vertex();
     vertex.started(vertex_name(instr));
@@ -236,11 +267,36 @@ private:
       vertex.failed(r.error().to_string());
       return std::unexpected(std::move(r.error()).with_context(where(instr)));
     }
-    vertex.done();
+    if (*r)
+      vertex.cached();
+    else
+      vertex.done();
     return {};
   }
 
-  util::Status snapshot_step_in(const df::Instruction& instr, const progress::Reporter& vertex) {
+  // The record's name for this step across builds: this Dockerfile in this
+  // context, this stage, this position.
+  std::string lineage() const {
+    return fmt::format("{}|{}|{}", m_engine.lineage, stage_label(m_node), m_step);
+  }
+
+  // true: answered from the cache.
+  util::Result<bool> snapshot_step_in(const df::Instruction& instr,
+                                      const progress::Reporter& vertex) {
+    if (const auto* wd = std::get_if<df::WorkdirInstr>(&instr.kind)) {
+      df::Instruction config_part{*wd, "WORKDIR", "WORKDIR " + wd->path, 0, 0};
+      if (auto r = apply_to_config(m_result.config, m_config_state, config_part, false); !r)
+        return std::unexpected(r.error());
+    }
+    const KeyScope scope{m_result.cache_key, m_base, m_result.config, m_env, m_build_args};
+    auto key = step_key(m_sources, scope, instr);
+    if (!key) return std::unexpected(key.error());
+    if (!cache_disabled()) {
+      auto hit = lookup(*key);
+      if (!hit) return std::unexpected(hit.error());
+      if (*hit) return true;
+    }
+    explain(*key, vertex);
     auto active = m_engine.snapshots.prepare(m_result.snapshot);
     if (!active) return std::unexpected(active.error());
     StepContext ctx{m_engine,     m_index, m_result.config,  m_env,
@@ -249,19 +305,69 @@ private:
     if (!history) return std::unexpected(history.error());
     auto id = m_engine.snapshots.commit(std::move(*active));
     if (!id) return std::unexpected(id.error());
-    m_engine.remember(*id);
-    m_result.snapshot = *id;
-    if (history->layer) m_result.layers.push_back(LayerRef{std::nullopt, std::nullopt, *id});
-    add_history(history->created_by, history->layer);
-    return {};
+    record(*key, *id, *history);
+    apply_step(key->key, *id, *history);
+    return false;
+  }
+
+  void apply_step(const std::string& key, const std::string& snapshot, const StepHistory& history) {
+    m_result.snapshot = snapshot;
+    m_result.cache_key = key;
+    if (history.layer)
+      m_result.layers.push_back(LayerRef{std::nullopt, std::nullopt, snapshot, key});
+    add_history(history.created_by, history.layer);
+  }
+
+  // A usable record under the key: its snapshot still there.
+  util::Result<bool> lookup(const StepKey& key) {
+    auto found = m_engine.store.find_cache_record(key.key);
+    if (!found) return std::unexpected(found.error());
+    if (!*found) return false;
+    auto there = m_engine.snapshots.exists((*found)->snapshot);
+    if (!there) return std::unexpected(there.error());
+    if (!*there) return false;
+    auto info = nlohmann::json::parse((*found)->info, nullptr, false);
+    if (!info.is_object() || !info.contains("created_by") || !info["created_by"].is_string())
+      return false;
+    apply_step(key.key, (*found)->snapshot,
+               StepHistory{info["created_by"].get<std::string>(), info.value("layer", true)});
+    return true;
+  }
+
+  // "cache miss: <why>" on the step's vertex (plain progress shows it).
+  void explain(const StepKey& key, const progress::Reporter& vertex) {
+    if (cache_disabled()) {
+      vertex.status(m_engine.options.no_cache ? "cache disabled: --no-cache"
+                                              : "cache disabled: --no-cache-filter");
+      return;
+    }
+    auto before = m_engine.store.latest_cache_record(lineage());
+    nlohmann::json inputs;
+    if (before && *before) inputs = nlohmann::json::parse((*before)->info, nullptr, false);
+    vertex.status("cache miss: " + explain_miss(inputs.is_object()
+                                                    ? inputs.value("inputs", nlohmann::json())
+                                                    : nlohmann::json(),
+                                                key.inputs));
+  }
+
+  // Keeps the step's snapshot under its key; without a record the snapshot
+  // is removed at the end of the build.
+  void record(const StepKey& key, const std::string& snapshot, const StepHistory& history) {
+    nlohmann::json info = {
+        {"created_by", history.created_by}, {"layer", history.layer}, {"inputs", key.inputs}};
+    content::CacheRecord rec;
+    rec.key = key.key;
+    rec.snapshot = snapshot;
+    rec.lineage = lineage();
+    rec.info = info.dump();
+    if (auto ok = m_engine.store.put_cache_record(rec); !ok) m_engine.remember(snapshot);
   }
 
   util::Result<StepHistory> run_op(StepContext& ctx, const df::Instruction& instr) {
     if (const auto* run = std::get_if<df::RunInstr>(&instr.kind)) return run_step(ctx, *run);
     if (const auto* copy = std::get_if<df::CopyInstr>(&instr.kind)) return copy_step(ctx, *copy);
     if (const auto* add = std::get_if<df::AddInstr>(&instr.kind)) return copy_step(ctx, *add);
-    if (const auto* wd = std::get_if<df::WorkdirInstr>(&instr.kind))
-      return workdir_step(ctx, *wd, m_config_state);
+    if (std::holds_alternative<df::WorkdirInstr>(instr.kind)) return workdir_step(ctx);
     return util::make_error(util::ErrorCode::internal, "not a snapshot step");
   }
 
@@ -275,6 +381,8 @@ private:
   StageConfigState m_config_state;
   int m_step = 0;
   int m_total = 0;
+  std::string m_base; // the base, for miss explanations
+  KeySources m_sources = engine_sources(m_engine);
 };
 
 } // namespace
@@ -315,6 +423,14 @@ util::Result<registry::Client*> Engine::registry() {
     registry_client = std::move(*c);
   }
   return registry_client.get();
+}
+
+util::Result<ops::SourcesDigest> Engine::hash_context(const std::vector<std::string>& paths) {
+  ops::SourceHashOptions o;
+  o.ignore = &ignore;
+  o.stats = &context_stats;
+  o.threads = 4;
+  return ops::hash_sources(context_fd.get(), paths, o);
 }
 
 void Engine::report_transfers_to(const progress::Reporter& vertex) {

@@ -29,8 +29,9 @@ struct StepHistory {
 util::Result<StepHistory> run_step(StepContext& ctx, const df::RunInstr& run);
 util::Result<StepHistory> copy_step(StepContext& ctx, const df::CopyInstr& copy);
 util::Result<StepHistory> copy_step(StepContext& ctx, const df::AddInstr& add);
-util::Result<StepHistory> workdir_step(StepContext& ctx, const df::WorkdirInstr& workdir,
-                                       StageConfigState& state);
+// Makes the directory the config's WORKDIR names (the stage runner applied
+// the instruction to the config first: the step's key depends on it).
+util::Result<StepHistory> workdir_step(StepContext& ctx);
 
 // A read-only root for `--from` (a stage or an image) or the context when
 // `from` is empty; holds the view alive.

@@ -301,9 +301,9 @@ util::Status run_du(const GlobalOptions& g) {
   auto du = (*store)->disk_usage();
   if (!du) return std::unexpected(du.error());
   const std::pair<const char*, content::Usage> rows[] = {
-      {"manifests", du->manifests}, {"configs", du->configs},           {"layers", du->layers},
-      {"other", du->other},         {"unreferenced", du->unreferenced}, {"ingest", du->ingest},
-      {"metadata", du->metadata}};
+      {"manifests", du->manifests}, {"configs", du->configs},   {"layers", du->layers},
+      {"other", du->other},         {"build cache", du->cache}, {"unreferenced", du->unreferenced},
+      {"ingest", du->ingest},       {"metadata", du->metadata}};
   std::cout << fmt::format("{:<14} {:>8} {:>12}\n", "KIND", "COUNT", "SIZE");
   for (const auto& [name, u] : rows)
     std::cout << fmt::format("{:<14} {:>8} {:>12}\n", name, u.count, human_size(u.bytes));

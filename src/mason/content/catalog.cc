@@ -4,8 +4,6 @@
 // the blob is present under it, so it is ordered against gc: either gc ran
 // first and the operation reports not_found, or the new row exists before
 // gc computes what is live. Reads take no store lock.
-#include <algorithm>
-
 #include "mason/content/store_state.h"
 
 namespace mason::content {
@@ -16,23 +14,10 @@ namespace {
 
 constexpr std::size_t k_max_name = 1024;
 
-util::Status check_name(std::string_view name) {
-  const auto bad = [&](std::string_view why) {
-    return util::make_error(util::ErrorCode::invalid_argument,
-                            "image name \"" + std::string(name) + "\": " + std::string(why));
-  };
-  if (name.empty()) return bad("empty");
-  if (name.size() > k_max_name) return bad("longer than 1024 bytes");
-  const auto printable = [](char c) { return c > ' ' && c < '\x7f'; };
-  if (!std::ranges::all_of(name, printable)) return bad("not printable ASCII without spaces");
-  return {};
-}
+util::Status check_name(std::string_view name) { return detail::check_token("image name", name); }
 
 util::Result<image::Digest> parse_stored(const std::string& text) {
-  auto digest = image::Digest::parse(text);
-  if (!digest)
-    return util::make_error(util::ErrorCode::corruption, "metadata: bad stored digest " + text);
-  return digest;
+  return detail::parse_stored_digest(text);
 }
 
 } // namespace

@@ -5,14 +5,17 @@
 //   1. leases: a lease whose lock file can be flocked (or is missing) has
 //      lost its process: drop its row (its lease_blobs go by cascade) and
 //      its file; lock files without a row whose flock is free go too;
-//   2. live set: in one read transaction, load image targets, the blobs of
-//      live leases and the blob_refs edges, and walk the edges breadth-first
-//      from those roots (cycles and missing children are harmless);
+//   2. live set: in one read transaction, load image targets, the layer
+//      blobs of build-cache records, the blobs of live leases and the
+//      blob_refs edges; drop the cache layer rows whose blob file is gone
+//      (nothing can serve them), and walk the edges breadth-first from the
+//      remaining roots (cycles and missing children are harmless);
 //   3. unlink every blobs/sha256/<hex> not in the live set, then fsync the
 //      directory; remove the rows of removed blobs and of absent, dead ones;
 //   4. ingest: remove temp files whose flock is free (writer gone) and that
 //      are older than ingest_min_age.
-// disk_usage runs step 2 with image names as the only roots, without locks.
+// disk_usage runs step 2 without locks, once from image names and once from
+// cache layers, to tell the two kinds of roots apart.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,6 +40,7 @@ using DigestSet = std::unordered_set<std::string>;
 // What the metadata says, read in one snapshot.
 struct Graph {
   std::vector<std::string> image_roots;
+  std::vector<std::string> cache_roots;                    // blobs of build-cache layers
   std::vector<std::pair<std::string, std::string>> leased; // lease id, digest
   std::unordered_map<std::string, std::vector<std::string>> children;
   std::unordered_map<std::string, std::string> media_types; // best known per digest
@@ -64,7 +68,8 @@ util::Result<Graph> load_graph(sql::Db& db) {
   auto txn = sql::Txn::begin(db, sql::Txn::Kind::read);
   if (!txn) return fail(std::move(txn));
   Graph g;
-  // Precedence of media types: the blob's own row, then edges, then images.
+  // Precedence of media types: the blob's own row, then edges, then images,
+  // then cache layers.
   auto ok = for_each_row(db, "SELECT digest, COALESCE(media_type, '') FROM blobs", [&](auto& s) {
     g.blob_rows.push_back(s.text(0));
     learn_media_type(g, s.text(0), s.text(1));
@@ -77,6 +82,11 @@ util::Result<Graph> load_graph(sql::Db& db) {
   if (ok)
     ok = for_each_row(db, "SELECT digest, media_type FROM images", [&](auto& s) {
       g.image_roots.push_back(s.text(0));
+      learn_media_type(g, s.text(0), s.text(1));
+    });
+  if (ok)
+    ok = for_each_row(db, "SELECT digest, media_type FROM cache_layers", [&](auto& s) {
+      g.cache_roots.push_back(s.text(0));
       learn_media_type(g, s.text(0), s.text(1));
     });
   if (ok)
@@ -202,17 +212,37 @@ util::Status sweep_ingest(const detail::StoreState& state, const GcOptions& opti
   return {};
 }
 
+util::Status delete_cache_layer_rows(sql::Db& db, const std::vector<std::string>& digests) {
+  if (digests.empty()) return {};
+  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
+  if (!txn) return fail(std::move(txn));
+  auto stmt = db.prepare("DELETE FROM cache_layers WHERE digest = ?1");
+  if (!stmt) return fail(std::move(stmt));
+  for (const auto& digest : digests) {
+    stmt->reset();
+    if (auto ok = stmt->bind(1, digest).run(); !ok) return ok;
+  }
+  return txn->commit();
+}
+
 // Steps 2 and 3.
 util::Status collect_blobs(detail::StoreState& state, const std::set<std::string>& dead_leases,
                            bool dry_run, GcReport& report) {
   auto graph = load_graph(state.db);
   if (!graph) return fail(std::move(graph));
+  auto blobs = list_blobs(state.blobs_fd.get());
+  if (!blobs) return fail(std::move(blobs));
+  DigestSet present;
+  for (const auto& [hex, size] : *blobs) present.insert("sha256:" + hex);
   std::vector<std::string> roots = graph->image_roots;
+  std::vector<std::string> vanished; // cache layers whose blob is gone
+  for (const auto& digest : graph->cache_roots)
+    (present.contains(digest) ? roots : vanished).push_back(digest);
   for (const auto& [lease, digest] : graph->leased)
     if (!dead_leases.contains(lease)) roots.push_back(digest);
   const DigestSet live = reachable(*graph, std::move(roots));
-  auto blobs = list_blobs(state.blobs_fd.get());
-  if (!blobs) return fail(std::move(blobs));
+  if (!dry_run)
+    if (auto ok = delete_cache_layer_rows(state.db, vanished); !ok) return ok;
   for (const auto& [hex, size] : *blobs) {
     const auto digest = image::Digest::sha256_hex(hex);
     if (live.contains(digest.str())) continue;
@@ -287,13 +317,14 @@ util::Result<DiskUsage> Store::disk_usage() const {
   }();
   if (!graph) return fail(std::move(graph));
   const DigestSet live = reachable(*graph, graph->image_roots);
+  const DigestSet cached = reachable(*graph, graph->cache_roots);
   auto blobs = list_blobs(m_state->blobs_fd.get());
   if (!blobs) return fail(std::move(blobs));
   DiskUsage usage;
   for (const auto& [hex, size] : *blobs) {
     const std::string digest = "sha256:" + hex;
     if (!live.contains(digest)) {
-      add(usage.unreferenced, size);
+      add(cached.contains(digest) ? usage.cache : usage.unreferenced, size);
       continue;
     }
     const auto it = graph->media_types.find(digest);
@@ -312,6 +343,10 @@ util::Result<DiskUsage> Store::disk_usage() const {
 util::Status Store::check() const {
   std::vector<std::string> problems;
   std::vector<std::string> targets;
+  struct CacheLayerRow {
+    std::string key, variant, digest;
+  };
+  std::vector<CacheLayerRow> cache_layers;
   {
     const std::lock_guard guard(m_state->mutex);
     auto& db = m_state->db;
@@ -325,6 +360,10 @@ util::Status Store::check() const {
     if (ok)
       ok = for_each_row(db, "SELECT name, digest FROM images",
                         [&](auto& s) { targets.push_back(s.text(0) + " " + s.text(1)); });
+    if (ok)
+      ok = for_each_row(db, "SELECT key, variant, digest FROM cache_layers", [&](auto& s) {
+        cache_layers.push_back({s.text(0), s.text(1), s.text(2)});
+      });
     if (!ok) return ok;
   }
   for (const auto& target : targets) {
@@ -333,6 +372,12 @@ util::Status Store::check() const {
     if (!digest || !has_blob(*digest))
       problems.push_back("image " + target.substr(0, space) + ": blob " + target.substr(space + 1) +
                          " is missing");
+  }
+  for (const auto& row : cache_layers) {
+    auto digest = image::Digest::parse(row.digest);
+    if (!digest || !has_blob(*digest))
+      problems.push_back("cache record " + row.key + ", layer " + row.variant + ": blob " +
+                         row.digest + " is missing");
   }
   if (problems.empty()) return {};
   std::string message = "store " + m_state->root.string() + " is inconsistent";

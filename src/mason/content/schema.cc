@@ -67,6 +67,34 @@ CREATE TABLE blob_sources (
   PRIMARY KEY (digest, source)
 ) WITHOUT ROWID;
 )sql",
+    // 3: the build cache: a record per cache key (the snapshot a build step
+    // produced), and the layer blobs made from it, which are GC roots.
+    // `seq` orders the records of one lineage put within the same second.
+    R"sql(
+CREATE TABLE cache_records (
+  key        TEXT PRIMARY KEY,
+  snapshot   TEXT NOT NULL,
+  lineage    TEXT NOT NULL DEFAULT '',
+  info       TEXT NOT NULL DEFAULT '',
+  size       INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  last_used  INTEGER NOT NULL,
+  seq        INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX cache_records_by_lineage ON cache_records(lineage, created_at, seq);
+CREATE INDEX cache_records_by_snapshot ON cache_records(snapshot);
+
+CREATE TABLE cache_layers (
+  key        TEXT NOT NULL REFERENCES cache_records(key) ON DELETE CASCADE,
+  variant    TEXT NOT NULL,
+  digest     TEXT NOT NULL,
+  media_type TEXT NOT NULL,
+  size       INTEGER NOT NULL,
+  diff_id    TEXT NOT NULL,
+  PRIMARY KEY (key, variant)
+) WITHOUT ROWID;
+CREATE INDEX cache_layers_by_digest ON cache_layers(digest);
+)sql",
 };
 
 util::Result<int> user_version(sql::Db& db) {

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <system_error>
 
 #include "mason/content/schema.h"
@@ -38,6 +39,27 @@ util::Status check_digest(const image::Digest& digest) {
     return util::make_error(util::ErrorCode::invalid_argument,
                             "invalid digest \"" + digest.str() + "\"");
   return {};
+}
+
+util::Status check_token(std::string_view what, std::string_view value) {
+  constexpr std::size_t k_max_token = 1024;
+  const auto bad = [&](std::string_view why) {
+    return util::make_error(util::ErrorCode::invalid_argument, std::string(what) + " \"" +
+                                                                   std::string(value) +
+                                                                   "\": " + std::string(why));
+  };
+  if (value.empty()) return bad("empty");
+  if (value.size() > k_max_token) return bad("longer than 1024 bytes");
+  const auto printable = [](char c) { return c > ' ' && c < '\x7f'; };
+  if (!std::ranges::all_of(value, printable)) return bad("not printable ASCII without spaces");
+  return {};
+}
+
+util::Result<image::Digest> parse_stored_digest(const std::string& text) {
+  auto digest = image::Digest::parse(text);
+  if (!digest)
+    return util::make_error(util::ErrorCode::corruption, "metadata: bad stored digest " + text);
+  return digest;
 }
 
 util::Result<std::int64_t> stat_blob(const StoreState& state, const image::Digest& digest) {
@@ -146,8 +168,8 @@ util::Status StoreState::drop_lease() {
 } // namespace detail
 
 std::int64_t DiskUsage::total_bytes() const {
-  return manifests.bytes + configs.bytes + layers.bytes + other.bytes + unreferenced.bytes +
-         ingest.bytes + metadata.bytes;
+  return manifests.bytes + configs.bytes + layers.bytes + other.bytes + cache.bytes +
+         unreferenced.bytes + ingest.bytes + metadata.bytes;
 }
 
 // ---------------------------------------------------------------- opening
@@ -299,10 +321,19 @@ util::Status Store::delete_blob(const image::Digest& digest) {
   const std::string hex(digest.hex());
   if (::unlinkat(m_state->blobs_fd.get(), hex.c_str(), 0) != 0)
     return fs::errno_error("delete blob " + digest.str(), errno);
+  // The blob's row (its references and sources go by cascade) and the
+  // build-cache layers made of it: nothing may name a missing blob.
   const std::lock_guard guard(m_state->mutex);
-  auto stmt = m_state->db.prepare("DELETE FROM blobs WHERE digest = ?1");
-  if (!stmt) return fail(std::move(stmt));
-  return stmt->bind(1, digest.str()).run();
+  auto& db = m_state->db;
+  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
+  if (!txn) return fail(std::move(txn));
+  for (const char* sql :
+       {"DELETE FROM blobs WHERE digest = ?1", "DELETE FROM cache_layers WHERE digest = ?1"}) {
+    auto stmt = db.prepare(sql);
+    if (!stmt) return fail(std::move(stmt));
+    if (auto ok = stmt->bind(1, digest.str()).run(); !ok) return ok;
+  }
+  return txn->commit();
 }
 
 } // namespace mason::content

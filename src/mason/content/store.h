@@ -1,7 +1,7 @@
-// The local content store: content-addressed blobs on disk, image names
-// and the references between blobs in SQLite, leases that keep fresh blobs
-// alive, and the garbage collector. Layout, crash-safety argument, locking
-// and schema: docs/store.md.
+// The local content store: content-addressed blobs on disk, image names,
+// the references between blobs and build-cache records in SQLite, leases
+// that keep fresh blobs alive, and the garbage collector. Layout,
+// crash-safety argument, locking and schema: docs/store.md.
 //
 // Ownership: Store::open returns the only owner of a Store; it holds the
 // root's directory fds and one SQLite connection, and, after the first
@@ -19,12 +19,13 @@
 // its process (kill -9 included): it is bound to an flock the kernel drops.
 // So: commit blobs, record_references, tag, and only then drop the Store.
 //
-// Errors: not_found (no such blob or image name), invalid_argument (bad
-// digest syntax, bad name, descriptor that does not match the blob),
-// unsupported (digest algorithm other than sha256, database schema newer
-// than this mason), corruption (content does not match its digest, damaged
-// database), unavailable (disk full, read-only, database busy past the
-// timeout), unauthorized (permissions), internal (anything else).
+// Errors: not_found (no such blob, image name or cache record),
+// invalid_argument (bad digest syntax, bad name or cache key, descriptor
+// that does not match the blob), unsupported (digest algorithm other than
+// sha256, database schema newer than this mason), corruption (content does
+// not match its digest, damaged database), unavailable (disk full,
+// read-only, database busy past the timeout), unauthorized (permissions),
+// internal (anything else).
 #pragma once
 
 #include <chrono>
@@ -83,6 +84,28 @@ struct BlobAnnotation {
   std::optional<image::Digest> diff_id{};
 };
 
+// A build-cache record: the committed snapshot a build step produced,
+// under the step's cache key. `lineage` names the step across builds (so
+// that a miss can be explained against the previous record of the same
+// step); `info` is the caller's JSON describing the step's inputs. Both
+// are opaque to the store.
+struct CacheRecord {
+  std::string key;       // printable ASCII, no spaces, at most 1024 bytes
+  std::string snapshot;  // snapshot id (opaque to the store), not empty
+  std::string lineage{}; // empty: the record belongs to no lineage
+  std::string info{};
+  std::int64_t size = 0; // bytes of the snapshot's own changes, 0 if unknown
+  Seconds created{};     // set by the store: when put
+  Seconds last_used{};   // set by the store: put or found
+};
+
+// The layer blob made from a record's snapshot, per variant (the caller's
+// name for the layer's compression, e.g. "gzip").
+struct CacheLayer {
+  image::Descriptor layer; // media_type, digest, size (other fields are not kept)
+  image::Digest diff_id;   // digest of the uncompressed tar
+};
+
 struct Usage {
   std::int64_t count = 0;
   std::int64_t bytes = 0; // apparent sizes (st_size)
@@ -94,8 +117,10 @@ struct DiskUsage {
   Usage configs;      // reachable: image configurations
   Usage layers;       // reachable: layers
   Usage other;        // reachable, other or unknown media type
-  Usage unreferenced; // not reachable from any image name (what prune frees
-                      // once no running build holds a lease on it)
+  Usage cache;        // not reachable from an image name, but from a
+                      // build-cache layer (kept by gc until the record goes)
+  Usage unreferenced; // reachable from neither (what prune frees once no
+                      // running build holds a lease on it)
   Usage ingest;       // temp files of writers, live or abandoned
   Usage metadata;     // metadata.db and its WAL files
   std::int64_t total_bytes() const;
@@ -190,8 +215,9 @@ public:
   util::Result<std::int64_t> blob_size(const image::Digest& digest) const;
   // Rehashes the blob: corruption naming expected and actual digests.
   util::Status verify_blob(const image::Digest& digest) const;
-  // Removes the blob and its metadata (and the references it records)
-  // whether or not anything still refers to it: for repair, not for GC.
+  // Removes the blob and its metadata (the references it records, and the
+  // build-cache layers that name it) whether or not anything still refers
+  // to it: for repair, not for GC.
   util::Status delete_blob(const image::Digest& digest);
 
   // --- blob metadata ---
@@ -232,17 +258,56 @@ public:
   util::Result<image::Descriptor> resolve(std::string_view name) const;
   util::Result<std::vector<ImageRecord>> list_images() const; // sorted by name
 
+  // --- build cache ---
+  // Records are kept in metadata.db; the cache keys and what they hash are
+  // the caller's. A record's layers (set_cache_layer) are GC roots: gc keeps
+  // their blobs until the record is replaced or deleted.
+
+  // Inserts the record under record.key, or replaces the one there (its
+  // layers are dropped: they were made from the old snapshot). created and
+  // last_used are set to now; those fields of `record` are ignored.
+  // invalid_argument for a bad key, an empty snapshot or a negative size.
+  util::Status put_cache_record(const CacheRecord& record);
+  // The record under `key`, or nullopt; a found record is marked used now
+  // (its last_used, as returned, is now).
+  util::Result<std::optional<CacheRecord>> find_cache_record(std::string_view key);
+  // The most recently created record of `lineage`, or nullopt (also for an
+  // empty lineage). Does not mark it used.
+  util::Result<std::optional<CacheRecord>> latest_cache_record(std::string_view lineage) const;
+  // Every record, most recently used first (then most recently created).
+  util::Result<std::vector<CacheRecord>> list_cache_records() const;
+  // Deletes the records under `keys` and their layers, in one transaction;
+  // keys not present are ignored. Their layer blobs become garbage unless
+  // something else holds them.
+  util::Status delete_cache_records(std::span<const std::string> keys);
+  // Records the layer made from `key`'s snapshot under `variant` (printable
+  // ASCII, no spaces, at most 1024 bytes), replacing the one recorded for
+  // that variant. The blob must be present (not_found) with the
+  // descriptor's size (invalid_argument); media_type must be set; the
+  // record must exist (not_found). The blob's metadata learns the media
+  // type and diff_id when unknown.
+  util::Status set_cache_layer(std::string_view key, std::string_view variant,
+                               const CacheLayer& layer);
+  // The layer recorded for (key, variant), or nullopt, also when its blob
+  // is no longer present (removed by delete_blob or by hand) or not of the
+  // recorded size: a caller may always use what this returns.
+  util::Result<std::optional<CacheLayer>> cache_layer(std::string_view key,
+                                                      std::string_view variant) const;
+
   // --- leases and maintenance ---
   // Drops this Store's lease now; the next commit starts a new one.
   util::Status release_lease();
-  // Deletes blobs reachable neither from an image name nor from a live
-  // lease, drops leases of dead processes, and removes abandoned ingest
-  // temp files. Waits for in-flight commits and tags, which wait for it.
+  // Deletes blobs reachable neither from an image name, nor from a
+  // build-cache layer, nor from a live lease; drops leases of dead
+  // processes, build-cache layer rows whose blob file is missing, and
+  // abandoned ingest temp files. Waits for in-flight commits, tags and
+  // set_cache_layer calls, which wait for it.
   util::Result<GcReport> gc(const GcOptions& options = {});
   // A snapshot, taken without locks: concurrent commits may be missed.
   util::Result<DiskUsage> disk_usage() const;
   // Database integrity and foreign keys, and that every image name's
-  // target blob is present: corruption listing what is wrong.
+  // target blob and every build-cache layer's blob is present: corruption
+  // listing what is wrong.
   util::Status check() const;
 
 private:

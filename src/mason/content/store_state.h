@@ -47,6 +47,12 @@ struct StoreState {
 
 // sha256 with 64 lower-case hex digits, else invalid_argument/unsupported.
 util::Status check_digest(const image::Digest& digest);
+// Names chosen by callers (image names, cache keys, cache layer variants):
+// not empty, printable ASCII without spaces, at most 1024 bytes; else
+// invalid_argument naming `what` and the value.
+util::Status check_token(std::string_view what, std::string_view value);
+// A digest read back from the database: corruption if unparsable.
+util::Result<image::Digest> parse_stored_digest(const std::string& text);
 // Size of the blob file: not_found if absent.
 util::Result<std::int64_t> stat_blob(const StoreState& state, const image::Digest& digest);
 Seconds now();

@@ -130,4 +130,10 @@ util::Result<std::string> SnapshotterBase::commit(std::unique_ptr<Active> active
 
 util::Status SnapshotterBase::remove(const std::string& id) { return m_store->remove(id); }
 
+util::Result<bool> SnapshotterBase::exists(const std::string& id) {
+  auto info = m_store->find(id);
+  if (!info) return std::unexpected(info.error());
+  return info->has_value();
+}
+
 } // namespace mason::snapshot::detail

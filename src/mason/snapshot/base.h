@@ -61,6 +61,7 @@ public:
                                    const LayerOpener& open_layer) final;
   util::Result<std::string> commit(std::unique_ptr<Active> active) final;
   util::Status remove(const std::string& id) final;
+  util::Result<bool> exists(const std::string& id) final;
 
 protected:
   // Fills `dir`/fs (not yet created) with the snapshot of one more layer

@@ -96,6 +96,9 @@ public:
   // Removes a committed snapshot made by commit() (not unpacked layers, which
   // are shared). Snapshots whose parent it is must be removed first.
   virtual util::Status remove(const std::string& id) = 0;
+
+  // Whether committed snapshot `id` (made by commit() or unpack()) exists.
+  virtual util::Result<bool> exists(const std::string& id) = 0;
 };
 
 // Where a store keeps snapshots: <root>/snapshots, or <root>/snapshots-copy
