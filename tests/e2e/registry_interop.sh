@@ -33,7 +33,8 @@ export MASON_ROOT=$WORK/store2
 "$MASON" pull "$REGISTRY/e2e/fromdocker:2" >/dev/null || fail "mason pull"
 "$MASON" inspect "$REGISTRY/e2e/fromdocker:2" | python3 -c "
 import json,sys; i=json.load(sys.stdin)[0]
-assert i['Digest'] == '$want', i['Digest']" || fail "mason pull changed the digest"
+assert i['Digest'] == '$want', i['Digest']
+assert i['RepoDigests'] == ['$REGISTRY/e2e/fromdocker@$want'], i['RepoDigests']" || fail "mason pull changed the digest (or RepoDigests)"
 [[ $("$MASON" run --rm "$REGISTRY/e2e/fromdocker:2" echo pulled) == pulled ]] || fail "pulled image does not run"
 
 # A build from an empty store: FROM and COPY --from pull on demand; --push.

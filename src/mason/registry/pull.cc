@@ -5,7 +5,8 @@
 // downloaded by up to max_concurrent_transfers threads, each streamed into
 // a content::Writer that verifies size and digest on commit. A transfer
 // cut short resumes with Range from the bytes already written (a 200
-// answer instead of 206 restarts the blob). Only when every blob is in are
+// answer instead of 206, or a 416, restarts the blob); retries follow
+// send_retrying's rules, Retry-After included. Only when every blob is in are
 // the manifest (and index) stored, their references recorded, and the
 // name tagged — to the platform manifest, never the index, so that
 // exporter::find_image gives back the platform pulled even when it is not
@@ -117,21 +118,30 @@ public:
     if (!writer) return std::unexpected(writer.error());
     m_writer.emplace(std::move(*writer));
     for (int attempt = 0;; ++attempt) {
+      m_refused.reset();
       auto outcome = attempt_once();
       if (outcome) return commit();
-      const bool last = attempt + 1 >= std::max(1, m_impl.options.max_attempts);
-      if (outcome.error().code() != util::ErrorCode::unavailable || last || m_cancelled)
+      if (m_cancelled || !retryable(outcome.error(), attempt))
         return std::unexpected(outcome.error());
-      m_impl.sleep_before(attempt);
+      m_impl.sleep_before(attempt, m_refused ? &*m_refused : nullptr);
     }
   }
 
 private:
+  // Network errors and 429/5xx, while attempts are left and no Retry-After
+  // asks for more than k_max_retry_after (as send_retrying decides).
+  bool retryable(const util::Error& error, int attempt) const {
+    if (error.code() != util::ErrorCode::unavailable) return false;
+    if (m_refused) return should_retry(*m_refused, attempt, m_impl.options.max_attempts);
+    return attempt + 1 < std::max(1, m_impl.options.max_attempts);
+  }
+
   util::Status attempt_once() {
     Request request;
     request.url = m_repo.url("/blobs/" + m_blob.digest.str());
     request.redirects = Redirects::follow;
-    if (m_have > 0) request.headers.emplace_back("Range", "bytes=" + std::to_string(m_have) + "-");
+    const auto offset = m_have;
+    if (offset > 0) request.headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-");
     bool first = true;
     request.sink = [&](long status, std::string_view chunk) -> util::Status {
       if (first && status != 206 && m_have > 0) restart();
@@ -140,9 +150,18 @@ private:
     };
     auto response = m_impl.send(m_repo, request);
     if (!response) return std::unexpected(response.error());
-    if (response->status == 416) restart();
     if (response->status == 200 || response->status == 206) return {};
-    return std::unexpected(http_error(m_repo.endpoint.host, *response));
+    auto error = http_error(m_repo.endpoint.host, *response);
+    if (response->status == 416 && offset > 0) {
+      // The rest cannot be served from `offset`: start the blob over, as a
+      // retry (416 itself is not retryable).
+      restart();
+      return util::make_error(util::ErrorCode::unavailable,
+                              error.message() + " (resuming at byte " + std::to_string(offset) +
+                                  "); starting the blob again");
+    }
+    m_refused = std::move(*response); // for Retry-After
+    return std::unexpected(std::move(error));
   }
 
   void restart() {
@@ -175,6 +194,7 @@ private:
   const image::Descriptor& m_blob;
   const std::atomic<bool>& m_cancelled;
   std::optional<content::Writer> m_writer;
+  std::optional<Response> m_refused; // the last attempt's non-2xx answer
   std::int64_t m_have = 0;
   std::int64_t m_reported = 0;
 };
@@ -316,6 +336,9 @@ util::Result<image::Descriptor> pull_from(ClientState& impl, content::Store& sto
       return std::unexpected(ok.error());
   if (!ref.has_digest())
     if (auto ok = store.tag(ref.str(), *stored); !ok) return std::unexpected(ok.error());
+  // The manifest's repository, for `mason inspect`'s RepoDigests.
+  if (auto ok = store.record_blob_source(stored->digest, source); !ok)
+    return std::unexpected(ok.error());
   return stored;
 }
 
