@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "mason/build/cache_gc.h"
 #include "mason/build/engine.h"
 #include "mason/build/export.h"
 #include "mason/build/sandbox.h"
@@ -71,6 +72,11 @@ std::string now_rfc3339() {
 
 util::Status open_context(Engine& e, const std::string& dockerfile_path) {
   e.context_path = e.options.context_dir;
+  if (e.context_path.empty()) { // `docker build -`: a Dockerfile and no context
+    e.context_path = e.work_dir + "/no-context";
+    if (::mkdir(e.context_path.c_str(), 0755) != 0 && errno != EEXIST)
+      return util::make_error(util::ErrorCode::internal, "create " + e.context_path, errno);
+  }
   e.context_fd = util::UniqueFd(::open(e.context_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!e.context_fd)
     return util::make_error(util::ErrorCode::not_found,
@@ -194,6 +200,35 @@ void open_cache_state(Engine& e, const std::string& root, const std::string& doc
                   .substr(0, 32);
 }
 
+// The automatic size limit (cache_size_limit): the least recently used
+// records go when the cache has grown past it. Skipped while another build
+// runs (it holds the cache lock shared).
+void keep_cache_in_bounds(Engine& e, const std::string& root) {
+  auto records = e.store.list_cache_records();
+  if (!records) return;
+  std::int64_t total = 0;
+  for (const auto& r : *records) total += r.size;
+  const auto limit = cache_size_limit(root);
+  if (total <= limit) return;
+  auto lock = CacheLock::take(root, CacheLock::Mode::exclusive, true);
+  if (!lock) return;
+  PruneOptions o;
+  o.keep_bytes = limit;
+  o.mounts = false;
+  auto vertex = e.progress.vertex();
+  vertex.started("[internal] pruning the build cache");
+  auto report = prune_cache(e.store, e.snapshots, root, o);
+  if (!report) {
+    vertex.failed(report.error().to_string());
+    return;
+  }
+  vertex.status(fmt::format("{} records, {} snapshots, {:.1f} MB freed (limit {:.1f} MB)",
+                            report->records, report->snapshots,
+                            static_cast<double>(report->bytes) / 1e6,
+                            static_cast<double>(limit) / 1e6));
+  vertex.done();
+}
+
 void cleanup(Engine& e, bool ok) {
   if (ok) e.context_stats.drop_unused(); // entries of files no build step selected
   (void)e.context_stats.save();
@@ -245,11 +280,21 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
     def.failed(fe.error().message());
     return std::unexpected(fe.error());
   }
+  for (const auto& stage : options.no_cache_filter)
+    if (stage_for_from(fe->graph, stage) < 0) {
+      def.failed("--no-cache-filter " + stage + ": no such stage");
+      return util::make_error(util::ErrorCode::invalid_argument, "--no-cache-filter " + stage +
+                                                                     ": no such stage in " +
+                                                                     base_name(dockerfile->first));
+    }
   def.done();
   for (const auto& unused : fe->graph.unused_build_args)
     progress.message(fmt::format("[warning]: The build-arg \"{}\" was not consumed", unused));
 
   const std::string root = store.root().string();
+  // Held until the end: no cache prune removes what this build uses.
+  auto cache_lock = CacheLock::take(root, CacheLock::Mode::shared);
+  if (!cache_lock) return std::unexpected(cache_lock.error());
   std::string why;
   auto snapshots = snapshot::open_snapshotter(snapshot_dir(root, options.snapshotter),
                                               options.snapshotter, &why);
@@ -280,6 +325,8 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
   if (status) status = export_target(e, fe->graph.target, out);
   if (status) status = summarize(e, out);
   cleanup(e, status.has_value());
+  cache_lock->release();
+  if (status) keep_cache_in_bounds(e, root);
   if (!status) return std::unexpected(status.error());
   if (!options.iidfile.empty()) {
     util::UniqueFd fd(

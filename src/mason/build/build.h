@@ -47,7 +47,7 @@ struct OutputSpec {
 util::Result<OutputSpec> parse_output_flag(std::string_view value);
 
 struct BuildOptions {
-  std::string context_dir = ".";
+  std::string context_dir = ".";              // "": none (the Dockerfile came on stdin)
   std::string dockerfile_path;                // -f; empty: <context>/Dockerfile
   std::optional<std::string> dockerfile_text; // -f - (read by the caller)
   std::string target;

@@ -45,6 +45,7 @@ struct StageResult {
   df::EnvList env;                    // the build scope at the end (ARG and ENV values)
   std::vector<df::ArgDef> build_args; // ARGs declared (inherited by FROM <stage>)
   std::string cache_key;              // the key of the stage's last step (or of its base)
+  std::string last_layer_time;        // when the last layer this build added was made ("" none)
 };
 
 // An image used by FROM, COPY --from or RUN --mount from=.

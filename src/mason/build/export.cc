@@ -88,12 +88,16 @@ image::ImageConfig final_config(const Engine& engine, const StageResult& result,
                                 const std::vector<Layer>& layers) {
   image::ImageConfig config = result.config;
   config.raw.clear();
-  config.created = engine.build_time;
+  // As BuildKit: the image is as old as its newest layer, so a rebuild
+  // answered from the cache gives the same image (and the same ID).
+  const std::string created =
+      result.last_layer_time.empty() ? engine.build_time : result.last_layer_time;
+  config.created = created;
   config.rootfs.type = "layers";
   config.rootfs.diff_ids.clear();
   for (const auto& l : layers) config.rootfs.diff_ids.push_back(l.diff_id);
   for (auto& h : config.history)
-    if (h.created.empty()) h.created = engine.build_time;
+    if (h.created.empty()) h.created = created;
   return config;
 }
 

@@ -254,6 +254,12 @@ private:
     } else if (errno != EEXIST) {
       return util::make_error(util::ErrorCode::internal, "create cache mount " + id, errno);
     }
+    // <dir>.id names the mount for `mason cache ls`; its mtime is the last use.
+    {
+      const std::string id_file = dir + ".id";
+      util::UniqueFd f(::open(id_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+      if (f) (void)!::write(f.get(), id.data(), id.size());
+    }
     std::string source = dir;
     if (m.sharing == df::CacheSharing::locked || m.sharing == df::CacheSharing::private_) {
       util::UniqueFd lock(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

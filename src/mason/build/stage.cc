@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "mason/build/cache_gc.h"
 #include "mason/build/config_ops.h"
 #include "mason/build/engine.h"
 #include "mason/build/sandbox.h"
@@ -239,8 +240,9 @@ private:
     return {};
   }
 
-  void add_history(std::string created_by, bool layer) {
+  void add_history(std::string created_by, bool layer, std::string created = {}) {
     image::HistoryEntry h;
+    h.created = std::move(created);
     h.created_by = std::move(created_by);
     h.comment = "buildkit.dockerfile.v0";
     h.empty_layer = !layer;
@@ -306,16 +308,21 @@ private:
     auto id = m_engine.snapshots.commit(std::move(*active));
     if (!id) return std::unexpected(id.error());
     record(*key, *id, *history);
-    apply_step(key->key, *id, *history);
+    apply_step(key->key, *id, *history, m_engine.build_time);
     return false;
   }
 
-  void apply_step(const std::string& key, const std::string& snapshot, const StepHistory& history) {
+  // `created`: when the step's result was made (this build, or the build
+  // that made the cached record).
+  void apply_step(const std::string& key, const std::string& snapshot, const StepHistory& history,
+                  const std::string& created) {
     m_result.snapshot = snapshot;
     m_result.cache_key = key;
-    if (history.layer)
+    if (history.layer) {
       m_result.layers.push_back(LayerRef{std::nullopt, std::nullopt, snapshot, key});
-    add_history(history.created_by, history.layer);
+      m_result.last_layer_time = created;
+    }
+    add_history(history.created_by, history.layer, history.layer ? created : std::string());
   }
 
   // A usable record under the key: its snapshot still there.
@@ -330,7 +337,8 @@ private:
     if (!info.is_object() || !info.contains("created_by") || !info["created_by"].is_string())
       return false;
     apply_step(key.key, (*found)->snapshot,
-               StepHistory{info["created_by"].get<std::string>(), info.value("layer", true)});
+               StepHistory{info["created_by"].get<std::string>(), info.value("layer", true)},
+               info.value("created", m_engine.build_time));
     return true;
   }
 
@@ -353,13 +361,17 @@ private:
   // Keeps the step's snapshot under its key; without a record the snapshot
   // is removed at the end of the build.
   void record(const StepKey& key, const std::string& snapshot, const StepHistory& history) {
-    nlohmann::json info = {
-        {"created_by", history.created_by}, {"layer", history.layer}, {"inputs", key.inputs}};
+    nlohmann::json info = {{"created_by", history.created_by},
+                           {"layer", history.layer},
+                           {"created", m_engine.build_time},
+                           {"inputs", key.inputs}};
     content::CacheRecord rec;
     rec.key = key.key;
     rec.snapshot = snapshot;
     rec.lineage = lineage();
     rec.info = info.dump();
+    if (auto bytes = m_engine.snapshots.usage(snapshot)) rec.size = *bytes;
+    if (cache_disabled()) (void)drop_dependents(m_engine.store, key.key);
     if (auto ok = m_engine.store.put_cache_record(rec); !ok) m_engine.remember(snapshot);
   }
 

@@ -16,7 +16,7 @@ namespace {
 struct BuildFlags {
   std::string context;
   std::string file;
-  std::vector<std::string> tags, build_args, outputs, secrets;
+  std::vector<std::string> tags, build_args, outputs, secrets, no_cache_filter;
   std::string target, network = "default", progress = "auto", iidfile;
   std::string snapshotter = "auto", runtime = "runc";
   std::size_t jobs = 0;
@@ -71,7 +71,19 @@ util::Result<build::BuildOptions> to_options(const GlobalOptions& g, const Build
   o.pull = f.pull;
   o.push = f.push;
   o.context_dir = f.context;
-  if (f.file == "-") {
+  if (f.context == "-") { // docker build - <Dockerfile: no context
+    if (f.file == "-")
+      return util::make_error(util::ErrorCode::invalid_argument,
+                              "the context and -f cannot both be read from stdin");
+    auto text = read_input("-");
+    if (!text) return std::unexpected(text.error());
+    if (text->size() > 262 && text->compare(257, 5, "ustar") == 0)
+      return util::make_error(util::ErrorCode::unsupported,
+                              "a tar archive on stdin as the build context is not supported: "
+                              "extract it and give the directory");
+    o.dockerfile_text = std::move(*text);
+    o.context_dir.clear();
+  } else if (f.file == "-") {
     auto text = read_input("-");
     if (!text) return std::unexpected(text.error());
     o.dockerfile_text = std::move(*text);
@@ -96,6 +108,7 @@ util::Result<build::BuildOptions> to_options(const GlobalOptions& g, const Build
   o.jobs = f.jobs;
   o.iidfile = f.iidfile;
   o.no_cache = f.no_cache;
+  o.no_cache_filter = f.no_cache_filter;
   return o;
 }
 
@@ -164,6 +177,9 @@ void register_build(CLI::App& app, Registry& registry, const GlobalOptions& g) {
   cmd->add_option("--snapshotter", f->snapshotter, "auto|overlay|copy");
   cmd->add_option("--runtime", f->runtime, "OCI runtime for RUN: runc (default) or crun");
   cmd->add_flag("--no-cache", f->no_cache, "Do not use the build cache");
+  cmd->add_option("--no-cache-filter", f->no_cache_filter,
+                  "Do not use the build cache for these stages (names or indexes)")
+      ->delimiter(',');
   cmd->add_flag("--pull", f->pull, "Check base image tags against their registry (pull if newer)");
   cmd->add_flag("--push", f->push, "Push the tagged image (-t) after the build");
   cmd->add_flag("-q,--quiet", f->quiet, "Print only the image ID");

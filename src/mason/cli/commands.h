@@ -45,6 +45,7 @@ void register_parse(CLI::App& app, Registry& registry);
 void register_image_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
 void register_build_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
 void register_registry_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
+void register_cache_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
 
 // Registry client options from the global flags and the environment.
 registry::RegistryOptions registry_options(const GlobalOptions& g);

@@ -23,6 +23,7 @@ int run(int argc, char** argv) {
   mason::cli::register_image_commands(app, registry, global);
   mason::cli::register_build_commands(app, registry, global);
   mason::cli::register_registry_commands(app, registry, global);
+  mason::cli::register_cache_commands(app, registry, global);
   app.add_option("--insecure-registry", global.insecure_registries,
                  "Registry (HOST[:PORT]) reached over plain http or unverified TLS (repeatable)");
   app.add_option("--registry-ca", global.registry_cas,

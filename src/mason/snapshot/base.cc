@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mason/snapshot/names.h"
+#include "mason/sys/dir.h"
 #include "mason/sys/errors.h"
 
 namespace mason::snapshot::detail {
@@ -129,6 +130,24 @@ util::Result<std::string> SnapshotterBase::commit(std::unique_ptr<Active> active
 }
 
 util::Status SnapshotterBase::remove(const std::string& id) { return m_store->remove(id); }
+
+util::Result<std::vector<SnapshotEntry>> SnapshotterBase::list() {
+  auto infos = m_store->list();
+  if (!infos) return std::unexpected(infos.error());
+  std::vector<SnapshotEntry> out;
+  out.reserve(infos->size());
+  for (auto& info : *infos)
+    out.push_back({std::move(info.id), std::move(info.parent), info.unpacked});
+  return out;
+}
+
+util::Result<std::int64_t> SnapshotterBase::usage(const std::string& id) {
+  auto info = m_store->get(id);
+  if (!info) return std::unexpected(info.error());
+  auto used = sys::tree_usage(m_store->fd(), info->name);
+  if (!used) return std::unexpected(used.error());
+  return used->bytes;
+}
 
 util::Result<bool> SnapshotterBase::exists(const std::string& id) {
   auto info = m_store->find(id);

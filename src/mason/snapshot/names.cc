@@ -58,6 +58,28 @@ util::Result<std::string> dir_name_of(std::string_view id) {
   return name;
 }
 
+std::optional<std::string> id_of_dir_name(std::string_view name) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string id;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (kept(name[i])) {
+      id += name[i];
+      continue;
+    }
+    if (name[i] != '+' || i + 2 >= name.size() || hex(name[i + 1]) < 0 || hex(name[i + 2]) < 0)
+      return std::nullopt;
+    id += static_cast<char>(hex(name[i + 1]) * 16 + hex(name[i + 2]));
+    i += 2;
+  }
+  auto back = dir_name_of(id);
+  if (!back || *back != name) return std::nullopt;
+  return id;
+}
+
 std::string random_chars(std::size_t count) {
   constexpr std::string_view k_alphabet = "abcdefghijklmnopqrstuvwxyz234567";
   std::string bytes(count, '\0');

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,9 @@ inline constexpr std::string_view k_copied_file = "copied";  // copy kind: ctime
 // ("sha256:ab" → "sha256+3aab"). Errors: invalid_argument for an empty id,
 // a name longer than 255 bytes, or one of the reserved names above.
 util::Result<std::string> dir_name_of(std::string_view id);
+// The inverse: the id of a snapshot directory name, or nullopt for a name
+// dir_name_of never gives (reserved names, bad escapes).
+std::optional<std::string> id_of_dir_name(std::string_view name);
 
 // `count` random characters of [a-z2-7] (base32, 5 bits each) from
 // getrandom(2).

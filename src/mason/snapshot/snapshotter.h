@@ -30,6 +30,7 @@
 // Thread-safety: all members may be called from several threads.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -58,6 +59,12 @@ class View {
 public:
   virtual ~View() = default;
   virtual const std::string& path() const = 0;
+};
+
+struct SnapshotEntry {
+  std::string id;
+  std::optional<std::string> parent;
+  bool unpacked = false; // an image layer (unpack()): shared, never removed
 };
 
 using LayerOpener = std::function<util::Result<std::unique_ptr<archive::Source>>()>;
@@ -99,6 +106,13 @@ public:
 
   // Whether committed snapshot `id` (made by commit() or unpack()) exists.
   virtual util::Result<bool> exists(const std::string& id) = 0;
+
+  // Every committed snapshot (order unspecified).
+  virtual util::Result<std::vector<SnapshotEntry>> list() = 0;
+
+  // Bytes on disk of snapshot `id`'s own directory: its changes for the
+  // overlay kind, its whole tree for the copy kind.
+  virtual util::Result<std::int64_t> usage(const std::string& id) = 0;
 };
 
 // Where a store keeps snapshots: <root>/snapshots, or <root>/snapshots-copy

@@ -223,6 +223,20 @@ util::Result<std::optional<SnapshotInfo>> Store::read_info(const std::string& id
   return std::optional<SnapshotInfo>(std::move(info));
 }
 
+util::Result<std::vector<SnapshotInfo>> Store::list() {
+  auto names = sys::read_dir_names(m_fd.get());
+  if (!names) return std::unexpected(std::move(names.error()));
+  std::vector<SnapshotInfo> out;
+  for (const auto& name : *names) {
+    auto id = id_of_dir_name(name);
+    if (!id) continue;
+    auto info = find(*id);
+    if (!info) return std::unexpected(std::move(info.error()));
+    if (*info) out.push_back(std::move(**info));
+  }
+  return out;
+}
+
 util::Result<std::optional<SnapshotInfo>> Store::find(const std::string& id) {
   {
     std::lock_guard lock(m_cache_mutex);

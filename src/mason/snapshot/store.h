@@ -97,6 +97,8 @@ public:
   util::Result<std::optional<SnapshotInfo>> find(const std::string& id);
   util::Result<SnapshotInfo> get(const std::string& id);                 // not_found if absent
   util::Result<std::vector<SnapshotInfo>> chain(const std::string& top); // top first
+  // Every committed snapshot (directories that are not reserved names).
+  util::Result<std::vector<SnapshotInfo>> list();
 
   // Writes info's parent/link/layer files into a directory made by
   // make_temp(), before publish().

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <memory>
+#include <set>
 #include <unistd.h>
 
 #include "mason/sys/errors.h"
@@ -99,5 +100,47 @@ util::Status remove_all_at(int dir_fd, std::string_view name) {
 }
 
 util::Status remove_children(int dir_fd) { return remove_children_named(dir_fd, ""); }
+
+namespace {
+
+struct UsageWalk {
+  dev_t dev = 0;
+  std::set<std::pair<dev_t, ino_t>> linked;
+  TreeUsage usage;
+
+  util::Status add(int dir_fd, const std::string& name, const std::string& path) {
+    auto st = lstat_at(dir_fd, name);
+    if (!st) return std::unexpected(std::move(st.error()));
+    if (!*st) return {};
+    const struct stat& s = **st;
+    if (usage.entries == 0) dev = s.st_dev;
+    if (s.st_dev != dev) return {}; // another file system mounted here
+    if (!S_ISDIR(s.st_mode) && s.st_nlink > 1 && !linked.emplace(s.st_dev, s.st_ino).second)
+      return {};
+    ++usage.entries;
+    usage.bytes += static_cast<std::int64_t>(s.st_blocks) * 512;
+    if (S_ISREG(s.st_mode) || S_ISLNK(s.st_mode)) usage.apparent += s.st_size;
+    if (!S_ISDIR(s.st_mode)) return {};
+    UniqueFd sub(::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub) {
+      if (errno == ENOENT) return {};
+      return errno_error("open " + path, errno);
+    }
+    auto names = read_dir_names(sub.get());
+    if (!names) return std::unexpected(std::move(names.error()));
+    for (const auto& child : *names)
+      if (auto r = add(sub.get(), child, path + "/" + child); !r) return r;
+    return {};
+  }
+};
+
+} // namespace
+
+util::Result<TreeUsage> tree_usage(int dir_fd, std::string_view name) {
+  UsageWalk walk;
+  const std::string n(name);
+  if (auto r = walk.add(dir_fd, n, n); !r) return std::unexpected(std::move(r.error()));
+  return walk.usage;
+}
 
 } // namespace mason::sys

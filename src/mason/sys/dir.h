@@ -7,6 +7,7 @@
 // may appear or vanish) but never make a function act outside the tree.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,5 +34,16 @@ util::Status remove_all_at(int dir_fd, std::string_view name);
 
 // Removes everything inside directory `dir_fd`, keeping the directory.
 util::Status remove_children(int dir_fd);
+
+// What the tree at `name` in `dir_fd` takes: `bytes` on disk (st_blocks),
+// `apparent` bytes (st_size of files and symlinks) and entries. Hard links
+// count once; symlinks are not followed; the walk stays on one file
+// system. A missing `name` is all zero.
+struct TreeUsage {
+  std::int64_t bytes = 0;
+  std::int64_t apparent = 0;
+  std::int64_t entries = 0;
+};
+util::Result<TreeUsage> tree_usage(int dir_fd, std::string_view name);
 
 } // namespace mason::sys

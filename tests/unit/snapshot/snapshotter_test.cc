@@ -3,6 +3,8 @@
 // removal and discarding.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <sys/sysmacros.h>
 
 #include "mason/snapshot/overlay.h"
@@ -445,6 +447,32 @@ TEST_P(SnapshotterTest, RemoveRefusesSharedAndUsedSnapshots) {
   }
   auto view = m_snap->view(top);
   EXPECT_TRUE(view) << view.error().to_string();
+}
+
+TEST_P(SnapshotterTest, ListExistsAndUsage) {
+  const std::string top = unpack_chain({base_layer()});
+  auto a = m_snap->prepare(top);
+  ASSERT_TRUE(a);
+  write_file((*a)->path() + "/big", std::string(100000, 'x'));
+  auto id = m_snap->commit(std::move(*a));
+  ASSERT_TRUE(id) << id.error().to_string();
+  auto listed = m_snap->list();
+  ASSERT_TRUE(listed) << listed.error().to_string();
+  std::map<std::string, SnapshotEntry> by_id;
+  for (auto& e : *listed) by_id.emplace(e.id, e);
+  ASSERT_TRUE(by_id.contains(top));
+  ASSERT_TRUE(by_id.contains(*id));
+  EXPECT_TRUE(by_id[top].unpacked);
+  EXPECT_FALSE(by_id[*id].unpacked);
+  EXPECT_EQ(by_id[*id].parent, std::optional<std::string>(top));
+  EXPECT_TRUE(*m_snap->exists(*id));
+  EXPECT_FALSE(*m_snap->exists("no-such-snapshot"));
+  auto used = m_snap->usage(*id);
+  ASSERT_TRUE(used) << used.error().to_string();
+  EXPECT_GE(*used, 100000);
+  EXPECT_TRUE(m_snap->remove(*id));
+  EXPECT_FALSE(*m_snap->exists(*id));
+  EXPECT_FALSE(m_snap->usage(*id));
 }
 
 TEST_P(SnapshotterTest, CommitRejectsAForeignActive) {

@@ -25,6 +25,13 @@ TEST(Names, IdsAreEscapedInjectively) {
   EXPECT_FALSE(dir_name_of(std::string(100, ':')));
 }
 
+TEST(Names, DirectoryNamesGiveTheirIdsBack) {
+  for (const char* id : {"sha256:ab12", "a+b", "a/b", "snapshot-x_y.z", "\x01\xff"})
+    EXPECT_EQ(detail::id_of_dir_name(*dir_name_of(id)), std::optional<std::string>(id)) << id;
+  for (const char* name : {"tmp", "l", "a+2", "a+zz", "a+2B", "a:b", "+"})
+    EXPECT_FALSE(detail::id_of_dir_name(name)) << name;
+}
+
 class TreeTest : public ::testing::Test {
 protected:
   void SetUp() override {

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The build cache, both ways: what must rerun reruns (and says why), what
+# must not is CACHED, and a hit never gives another image than running
+# would. Rules: a changed file invalidates from the first COPY selecting
+# it; a changed build arg from its first use; a changed base everything;
+# same content rewritten, ignored files and unselected files are hits; a
+# mode change is a miss; --no-cache and --no-cache-filter; cache mounts
+# persist across builds and are never in layers; `mason cache ls|prune`.
+source "$(dirname "$0")/lib.sh"
+import_busybox
+
+ctx=$(context main <<'DF'
+FROM busybox AS base
+ARG VERSION=1
+WORKDIR /src
+COPY deps.txt .
+RUN cat deps.txt > deps.out
+COPY src/ ./src/
+RUN echo "v$VERSION" > version && cat src/* > app.out
+
+FROM busybox AS other
+COPY other.txt /other.txt
+RUN cp /other.txt /other
+
+FROM scratch
+COPY --from=base /src/app.out /src/version /
+COPY --from=other /other /
+DF
+)
+mkdir -p "$ctx/src"
+echo deps >"$ctx/deps.txt"
+echo 'int main;' >"$ctx/src/a.c"
+echo 'int b;' >"$ctx/src/b.c"
+echo other >"$ctx/other.txt"
+echo '*.log' >"$ctx/.dockerignore"
+
+# build [flags...]: runs a build; STEPS holds "<step> CACHED|RAN" per
+# snapshot step, WHY the miss explanations, IID the image ID.
+build() {
+  "$MASON" build --progress plain --iidfile "$WORK/iid" -t cached "$@" "$ctx" >"$WORK/log" 2>&1 ||
+    { cat "$WORK/log"; fail "build $*"; }
+  IID=$(cat "$WORK/iid")
+  STEPS=$(python3 - "$WORK/log" <<'PY'
+import re, sys
+names, cached = {}, set()
+for line in open(sys.argv[1]):
+    m = re.match(r"#(\d+) (\[(?:base|other|stage-2) \d+/\d+\] (?:RUN|COPY|WORKDIR).*)", line)
+    if m: names[m.group(1)] = m.group(2).split("] ", 1)[1]
+    m = re.match(r"#(\d+) CACHED", line)
+    if m: cached.add(m.group(1))
+for v, n in names.items():
+    print(f"{n} {'CACHED' if v in cached else 'RAN'}")
+PY
+)
+  WHY=$(grep -o 'cache miss: .*' "$WORK/log" || true)
+}
+# expect_ran "substring"...: exactly these steps ran, all others were CACHED.
+expect_ran() {
+  local ran
+  ran=$(echo "$STEPS" | { grep ' RAN$' || true; } | sed 's/ RAN$//' | sort)
+  local want=""
+  for s in "$@"; do want+="$s"$'\n'; done
+  want=$(printf '%s' "$want" | sed '/^$/d' | sort)
+  [[ "$ran" == "$want" ]] || { echo "$STEPS"; echo "--- why:"; echo "$WHY"; fail "ran: [$ran] expected: [$want]"; }
+}
+ALL_STEPS=("WORKDIR /src" "COPY deps.txt ." "RUN cat deps.txt > deps.out" "COPY src/ ./src/"
+  'RUN echo "v$VERSION" > version && cat src/* > app.out' "COPY other.txt /other.txt"
+  "RUN cp /other.txt /other" "COPY --from=base /src/app.out /src/version /" "COPY --from=other /other /")
+content() { "$MASON" run --rm --entrypoint /bin/cat "$1" /app.out 2>/dev/null || true; }
+listing() { "$MASON" save "$1" -o "$WORK/img.tar" && fs_listing "$WORK/img.tar"; }
+
+build
+expect_ran "${ALL_STEPS[@]}"
+first=$IID
+first_listing=$(listing cached)
+
+# Unchanged: everything CACHED, the same image (ID included).
+build
+expect_ran
+[[ $IID == "$first" ]] || fail "an unchanged rebuild gave another image: $first vs $IID"
+
+# One source file: from the first COPY that selects it; the other stage is untouched.
+echo 'int main(void){return 0;}' >"$ctx/src/a.c"
+build
+expect_ran "COPY src/ ./src/" 'RUN echo "v$VERSION" > version && cat src/* > app.out' \
+  "COPY --from=base /src/app.out /src/version /" "COPY --from=other /other /"
+echo "$WHY" | grep -q "cache miss: file changed: src/a.c" || { echo "$WHY"; fail "miss reason for a.c"; }
+[[ $IID != "$first" ]] || fail "a changed source gave the old image"
+changed=$IID
+"$MASON" save cached -o "$WORK/c.tar"
+tar -xOf "$WORK/c.tar" >/dev/null # readable
+fs_listing "$WORK/c.tar" | grep -q '^/app.out ' || fail "no app.out in the image"
+
+# The same bytes written again (new mtime), and ignored or unselected files: hits.
+sleep 1.1
+echo 'int main(void){return 0;}' >"$ctx/src/a.c"
+echo noise >"$ctx/build.log"
+echo unrelated >"$ctx/README"
+build
+expect_ran
+[[ $IID == "$changed" ]] || fail "rewriting the same content changed the image"
+
+# A mode change is a miss.
+chmod 0755 "$ctx/src/b.c"
+build
+expect_ran "COPY src/ ./src/" 'RUN echo "v$VERSION" > version && cat src/* > app.out' \
+  "COPY --from=base /src/app.out /src/version /" "COPY --from=other /other /"
+chmod 0644 "$ctx/src/b.c"
+build # back to a known record: all cached again
+expect_ran
+
+# A build arg: from its first use (the RUNs after the ARG see it).
+build --build-arg VERSION=2
+expect_ran "RUN cat deps.txt > deps.out" "COPY src/ ./src/" \
+  'RUN echo "v$VERSION" > version && cat src/* > app.out' \
+  "COPY --from=base /src/app.out /src/version /" "COPY --from=other /other /"
+echo "$WHY" | grep -q "cache miss: build arg changed: VERSION" || { echo "$WHY"; fail "miss reason for VERSION"; }
+build --build-arg VERSION=1 # the earlier records are still there
+expect_ran
+
+# --no-cache runs everything; the next build uses what it made.
+build --no-cache
+expect_ran "${ALL_STEPS[@]}"
+grep -q "cache disabled: --no-cache" "$WORK/log" || fail "no --no-cache reason"
+build
+expect_ran
+
+# --no-cache-filter: only that stage reruns, and what used its old result too.
+echo other2 >"$ctx/other.txt" # changed, but other's COPY would see it anyway
+build
+build --no-cache-filter other
+expect_ran "COPY other.txt /other.txt" "RUN cp /other.txt /other" "COPY --from=other /other /"
+build
+expect_ran
+set +e
+"$MASON" build --progress plain --no-cache-filter nosuch "$ctx" 2>"$WORK/err"; rc=$?
+set -e
+[[ $rc -ne 0 ]] && grep -q "no-cache-filter nosuch: no such stage" "$WORK/err" || { cat "$WORK/err"; fail "unknown --no-cache-filter stage"; }
+
+# A changed base image: everything above it reruns.
+ctx2=$(context base <<'DF'
+FROM mybase
+COPY deps.txt /deps.txt
+RUN cat /deps.txt > /out
+DF
+)
+echo deps >"$ctx2/deps.txt"
+"$MASON" tag busybox mybase
+"$MASON" build --progress plain -t b1 "$ctx2" >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "base build"; }
+"$MASON" build --progress plain -t b1 "$ctx2" >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "base build"; }
+[[ $(grep -c CACHED "$WORK/log") -eq 2 ]] || { cat "$WORK/log"; fail "base rebuild not cached"; }
+"$MASON" build -q -t mybase - <<'DF' >/dev/null || fail "new base"
+FROM busybox
+RUN echo new >/new-in-base
+DF
+"$MASON" build --progress plain -t b1 "$ctx2" >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "base build"; }
+! grep -q CACHED "$WORK/log" || { cat "$WORK/log"; fail "a new base still hit the cache"; }
+grep -q "cache miss: base changed" "$WORK/log" || { cat "$WORK/log"; fail "miss reason for the base"; }
+"$MASON" run --rm b1 cat /new-in-base | grep -q new || fail "built on the old base"
+
+# Cache mounts persist across builds (even --no-cache) and are never in layers.
+ctx3=$(context mounts <<'DF'
+FROM busybox
+RUN --mount=type=cache,id=counter,target=/cache sh -c 'echo x >> /cache/count; wc -l < /cache/count > /n'
+DF
+)
+for _ in 1 2; do
+  "$MASON" build --no-cache -q -t m1 "$ctx3" >/dev/null || fail "cache mount build"
+done
+[[ $("$MASON" run --rm m1 cat /n | tr -d ' ') == 2 ]] || fail "the cache mount did not persist"
+"$MASON" save m1 -o "$WORK/m1.tar"
+! fs_listing "$WORK/m1.tar" | grep -q '^/cache/count' || fail "the cache mount's content is in a layer"
+"$MASON" cache ls >"$WORK/ls" || fail "cache ls"
+grep -q "RUN --mount=type=cache" "$WORK/ls" && grep -q '^counter ' "$WORK/ls" || { cat "$WORK/ls"; fail "cache ls content"; }
+
+# Prune: records, their snapshots and cache mounts go; builds start over and still work.
+"$MASON" cache prune --dry-run | grep -q "Would remove" || fail "prune --dry-run"
+"$MASON" cache prune --keep-storage 1GB | grep -q "Removed: 0 records" || fail "--keep-storage 1GB removed records"
+"$MASON" cache prune >"$WORK/prune" || fail "cache prune"
+grep -q "Total reclaimed space" "$WORK/prune" || { cat "$WORK/prune"; fail "prune report"; }
+[[ -z $(ls "$STORE/cache-mounts") ]] || fail "cache mounts left after prune"
+"$MASON" cache ls | grep -q "Total: 0B in 0 records" || fail "records left after prune"
+build
+expect_ran "${ALL_STEPS[@]}"
+[[ $(listing cached) == "$(listing cached)" ]]
+echo "build_cache: ok"
