@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mason/build/export.h"
 #include "mason/sys/dir.h"
 
 namespace mason::build {
@@ -188,6 +189,10 @@ util::Result<PruneReport> prune_cache(content::Store& store, snapshot::Snapshott
       (void)::unlinkat(dir.get(), (name + std::string(k_id_suffix)).c_str(), 0);
     }
   }
+
+  if (!options.dry_run && !doomed.empty())
+    for (auto file : {k_tree_sizes_file, k_layer_sizes_file})
+      (void)::unlink((root + "/" + std::string(file)).c_str());
 
   content::GcOptions gc;
   gc.dry_run = options.dry_run;

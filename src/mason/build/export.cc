@@ -5,7 +5,7 @@
 #include "mason/build/export.h"
 
 #include <fcntl.h>
-#include <ftw.h>
+#include <fstream>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +16,7 @@
 #include "mason/archive/stream.h"
 #include "mason/exporter/save.h"
 #include "mason/image/reference.h"
+#include "mason/sys/dir.h"
 #include "mason/sys/temp_dir.h"
 
 namespace mason::build {
@@ -31,6 +32,35 @@ public:
 private:
   content::Writer& m_w;
 };
+
+// Sizes that never change are remembered in small files under the store
+// root ("<size> <key>" lines): tree sizes of committed snapshots
+// (k_tree_sizes_file) and uncompressed sizes of layer blobs
+// (k_layer_sizes_file), so that a rebuild neither walks every stage's tree
+// nor decompresses every layer again.
+std::optional<std::int64_t> remembered(const Engine& engine, std::string_view file,
+                                       const std::string& key) {
+  std::ifstream in(engine.store.root().string() + "/" + std::string(file));
+  std::int64_t size = 0;
+  std::string line_key;
+  while (in >> size && std::getline(in >> std::ws, line_key))
+    if (line_key == key) return size;
+  return std::nullopt;
+}
+
+void remember(const Engine& engine, std::string_view file, const std::string& key,
+              std::int64_t size) {
+  std::ofstream out(engine.store.root().string() + "/" + std::string(file), std::ios::app);
+  out << size << ' ' << key << '\n';
+}
+
+util::Result<std::int64_t> uncompressed_size(Engine& engine, const image::Descriptor& layer) {
+  const auto key = layer.digest.str();
+  if (auto known = remembered(engine, k_layer_sizes_file, key)) return *known;
+  auto size = exporter::layer_uncompressed_size(engine.store, layer);
+  if (size) remember(engine, k_layer_sizes_file, key, *size);
+  return size;
+}
 
 // The layers made here: gzip, archive::LayerOptions' defaults.
 constexpr std::string_view k_layer_variant = "gzip";
@@ -49,6 +79,7 @@ util::Result<Layer> diff_layer(Engine& engine, const std::string& snapshot) {
   if (!info) return std::unexpected(info.error());
   auto committed = writer->commit(info->digest);
   if (!committed) return std::unexpected(committed.error());
+  remember(engine, k_layer_sizes_file, info->digest.str(), info->uncompressed_size);
   return Layer{info->descriptor(), info->diff_id, info->uncompressed_size};
 }
 
@@ -57,7 +88,7 @@ util::Result<std::vector<Layer>> layers_of(Engine& engine, const StageResult& re
   std::vector<Layer> out;
   for (const auto& ref : result.layers) {
     if (ref.blob) {
-      auto size = exporter::layer_uncompressed_size(engine.store, *ref.blob);
+      auto size = uncompressed_size(engine, *ref.blob);
       if (!size) return std::unexpected(size.error());
       out.push_back(Layer{*ref.blob, *ref.diff_id, *size});
       continue;
@@ -65,7 +96,7 @@ util::Result<std::vector<Layer>> layers_of(Engine& engine, const StageResult& re
     if (ref.cache_key) {
       auto cached = engine.store.cache_layer(*ref.cache_key, k_layer_variant);
       if (cached && *cached) {
-        auto size = exporter::layer_uncompressed_size(engine.store, (*cached)->layer);
+        auto size = uncompressed_size(engine, (*cached)->layer);
         if (size) {
           out.push_back(Layer{(*cached)->layer, (*cached)->diff_id, *size});
           continue;
@@ -224,28 +255,19 @@ util::Status write_outputs(Engine& engine, const StageResult& result, BuildResul
   return {};
 }
 
-thread_local std::set<std::pair<dev_t, ino_t>>* t_seen = nullptr;
-thread_local std::int64_t t_total = 0;
-
-int add_size(const char*, const struct stat* st, int type, FTW*) {
-  if (type == FTW_F && S_ISREG(st->st_mode)) {
-    if (st->st_nlink > 1 && !t_seen->emplace(st->st_dev, st->st_ino).second) return 0;
-    t_total += st->st_size;
-  }
-  return 0;
-}
-
 } // namespace
 
 util::Result<std::int64_t> tree_size(Engine& engine, const std::optional<std::string>& snapshot) {
+  if (snapshot)
+    if (auto known = remembered(engine, k_tree_sizes_file, *snapshot)) return *known;
   auto view = engine.snapshots.view(snapshot);
   if (!view) return std::unexpected(view.error());
-  std::set<std::pair<dev_t, ino_t>> seen;
-  t_seen = &seen;
-  t_total = 0;
-  if (::nftw((*view)->path().c_str(), add_size, 32, FTW_PHYS | FTW_MOUNT) != 0)
-    return util::make_error(util::ErrorCode::internal, "walk " + (*view)->path(), errno);
-  return t_total;
+  util::UniqueFd dir(::open((*view)->path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return util::make_error(util::ErrorCode::internal, "open " + (*view)->path(), errno);
+  auto usage = sys::tree_usage(dir.get(), ".");
+  if (!usage) return std::unexpected(usage.error());
+  if (snapshot) remember(engine, k_tree_sizes_file, *snapshot, usage->apparent);
+  return usage->apparent;
 }
 
 util::Status export_target(Engine& engine, int target, BuildResult& out) {
