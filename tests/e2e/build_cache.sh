@@ -89,7 +89,8 @@ echo "$WHY" | grep -q "cache miss: file changed: src/a.c" || { echo "$WHY"; fail
 changed=$IID
 "$MASON" save cached -o "$WORK/c.tar"
 tar -xOf "$WORK/c.tar" >/dev/null # readable
-fs_listing "$WORK/c.tar" | grep -q '^/app.out ' || fail "no app.out in the image"
+fs_listing "$WORK/c.tar" >"$WORK/c.fs"
+grep -q '^/app.out ' "$WORK/c.fs" || fail "no app.out in the image"
 
 # The same bytes written again (new mtime), and ignored or unselected files: hits.
 sleep 1.1
@@ -169,9 +170,58 @@ for _ in 1 2; do
 done
 [[ $("$MASON" run --rm m1 cat /n | tr -d ' ') == 2 ]] || fail "the cache mount did not persist"
 "$MASON" save m1 -o "$WORK/m1.tar"
-! fs_listing "$WORK/m1.tar" | grep -q '^/cache/count' || fail "the cache mount's content is in a layer"
+fs_listing "$WORK/m1.tar" >"$WORK/m1.fs"
+! grep -q '^/cache/count' "$WORK/m1.fs" || fail "the cache mount's content is in a layer"
 "$MASON" cache ls >"$WORK/ls" || fail "cache ls"
 grep -q "RUN --mount=type=cache" "$WORK/ls" && grep -q '^counter ' "$WORK/ls" || { cat "$WORK/ls"; fail "cache ls content"; }
+
+# Export and import: an empty store skips the work another store did.
+ctx4=$(context transfer <<'DF'
+FROM busybox AS compile
+COPY src.txt /src.txt
+RUN sleep 1 && tr a-z A-Z < /src.txt > /bin.out
+FROM busybox AS test
+RUN echo tested > /tested
+FROM scratch AS final
+COPY --from=compile /bin.out /bin.out
+DF
+)
+echo hello >"$ctx4/src.txt"
+start_registry
+"$MASON" build --progress plain --iidfile "$WORK/t1" --target final \
+  --cache-to "type=registry,ref=$REGISTRY/cache/app:buildcache,mode=max" \
+  --cache-to "type=local,dest=$WORK/cachedir,mode=max" "$ctx4" >"$WORK/log" 2>&1 ||
+  { cat "$WORK/log"; fail "--cache-to"; }
+"$MASON" build --progress plain --target test --cache-to "type=local,dest=$WORK/cachedir" "$ctx4" \
+  >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "--cache-to (second target)"; }
+python3 - "$WORK/cachedir/index.json" <<'PY' || fail "one target's cache overwrote the other's"
+import json, sys
+tags = sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in json.load(open(sys.argv[1]))["manifests"])
+assert tags == ["final", "test"], tags
+PY
+for from in "$REGISTRY/cache/app:buildcache" "type=local,src=$WORK/cachedir,tag=final"; do
+  export MASON_ROOT=$WORK/empty-$RANDOM
+  import_busybox
+  "$MASON" build --progress plain --iidfile "$WORK/t2" --target final --cache-from "$from" "$ctx4" \
+    >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "--cache-from $from"; }
+  grep -q "RUN sleep 1" "$WORK/log" && [[ $(grep -c CACHED "$WORK/log") -eq 3 ]] ||
+    { cat "$WORK/log"; fail "--cache-from $from did not skip the compile"; }
+  [[ $(cat "$WORK/t2") == $(cat "$WORK/t1") ]] || fail "--cache-from $from gave another image"
+done
+# A damaged cache is not used (the step runs), never trusted.
+export MASON_ROOT=$WORK/damaged
+import_busybox
+for blob in "$WORK"/cachedir/blobs/sha256/*; do
+  if tar -tzf "$blob" 2>/dev/null | grep -q bin.out; then
+    python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[len(b)//2]^=1; open(p,'wb').write(b)" "$blob"
+  fi
+done
+"$MASON" build --progress plain --target final --cache-from "type=local,src=$WORK/cachedir" "$ctx4" \
+  >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "build with a damaged cache"; }
+grep -q "imported cache not used" "$WORK/log" || { cat "$WORK/log"; fail "the damaged layer was not refused"; }
+# (both layers holding bin.out were damaged: only COPY src.txt is a hit)
+[[ $(grep -c CACHED "$WORK/log") -eq 1 ]] || { cat "$WORK/log"; fail "a damaged step was taken from the cache"; }
+export MASON_ROOT=$STORE
 
 # Prune: records, their snapshots and cache mounts go; builds start over and still work.
 "$MASON" cache prune --dry-run | grep -q "Would remove" || fail "prune --dry-run"

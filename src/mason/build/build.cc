@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "mason/build/cache_gc.h"
+#include "mason/build/cache_transfer.h"
 #include "mason/build/engine.h"
 #include "mason/build/export.h"
 #include "mason/build/sandbox.h"
@@ -321,8 +322,10 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
   BuildResult out;
   out.snapshotter = (*snapshots)->kind() == snapshot::Kind::overlay ? "overlay" : "copy";
   auto status = resolve_bases(e);
+  if (status) load_cache_sources(e);
   if (status) status = solve(e);
   if (status) status = export_target(e, fe->graph.target, out);
+  if (status) status = export_cache(e, fe->graph.target);
   if (status) status = summarize(e, out);
   cleanup(e, status.has_value());
   cache_lock->release();
@@ -451,6 +454,68 @@ util::Result<OutputSpec> parse_output_flag(std::string_view value) {
     return util::make_error(util::ErrorCode::invalid_argument,
                             fmt::format("--output {}: dest= is required", value));
   return o;
+}
+
+} // namespace mason::build
+
+namespace mason::build {
+
+util::Result<CacheSpec> parse_cache_flag(std::string_view value, bool exporting) {
+  const std::string flag = exporting ? "--cache-to" : "--cache-from";
+  CacheSpec c;
+  if (value.find('=') == std::string_view::npos) { // --cache-from REF
+    if (exporting)
+      return util::make_error(util::ErrorCode::invalid_argument,
+                              fmt::format("{} {}: give type=local,dest=DIR or "
+                                          "type=registry,ref=REF",
+                                          flag, value));
+    c.type = CacheSpec::Type::registry;
+    c.ref = std::string(value);
+    return c;
+  }
+  std::string type, mode;
+  auto fields = for_each_field(value, [&](const std::string& key, const std::string& val) {
+    if (key == "type")
+      type = val;
+    else if (key == (exporting ? "dest" : "src"))
+      c.dir = val;
+    else if (key == "tag")
+      c.tag = val;
+    else if (key == "ref")
+      c.ref = val;
+    else if (key == "mode" && exporting)
+      mode = val;
+    else if (key == "oci-mediatypes" || key == "image-manifest")
+      return util::Status{}; // BuildKit's format knobs: mason writes one OCI format
+    else
+      return util::Status(
+          util::make_error(util::ErrorCode::invalid_argument,
+                           fmt::format("{} {}: unsupported key \"{}\"", flag, value, key)));
+    return util::Status{};
+  });
+  if (!fields) return std::unexpected(fields.error());
+  if (type == "local") {
+    c.type = CacheSpec::Type::local;
+    if (c.dir.empty())
+      return util::make_error(
+          util::ErrorCode::invalid_argument,
+          fmt::format("{} {}: {}= is required", flag, value, exporting ? "dest" : "src"));
+  } else if (type == "registry") {
+    c.type = CacheSpec::Type::registry;
+    if (c.ref.empty())
+      return util::make_error(util::ErrorCode::invalid_argument,
+                              fmt::format("{} {}: ref= is required", flag, value));
+  } else {
+    return util::make_error(
+        util::ErrorCode::invalid_argument,
+        fmt::format("{} {}: type \"{}\" is not supported (local, registry)", flag, value, type));
+  }
+  if (mode == "max")
+    c.max = true;
+  else if (!mode.empty() && mode != "min")
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            fmt::format("{} {}: mode is min or max", flag, value));
+  return c;
 }
 
 } // namespace mason::build

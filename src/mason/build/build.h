@@ -46,6 +46,20 @@ struct OutputSpec {
 };
 util::Result<OutputSpec> parse_output_flag(std::string_view value);
 
+// --cache-to / --cache-from: type=local,dest=DIR|src=DIR[,tag=T] (an OCI
+// layout directory; tag defaults to the target stage's name, else
+// "latest") or type=registry,ref=REF; mode=min (the exported stage's
+// steps, the default) or max (every stage's). A bare value of --cache-from
+// is a registry reference.
+struct CacheSpec {
+  enum class Type { local, registry } type = Type::local;
+  std::string dir; // local: dest (export) or src (import)
+  std::string tag; // local
+  std::string ref; // registry
+  bool max = false;
+};
+util::Result<CacheSpec> parse_cache_flag(std::string_view value, bool exporting);
+
 struct BuildOptions {
   std::string context_dir = ".";              // "": none (the Dockerfile came on stdin)
   std::string dockerfile_path;                // -f; empty: <context>/Dockerfile
@@ -62,6 +76,8 @@ struct BuildOptions {
   std::string iidfile;
   bool no_cache = false;                    // run every step (records are still written)
   std::vector<std::string> no_cache_filter; // --no-cache-filter: stages (names or indexes) to run
+  std::vector<CacheSpec> cache_to;
+  std::vector<CacheSpec> cache_from;
   bool pull = false; // --pull: re-resolve base image tags against their registry
   bool push = false; // --push: push the tagged image after the build
   registry::RegistryOptions registry;

@@ -38,6 +38,28 @@ struct LayerRef {
   std::optional<std::string> cache_key{}; // with snapshot: the step's key (its layer is cached)
 };
 
+// A step answered from or written to the build cache, in stage order
+// (what --cache-to exports).
+struct CachedStep {
+  std::string key;
+  std::string snapshot;
+  std::string created_by;
+  bool layer = true;
+  std::string created;
+};
+
+// A step offered by --cache-from: its layer is applied over the parent's
+// snapshot when the build reaches its key.
+struct ImportedStep {
+  std::string key;
+  image::Descriptor layer;
+  image::Digest diff_id;
+  std::string created_by;
+  bool is_layer = true;
+  std::string created;
+  std::string layout_dir; // the OCI layout holding the blob; "": already in the store
+};
+
 struct StageResult {
   image::ImageConfig config;
   std::optional<std::string> snapshot; // the stage's root (nullopt: empty)
@@ -46,6 +68,7 @@ struct StageResult {
   std::vector<df::ArgDef> build_args; // ARGs declared (inherited by FROM <stage>)
   std::string cache_key;              // the key of the stage's last step (or of its base)
   std::string last_layer_time;        // when the last layer this build added was made ("" none)
+  std::vector<CachedStep> steps;      // this stage's chain of cached steps (with its base stage's)
 };
 
 // An image used by FROM, COPY --from or RUN --mount from=.
@@ -79,7 +102,8 @@ struct Engine {
   std::vector<std::string> created{}; // snapshots committed by this build, in order
 
   cache::StatCache context_stats{}; // content digests of context files, kept across builds
-  std::string lineage{};            // identifies this Dockerfile in this context (cache records)
+  std::map<std::string, ImportedStep> imported{}; // --cache-from, by key
+  std::string lineage{}; // identifies this Dockerfile in this context (cache records)
 
   std::unique_ptr<registry::Client> registry_client{}; // made on first use
   std::mutex transfer_mutex{};

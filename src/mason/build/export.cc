@@ -22,17 +22,6 @@
 namespace mason::build {
 namespace {
 
-class WriterSink final : public archive::Sink {
-public:
-  explicit WriterSink(content::Writer& w) : m_w(w) {}
-  util::Status write(archive::ConstBytes data) override {
-    return m_w.write(data.data(), data.size());
-  }
-
-private:
-  content::Writer& m_w;
-};
-
 // Sizes that never change are remembered in small files under the store
 // root ("<size> <key>" lines): tree sizes of committed snapshots
 // (k_tree_sizes_file) and uncompressed sizes of layer blobs
@@ -62,26 +51,11 @@ util::Result<std::int64_t> uncompressed_size(Engine& engine, const image::Descri
   return size;
 }
 
-// The layers made here: gzip, archive::LayerOptions' defaults.
-constexpr std::string_view k_layer_variant = "gzip";
-
 struct Layer {
   image::Descriptor descriptor;
   image::Digest diff_id;
   std::int64_t uncompressed = 0;
 };
-
-util::Result<Layer> diff_layer(Engine& engine, const std::string& snapshot) {
-  auto writer = engine.store.new_writer();
-  if (!writer) return std::unexpected(writer.error());
-  WriterSink sink(*writer);
-  auto info = engine.snapshots.diff(snapshot, archive::LayerOptions{}, sink);
-  if (!info) return std::unexpected(info.error());
-  auto committed = writer->commit(info->digest);
-  if (!committed) return std::unexpected(committed.error());
-  remember(engine, k_layer_sizes_file, info->digest.str(), info->uncompressed_size);
-  return Layer{info->descriptor(), info->diff_id, info->uncompressed_size};
-}
 
 util::Result<std::vector<Layer>> layers_of(Engine& engine, const StageResult& result,
                                            const progress::Reporter& vertex) {
@@ -93,24 +67,14 @@ util::Result<std::vector<Layer>> layers_of(Engine& engine, const StageResult& re
       out.push_back(Layer{*ref.blob, *ref.diff_id, *size});
       continue;
     }
-    if (ref.cache_key) {
-      auto cached = engine.store.cache_layer(*ref.cache_key, k_layer_variant);
-      if (cached && *cached) {
-        auto size = uncompressed_size(engine, (*cached)->layer);
-        if (size) {
-          out.push_back(Layer{(*cached)->layer, (*cached)->diff_id, *size});
-          continue;
-        }
-      }
-    }
-    auto layer = diff_layer(engine, *ref.snapshot);
+    auto layer = step_layer(engine, *ref.snapshot, ref.cache_key);
     if (!layer) return std::unexpected(layer.error());
-    if (ref.cache_key)
-      (void)engine.store.set_cache_layer(*ref.cache_key, k_layer_variant,
-                                         content::CacheLayer{layer->descriptor, layer->diff_id});
-    vertex.status(fmt::format("exporting layer {} {:.1f}MB", layer->descriptor.digest.str(),
-                              static_cast<double>(layer->descriptor.size) / 1e6));
-    out.push_back(std::move(*layer));
+    auto size = uncompressed_size(engine, layer->descriptor);
+    if (!size) return std::unexpected(size.error());
+    if (layer->made)
+      vertex.status(fmt::format("exporting layer {} {:.1f}MB", layer->descriptor.digest.str(),
+                                static_cast<double>(layer->descriptor.size) / 1e6));
+    out.push_back(Layer{layer->descriptor, layer->diff_id, *size});
   }
   return out;
 }
@@ -256,6 +220,26 @@ util::Status write_outputs(Engine& engine, const StageResult& result, BuildResul
 }
 
 } // namespace
+
+util::Result<StepLayer> step_layer(Engine& engine, const std::string& snapshot,
+                                   const std::optional<std::string>& cache_key) {
+  if (cache_key)
+    if (auto cached = engine.store.cache_layer(*cache_key, k_layer_variant); cached && *cached)
+      return StepLayer{(*cached)->layer, (*cached)->diff_id, false};
+  auto writer = engine.store.new_writer();
+  if (!writer) return std::unexpected(writer.error());
+  WriterSink sink(*writer);
+  auto info = engine.snapshots.diff(snapshot, archive::LayerOptions{}, sink);
+  if (!info) return std::unexpected(info.error());
+  auto committed = writer->commit(info->digest);
+  if (!committed) return std::unexpected(committed.error());
+  remember(engine, k_layer_sizes_file, info->digest.str(), info->uncompressed_size);
+  StepLayer out{info->descriptor(), info->diff_id, true};
+  if (cache_key)
+    (void)engine.store.set_cache_layer(*cache_key, k_layer_variant,
+                                       content::CacheLayer{out.descriptor, out.diff_id});
+  return out;
+}
 
 util::Result<std::int64_t> tree_size(Engine& engine, const std::optional<std::string>& snapshot) {
   if (snapshot)

@@ -1,9 +1,37 @@
 // Export of a build's target (see export.cc).
 #pragma once
 
+#include "mason/archive/stream.h"
 #include "mason/build/engine.h"
 
 namespace mason::build {
+
+// An archive::Sink into a content::Writer (layers streamed into the store).
+class WriterSink final : public archive::Sink {
+public:
+  explicit WriterSink(content::Writer& w) : m_w(w) {}
+  util::Status write(archive::ConstBytes data) override {
+    return m_w.write(data.data(), data.size());
+  }
+
+private:
+  content::Writer& m_w;
+};
+
+// The layers build steps make: gzip, archive::LayerOptions' defaults (the
+// variant name their cache records keep them under).
+inline constexpr std::string_view k_layer_variant = "gzip";
+
+// The layer of a step's snapshot: the one cached with the step's record
+// (when `cache_key` is given and its blob is there), else the snapshot's
+// diff, stored, and cached with the record. `made`: it was diffed now.
+struct StepLayer {
+  image::Descriptor descriptor;
+  image::Digest diff_id;
+  bool made = false;
+};
+util::Result<StepLayer> step_layer(Engine& engine, const std::string& snapshot,
+                                   const std::optional<std::string>& cache_key);
 
 // Makes the target stage's image (when an output needs one) and writes the
 // requested outputs; fills out.image, image_id and image_size.

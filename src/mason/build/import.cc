@@ -10,6 +10,7 @@
 #include "mason/archive/compression.h"
 #include "mason/archive/tar_reader.h"
 #include "mason/build/config_ops.h"
+#include "mason/build/export.h"
 #include "mason/frontend/dockerfile/instructions.h"
 #include "mason/frontend/dockerfile/parser.h"
 #include "mason/image/platform.h"
@@ -19,22 +20,11 @@ namespace mason::build {
 
 namespace {
 
-class StoreSink final : public archive::Sink {
-public:
-  explicit StoreSink(content::Writer& w) : m_writer(w) {}
-  util::Status write(archive::ConstBytes data) override {
-    return m_writer.write(data.data(), data.size());
-  }
-
-private:
-  content::Writer& m_writer;
-};
-
 util::Result<archive::LayerInfo> store_layer(int fd, content::Writer& writer) {
   archive::FdSource input(fd);
   auto reader = archive::LayerReader::open(input);
   if (!reader) return std::unexpected(reader.error());
-  StoreSink sink(writer);
+  WriterSink sink(writer);
   archive::CompressOptions co;
   co.compression = archive::Compression::gzip;
   auto layer = archive::LayerWriter::open(sink, co);

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "mason/build/cache_gc.h"
+#include "mason/build/cache_transfer.h"
 #include "mason/build/config_ops.h"
 #include "mason/build/engine.h"
 #include "mason/build/sandbox.h"
@@ -111,9 +112,14 @@ private:
       m_result.cache_key = base_key("scratch", platform);
       break;
     case df::BaseKind::image: {
+      // By the ChainID of its layers, as BuildKit: the file system, not
+      // how it is compressed or which manifest carries it. (What the
+      // config adds -- ENV, USER, WORKDIR, SHELL -- is in each RUN's key.)
       const auto& img = m_engine.images.at(m_node.base)->image;
-      m_base = "image " + m_node.base + "@" + img.target.digest.str();
-      m_result.cache_key = base_key("image", img.target.digest.str());
+      const auto chain = ops::chain_ids(img.config.rootfs.diff_ids);
+      const std::string identity = chain.empty() ? "no layers" : chain.back().str();
+      m_base = "image " + m_node.base + " " + identity;
+      m_result.cache_key = base_key("image", identity);
       break;
     }
     case df::BaseKind::stage:
@@ -297,6 +303,16 @@ private:
       auto hit = lookup(*key);
       if (!hit) return std::unexpected(hit.error());
       if (*hit) return true;
+      if (auto it = m_engine.imported.find(key->key); it != m_engine.imported.end()) {
+        vertex.status("importing cached layer " + it->second.layer.digest.str());
+        auto snap = import_step(m_engine, it->second, m_result.snapshot, vertex);
+        if (!snap) return std::unexpected(snap.error());
+        if (*snap) {
+          apply_step(key->key, **snap, StepHistory{it->second.created_by, it->second.is_layer},
+                     it->second.created);
+          return true;
+        }
+      }
     }
     explain(*key, vertex);
     auto active = m_engine.snapshots.prepare(m_result.snapshot);
@@ -318,6 +334,7 @@ private:
                   const std::string& created) {
     m_result.snapshot = snapshot;
     m_result.cache_key = key;
+    m_result.steps.push_back(CachedStep{key, snapshot, history.created_by, history.layer, created});
     if (history.layer) {
       m_result.layers.push_back(LayerRef{std::nullopt, std::nullopt, snapshot, key});
       m_result.last_layer_time = created;

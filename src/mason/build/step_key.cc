@@ -11,6 +11,7 @@
 
 #include "mason/cache/key.h"
 #include "mason/ops/add_remote.h"
+#include "mason/ops/image_source.h"
 #include "mason/ops/source_hash.h"
 #include "mason/util/sha256.h"
 
@@ -261,9 +262,10 @@ KeySources engine_sources(Engine& engine) {
       if (it == engine.images.end())
         return util::make_error(util::ErrorCode::internal,
                                 fmt::format("image {} was not resolved", from));
-      const auto digest = it->second->image.target.digest.str();
-      inputs["from"][from] = digest;
-      return "image:" + digest;
+      const auto chain = ops::chain_ids(it->second->image.config.rootfs.diff_ids);
+      const auto identity = chain.empty() ? std::string("no layers") : chain.back().str();
+      inputs["from"][from] = identity;
+      return "image:" + identity;
     }
     auto digest = engine.hash_context(paths);
     if (!digest) return std::unexpected(std::move(digest.error()));

@@ -16,7 +16,8 @@ namespace {
 struct BuildFlags {
   std::string context;
   std::string file;
-  std::vector<std::string> tags, build_args, outputs, secrets, no_cache_filter;
+  std::vector<std::string> tags, build_args, outputs, secrets, no_cache_filter, cache_to,
+      cache_from;
   std::string target, network = "default", progress = "auto", iidfile;
   std::string snapshotter = "auto", runtime = "runc";
   std::size_t jobs = 0;
@@ -109,6 +110,16 @@ util::Result<build::BuildOptions> to_options(const GlobalOptions& g, const Build
   o.iidfile = f.iidfile;
   o.no_cache = f.no_cache;
   o.no_cache_filter = f.no_cache_filter;
+  for (const auto& c : f.cache_to) {
+    auto spec = build::parse_cache_flag(c, true);
+    if (!spec) return std::unexpected(spec.error());
+    o.cache_to.push_back(std::move(*spec));
+  }
+  for (const auto& c : f.cache_from) {
+    auto spec = build::parse_cache_flag(c, false);
+    if (!spec) return std::unexpected(spec.error());
+    o.cache_from.push_back(std::move(*spec));
+  }
   return o;
 }
 
@@ -177,6 +188,12 @@ void register_build(CLI::App& app, Registry& registry, const GlobalOptions& g) {
   cmd->add_option("--snapshotter", f->snapshotter, "auto|overlay|copy");
   cmd->add_option("--runtime", f->runtime, "OCI runtime for RUN: runc (default) or crun");
   cmd->add_flag("--no-cache", f->no_cache, "Do not use the build cache");
+  cmd->add_option("--cache-to", f->cache_to,
+                  "Export the build cache: type=local,dest=DIR[,tag=T][,mode=min|max] or "
+                  "type=registry,ref=REF[,mode=min|max]");
+  cmd->add_option(
+      "--cache-from", f->cache_from,
+      "Import a build cache: type=local,src=DIR[,tag=T], type=registry,ref=REF, or REF");
   cmd->add_option("--no-cache-filter", f->no_cache_filter,
                   "Do not use the build cache for these stages (names or indexes)")
       ->delimiter(',');

@@ -66,3 +66,42 @@ TEST(StageForFrom, NamesIndexesAndImages) {
   EXPECT_EQ(build::stage_for_from(g, "nginx:alpine"), -1);
   EXPECT_EQ(build::stage_for_from(g, "99999999999999999999"), -1);
 }
+
+namespace mason::build {
+namespace {
+
+TEST(CacheFlag, LocalAndRegistryForms) {
+  auto to = parse_cache_flag("type=local,dest=/tmp/c,mode=max,tag=web", true);
+  ASSERT_TRUE(to) << to.error().to_string();
+  EXPECT_EQ(to->type, CacheSpec::Type::local);
+  EXPECT_EQ(to->dir, "/tmp/c");
+  EXPECT_EQ(to->tag, "web");
+  EXPECT_TRUE(to->max);
+  auto reg = parse_cache_flag("type=registry,ref=reg.example/app:cache", true);
+  ASSERT_TRUE(reg);
+  EXPECT_EQ(reg->type, CacheSpec::Type::registry);
+  EXPECT_EQ(reg->ref, "reg.example/app:cache");
+  EXPECT_FALSE(reg->max);
+  auto bare = parse_cache_flag("reg.example/app:cache", false);
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->type, CacheSpec::Type::registry);
+  EXPECT_EQ(bare->ref, "reg.example/app:cache");
+  auto from = parse_cache_flag("type=local,src=/tmp/c", false);
+  ASSERT_TRUE(from);
+  EXPECT_EQ(from->dir, "/tmp/c");
+}
+
+TEST(CacheFlag, BadValuesAreRefusedWithTheirText) {
+  for (const char* bad : {"type=local", "type=local,src=/x", "type=registry", "type=inline",
+                          "type=gha,url=x", "type=local,dest=/x,mode=all",
+                          "type=local,dest=/x,compression=zstd", "reg.example/app:cache"}) {
+    auto r = parse_cache_flag(bad, true);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().to_string().find("--cache-to"), std::string::npos) << bad;
+  }
+  EXPECT_FALSE(parse_cache_flag("type=local,dest=/x", false)) << "import takes src=";
+  EXPECT_FALSE(parse_cache_flag("type=local,src=/x,mode=max", false)) << "mode is for export";
+}
+
+} // namespace
+} // namespace mason::build
