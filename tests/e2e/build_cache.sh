@@ -223,6 +223,31 @@ grep -q "imported cache not used" "$WORK/log" || { cat "$WORK/log"; fail "the da
 [[ $(grep -c CACHED "$WORK/log") -eq 1 ]] || { cat "$WORK/log"; fail "a damaged step was taken from the cache"; }
 export MASON_ROOT=$STORE
 
+# Concurrent builds sharing the store (and the cache) stay correct.
+for n in 1 2 3; do
+  c=$(context par$n <<DF
+FROM busybox
+COPY deps.txt /deps.txt
+RUN echo build-$n >/who && cat /deps.txt >>/who
+DF
+)
+  echo "shared" >"$c/deps.txt"
+done
+pids=()
+for n in 1 2 3; do
+  "$MASON" build -q -t par$n "$WORK/ctx-par$n" >"$WORK/par$n.log" 2>&1 & pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a concurrent build failed"; done
+for n in 1 2 3; do
+  [[ $("$MASON" run --rm par$n cat /who | head -1) == build-$n ]] || fail "concurrent build $n gave another image"
+done
+
+# The automatic size limit: past it, the least recently used records go.
+MASON_CACHE_MAX_SIZE=1 "$MASON" build --progress plain -t par1 "$WORK/ctx-par1" >"$WORK/log" 2>&1 ||
+  { cat "$WORK/log"; fail "build with a tiny cache limit"; }
+grep -q "pruning the build cache" "$WORK/log" || { cat "$WORK/log"; fail "no automatic prune past the limit"; }
+[[ $("$MASON" run --rm par1 cat /who | head -1) == build-1 ]] || fail "the image broke with the prune"
+
 # Prune: records, their snapshots and cache mounts go; builds start over and still work.
 "$MASON" cache prune --dry-run | grep -q "Would remove" || fail "prune --dry-run"
 "$MASON" cache prune --keep-storage 1GB | grep -q "Removed: 0 records" || fail "--keep-storage 1GB removed records"
