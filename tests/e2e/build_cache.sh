@@ -223,6 +223,23 @@ grep -q "imported cache not used" "$WORK/log" || { cat "$WORK/log"; fail "the da
 [[ $(grep -c CACHED "$WORK/log") -eq 1 ]] || { cat "$WORK/log"; fail "a damaged step was taken from the cache"; }
 export MASON_ROOT=$STORE
 
+# A context file changed while the step that reads it runs: the result is
+# not recorded under the old content's key.
+ctx5=$(context racy <<'DF'
+FROM busybox
+RUN --mount=type=bind,source=f,target=/f sh -c 'sleep 2; cat /f > /out'
+DF
+)
+echo v1 >"$ctx5/f"
+( sleep 1; echo v2 >"$ctx5/f" ) &
+changer=$!
+"$MASON" build --progress plain -t racy "$ctx5" >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "racy build"; }
+wait "$changer"
+grep -q "the build context changed while the step ran" "$WORK/log" || { cat "$WORK/log"; fail "no racy warning"; }
+echo v1 >"$ctx5/f"
+"$MASON" build --progress plain -t racy "$ctx5" >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "racy rebuild"; }
+[[ $("$MASON" run --rm racy cat /out) == v1 ]] || fail "v1's key gave another content"
+
 # Concurrent builds sharing the store (and the cache) stay correct.
 for n in 1 2 3; do
   c=$(context par$n <<DF

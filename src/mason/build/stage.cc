@@ -323,8 +323,24 @@ private:
     if (!history) return std::unexpected(history.error());
     auto id = m_engine.snapshots.commit(std::move(*active));
     if (!id) return std::unexpected(id.error());
-    record(*key, *id, *history);
+    if (inputs_unchanged(*key, scope, instr, vertex))
+      record(*key, *id, *history);
+    else
+      m_engine.remember(*id); // not kept: removed at the end of the build
     apply_step(key->key, *id, *history, m_engine.build_time);
+    return false;
+  }
+
+  // The context is read twice (hashed for the key, then copied or bound):
+  // a file changed in between would put new content under the old key.
+  // The key is computed again after the step (the stat cache makes that
+  // cheap) and the result is recorded only if it is the same.
+  bool inputs_unchanged(const StepKey& key, const KeyScope& scope, const df::Instruction& instr,
+                        const progress::Reporter& vertex) {
+    if (!key.inputs.contains("files")) return true;
+    auto again = step_key(m_sources, scope, instr);
+    if (again && again->key == key.key) return true;
+    vertex.status("the build context changed while the step ran: its result is not cached");
     return false;
   }
 
