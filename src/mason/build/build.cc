@@ -23,20 +23,11 @@
 #include "mason/image/platform.h"
 #include "mason/image/reference.h"
 #include "mason/sys/dir.h"
+#include "mason/sys/file.h"
 #include "mason/util/sha256.h"
 
 namespace mason::build {
 namespace {
-
-util::Result<std::string> read_file(const std::string& path) {
-  util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return util::make_error(util::ErrorCode::not_found, "read " + path, errno);
-  std::string data;
-  char buf[65536];
-  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
-    data.append(buf, static_cast<std::size_t>(n));
-  return data;
-}
 
 bool is_file(const std::string& path) {
   struct stat st {};
@@ -58,7 +49,7 @@ util::Result<std::pair<std::string, std::string>> dockerfile_of(const BuildOptio
     if (!is_file(path) && is_file(o.context_dir + "/dockerfile"))
       path = o.context_dir + "/dockerfile";
   }
-  auto text = read_file(path);
+  auto text = sys::read_file(path);
   if (!text) return std::unexpected(std::move(text.error()).with_context("load build definition"));
   return std::pair{path, std::move(*text)};
 }
@@ -84,7 +75,7 @@ util::Status open_context(Engine& e, const std::string& dockerfile_path) {
                             "build context " + e.context_path + " is not a directory", errno);
   auto ignore_file = frontend::choose_dockerignore(dockerfile_path, e.context_path, is_file);
   if (!ignore_file) return {};
-  auto text = read_file(*ignore_file);
+  auto text = sys::read_file(*ignore_file);
   if (!text) return std::unexpected(text.error());
   auto matcher = frontend::IgnoreMatcher::from_dockerignore(*text, *ignore_file);
   if (!matcher) return std::unexpected(matcher.error());

@@ -16,6 +16,7 @@
 #include "mason/image/manifest.h"
 #include "mason/image/reference.h"
 #include "mason/sys/dir.h"
+#include "mason/sys/file.h"
 #include "mason/util/sha256.h"
 
 namespace mason::build {
@@ -190,22 +191,9 @@ util::Status read_config(Engine& engine, const std::string& config, const image:
   return {};
 }
 
-util::Result<std::string> read_small(const std::string& path, std::size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return util::make_error(util::ErrorCode::not_found, "open " + path, errno);
-  std::string data;
-  char buf[4096];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    data.append(buf, static_cast<std::size_t>(in.gcount()));
-    if (data.size() > limit)
-      return util::make_error(util::ErrorCode::corruption, path + ": too big");
-  }
-  return data;
-}
-
 // A blob of a layout directory, verified.
 util::Result<std::string> layout_blob(const std::string& dir, const image::Digest& d) {
-  auto data = read_small(dir + "/blobs/sha256/" + std::string(d.hex()), 64 << 20);
+  auto data = sys::read_file(dir + "/blobs/sha256/" + std::string(d.hex()), 64 << 20);
   if (!data) return std::unexpected(data.error());
   if (image::Digest::sha256_of(*data) != d)
     return util::make_error(util::ErrorCode::corruption,
@@ -214,7 +202,7 @@ util::Result<std::string> layout_blob(const std::string& dir, const image::Diges
 }
 
 util::Status load_local(Engine& engine, const CacheSpec& spec) {
-  auto text = read_small(spec.dir + "/index.json", 16 << 20);
+  auto text = sys::read_file(spec.dir + "/index.json", 16 << 20);
   if (!text) return std::unexpected(text.error());
   auto index = json::parse(*text, nullptr, false);
   if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array())

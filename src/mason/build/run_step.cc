@@ -16,6 +16,7 @@
 #include "mason/build/steps.h"
 #include "mason/frontend/dockerfile/parser.h"
 #include "mason/ops/copy.h"
+#include "mason/sys/file.h"
 #include "mason/sys/in_root.h"
 #include "mason/sys/temp_dir.h"
 #include "mason/util/sha256.h"
@@ -293,15 +294,9 @@ private:
       if (!v) return std::optional<std::string>{};
       return std::optional<std::string>(v);
     }
-    util::UniqueFd fd(::open(s->file.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd)
-      return util::make_error(util::ErrorCode::not_found, "secret " + id + ": open " + s->file,
-                              errno);
-    std::string data;
-    char buf[65536];
-    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
-      data.append(buf, static_cast<std::size_t>(n));
-    return std::optional<std::string>(std::move(data));
+    auto data = sys::read_file(s->file);
+    if (!data) return std::unexpected(std::move(data.error()).with_context("secret " + id));
+    return std::optional<std::string>(std::move(*data));
   }
 
   util::Status secret_mount(const df::Mount& m) {
