@@ -227,11 +227,17 @@ export MASON_ROOT=$STORE
 # not recorded under the old content's key.
 ctx5=$(context racy <<'DF'
 FROM busybox
-RUN --mount=type=bind,source=f,target=/f sh -c 'sleep 2; cat /f > /out'
+RUN --mount=type=bind,source=f,target=/f --mount=type=cache,id=signal,target=/signal \
+    sh -c 'touch /signal/started; sleep 2; cat /f > /out'
 DF
 )
 echo v1 >"$ctx5/f"
-( sleep 1; echo v2 >"$ctx5/f" ) &
+# Rewrite f once the step runs (it says so through its cache mount).
+( for _ in $(seq 1 200); do
+    ls "$STORE"/cache-mounts/*/started >/dev/null 2>&1 && break
+    sleep 0.05
+  done
+  echo v2 >"$ctx5/f" ) &
 changer=$!
 "$MASON" build --progress plain -t racy "$ctx5" >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "racy build"; }
 wait "$changer"

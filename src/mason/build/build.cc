@@ -157,7 +157,11 @@ util::Status solve(Engine& e) {
     jobs[j].run = [&e, index](const solver::CancelToken& c) { return run_stage(e, index, c); };
   }
   solver::CancelToken cancel;
-  return solver::solve(jobs, {.jobs = e.options.jobs}, cancel);
+  // By default every stage that is ready runs (as BuildKit): stages often
+  // wait (downloads, sleeps, single-threaded tools) more than they compute.
+  const std::size_t at_once =
+      e.options.jobs != 0 ? e.options.jobs : std::max<std::size_t>(1, jobs.size());
+  return solver::solve(jobs, {.jobs = at_once}, cancel);
 }
 
 util::Status summarize(Engine& e, BuildResult& out) {
@@ -420,7 +424,18 @@ util::Result<OutputSpec> parse_output_flag(std::string_view value) {
       o.names.push_back(val);
     else if (key == "push")
       o.push = val == "true" || val == "1";
-    else
+    else if (key == "compression-level") {
+      if (val.size() != 1 || val[0] < '0' || val[0] > '9')
+        return util::Status(
+            util::make_error(util::ErrorCode::invalid_argument,
+                             fmt::format("--output {}: compression-level is 0 to 9", value)));
+      o.compression_level = val[0] - '0';
+    } else if (key == "compression") {
+      if (val != "gzip")
+        return util::Status(util::make_error(
+            util::ErrorCode::invalid_argument,
+            fmt::format("--output {}: only compression=gzip is supported", value)));
+    } else
       return util::Status(
           util::make_error(util::ErrorCode::invalid_argument,
                            fmt::format("--output {}: unsupported key \"{}\"", value, key)));

@@ -43,6 +43,7 @@ struct OutputSpec {
   std::string dest;               // "-" = stdout (oci, docker, tar)
   std::vector<std::string> names; // name=... (image, docker, oci, registry)
   bool push = false;              // push=true (type=image)
+  std::optional<int> compression_level; // compression-level=N (gzip, 0-9)
 };
 util::Result<OutputSpec> parse_output_flag(std::string_view value);
 
@@ -70,12 +71,15 @@ struct BuildOptions {
   std::vector<OutputSpec> outputs;
   std::vector<SecretSource> secrets;
   executor::NetworkMode network = executor::NetworkMode::host;
-  std::size_t jobs = 0; // 0: the number of cores
+  std::size_t jobs = 0; // stages at once; 0: every ready stage
   snapshot::KindChoice snapshotter = snapshot::KindChoice::automatic;
   std::string runtime = "runc";
   std::string iidfile;
   bool no_cache = false;                    // run every step (records are still written)
   std::vector<std::string> no_cache_filter; // --no-cache-filter: stages (names or indexes) to run
+  // gzip level of the layers a build makes (BuildKit's compression-level;
+  // 1 by default: a rebuild's cost is mostly compressing what changed).
+  int compression_level = 1;
   std::vector<CacheSpec> cache_to;
   std::vector<CacheSpec> cache_from;
   bool pull = false; // --pull: re-resolve base image tags against their registry

@@ -229,7 +229,9 @@ util::Result<StepLayer> step_layer(Engine& engine, const std::string& snapshot,
   auto writer = engine.store.new_writer();
   if (!writer) return std::unexpected(writer.error());
   WriterSink sink(*writer);
-  auto info = engine.snapshots.diff(snapshot, archive::LayerOptions{}, sink);
+  archive::LayerOptions options;
+  options.compress.level = engine.options.compression_level;
+  auto info = engine.snapshots.diff(snapshot, options, sink);
   if (!info) return std::unexpected(info.error());
   auto committed = writer->commit(info->digest);
   if (!committed) return std::unexpected(committed.error());

@@ -18,8 +18,9 @@ private:
   content::Writer& m_w;
 };
 
-// The layers build steps make: gzip, archive::LayerOptions' defaults (the
-// variant name their cache records keep them under).
+// The layers build steps make: gzip (at BuildOptions::compression_level);
+// the variant name their cache records keep them under. A cached layer is
+// reused whatever level made it.
 inline constexpr std::string_view k_layer_variant = "gzip";
 
 // The layer of a step's snapshot: the one cached with the step's record

@@ -97,6 +97,7 @@ util::Result<build::BuildOptions> to_options(const GlobalOptions& g, const Build
   for (const auto& out : f.outputs) {
     auto spec = build::parse_output_flag(out);
     if (!spec) return std::unexpected(spec.error());
+    if (spec->compression_level) o.compression_level = *spec->compression_level;
     o.outputs.push_back(std::move(*spec));
   }
   for (const auto& s : f.secrets) {
@@ -184,7 +185,7 @@ void register_build(CLI::App& app, Registry& registry, const GlobalOptions& g) {
   cmd->add_option("--network", f->network, "RUN network: default|host|none");
   cmd->add_option("--progress", f->progress, "Progress: auto|tty|plain|quiet|json");
   cmd->add_option("--iidfile", f->iidfile, "Write the image ID to this file");
-  cmd->add_option("--jobs", f->jobs, "Stages built at once (default: the number of cores)");
+  cmd->add_option("--jobs", f->jobs, "Stages built at once (default: every stage that is ready)");
   cmd->add_option("--snapshotter", f->snapshotter, "auto|overlay|copy");
   cmd->add_option("--runtime", f->runtime, "OCI runtime for RUN: runc (default) or crun");
   cmd->add_flag("--no-cache", f->no_cache, "Do not use the build cache");

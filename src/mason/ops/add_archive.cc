@@ -21,6 +21,7 @@
 
 #include "mason/archive/stream.h"
 #include "mason/archive/tar_reader.h"
+#include "mason/sys/dynlib.h"
 #include "mason/sys/errors.h"
 #include "mason/sys/in_root.h"
 
@@ -35,6 +36,39 @@ constexpr std::size_t k_block = std::size_t{64} * 1024;
 
 bool has_prefix(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
+// libarchive, opened on first use (sys/dynlib.h says why).
+struct LibArchive {
+  ::archive* (*read_new)() = nullptr;
+  int (*read_free)(::archive*) = nullptr;
+  int (*read_append_filter)(::archive*, int) = nullptr;
+  int (*read_support_format_raw)(::archive*) = nullptr;
+  int (*read_open_fd)(::archive*, int, std::size_t) = nullptr;
+  int (*read_next_header)(::archive*, archive_entry**) = nullptr;
+  la_ssize_t (*read_data)(::archive*, void*, std::size_t) = nullptr;
+  const char* (*error_string)(::archive*) = nullptr;
+};
+
+util::Result<const LibArchive*> libarchive() {
+  static const util::Result<LibArchive> loaded = []() -> util::Result<LibArchive> {
+    auto lib = sys::open_library("libarchive.so.13", "libarchive13");
+    if (!lib) return std::unexpected(lib.error());
+    LibArchive a;
+    for (auto st :
+         {sys::load_symbol(*lib, "archive_read_new", a.read_new),
+          sys::load_symbol(*lib, "archive_read_free", a.read_free),
+          sys::load_symbol(*lib, "archive_read_append_filter", a.read_append_filter),
+          sys::load_symbol(*lib, "archive_read_support_format_raw", a.read_support_format_raw),
+          sys::load_symbol(*lib, "archive_read_open_fd", a.read_open_fd),
+          sys::load_symbol(*lib, "archive_read_next_header", a.read_next_header),
+          sys::load_symbol(*lib, "archive_read_data", a.read_data),
+          sys::load_symbol(*lib, "archive_error_string", a.error_string)})
+      if (!st) return std::unexpected(st.error());
+    return a;
+  }();
+  if (!loaded) return std::unexpected(loaded.error());
+  return &*loaded;
+}
+
 // Decompressed bytes of a file, through libarchive's raw format.
 class DecompressSource final : public archive::Source {
 public:
@@ -42,18 +76,21 @@ public:
   DecompressSource(const DecompressSource&) = delete;
   DecompressSource& operator=(const DecompressSource&) = delete;
   ~DecompressSource() override {
-    if (m_archive != nullptr) archive_read_free(m_archive);
+    if (m_archive != nullptr) m_lib->read_free(m_archive);
   }
 
   util::Status open(int fd, ArchiveCompression compression) {
-    m_archive = archive_read_new();
+    auto lib = libarchive();
+    if (!lib) return std::unexpected(lib.error());
+    m_lib = *lib;
+    m_archive = m_lib->read_new();
     if (m_archive == nullptr)
       return util::make_error(util::ErrorCode::internal, "archive_read_new");
-    archive_read_append_filter(m_archive, filter_code(compression));
-    archive_read_support_format_raw(m_archive);
-    if (archive_read_open_fd(m_archive, fd, k_block) != ARCHIVE_OK) return failure("open");
+    m_lib->read_append_filter(m_archive, filter_code(compression));
+    m_lib->read_support_format_raw(m_archive);
+    if (m_lib->read_open_fd(m_archive, fd, k_block) != ARCHIVE_OK) return failure("open");
     archive_entry* entry = nullptr;
-    const int rc = archive_read_next_header(m_archive, &entry);
+    const int rc = m_lib->read_next_header(m_archive, &entry);
     if (rc == ARCHIVE_EOF)
       m_done = true;
     else if (rc < ARCHIVE_WARN)
@@ -63,7 +100,7 @@ public:
 
   util::Result<std::size_t> read(archive::MutableBytes data) override {
     if (m_done || data.empty()) return 0;
-    const la_ssize_t n = archive_read_data(m_archive, data.data(), data.size());
+    const la_ssize_t n = m_lib->read_data(m_archive, data.data(), data.size());
     if (n < 0) return failure("decompress");
     if (n == 0) m_done = true;
     return static_cast<std::size_t>(n);
@@ -82,11 +119,12 @@ private:
   }
 
   std::unexpected<util::Error> failure(const char* what) const {
-    const char* msg = archive_error_string(m_archive);
+    const char* msg = m_lib->error_string(m_archive);
     return util::make_error(util::ErrorCode::corruption,
                             std::string(what) + " archive: " + (msg != nullptr ? msg : "error"));
   }
 
+  const LibArchive* m_lib = nullptr;
   ::archive* m_archive = nullptr;
   bool m_done = false;
 };

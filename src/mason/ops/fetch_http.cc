@@ -4,11 +4,11 @@
 #include "mason/ops/fetch_http.h"
 
 #include <cerrno>
-#include <curl/curl.h>
 #include <memory>
 #include <mutex>
 #include <unistd.h>
 
+#include "mason/registry/curl_api.h"
 #include "mason/util/sha256.h"
 
 namespace mason::ops {
@@ -44,50 +44,51 @@ std::size_t on_data(char* data, std::size_t size, std::size_t count, void* user)
 }
 
 struct EasyDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+  void operator()(CURL* c) const { registry::curl::loaded().easy_cleanup(c); }
 };
 
 void configure(CURL* c, const std::string& url, Sink& sink, char* error_buf) {
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_data);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buf);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, k_max_redirects);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, k_connect_timeout_s);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, k_low_speed_time_s);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "mason");
+  registry::curl::setopt(c, CURLOPT_URL, url.c_str());
+  registry::curl::setopt(c, CURLOPT_WRITEFUNCTION, &on_data);
+  registry::curl::setopt(c, CURLOPT_WRITEDATA, &sink);
+  registry::curl::setopt(c, CURLOPT_ERRORBUFFER, error_buf);
+  registry::curl::setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  registry::curl::setopt(c, CURLOPT_MAXREDIRS, k_max_redirects);
+  registry::curl::setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  registry::curl::setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  registry::curl::setopt(c, CURLOPT_FILETIME, 1L);
+  registry::curl::setopt(c, CURLOPT_NOSIGNAL, 1L);
+  registry::curl::setopt(c, CURLOPT_CONNECTTIMEOUT, k_connect_timeout_s);
+  registry::curl::setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  registry::curl::setopt(c, CURLOPT_LOW_SPEED_TIME, k_low_speed_time_s);
+  registry::curl::setopt(c, CURLOPT_USERAGENT, "mason");
 }
 
 class CurlFetcher final : public HttpFetcher {
 public:
   util::Result<FetchResult> fetch(const std::string& url, int out_fd) override {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    std::unique_ptr<CURL, EasyDeleter> c(curl_easy_init());
+    if (auto loaded = registry::curl::api(); !loaded)
+      return std::unexpected(std::move(loaded.error()).with_context("GET " + url));
+    std::unique_ptr<CURL, EasyDeleter> c(registry::curl::loaded().easy_init());
     if (!c) return util::make_error(util::ErrorCode::internal, "GET " + url + ": curl_easy_init");
     Sink sink;
     sink.fd = out_fd;
     char error_buf[CURL_ERROR_SIZE] = {};
     configure(c.get(), url, sink, error_buf);
-    const CURLcode rc = curl_easy_perform(c.get());
+    const CURLcode rc = registry::curl::loaded().easy_perform(c.get());
     if (rc != CURLE_OK) {
-      const std::string detail = error_buf[0] != '\0' ? error_buf : curl_easy_strerror(rc);
+      const std::string detail =
+          error_buf[0] != '\0' ? error_buf : registry::curl::loaded().easy_strerror(rc);
       return util::make_error(util::ErrorCode::unavailable, "GET " + url + ": " + detail,
                               sink.write_errno);
     }
     long status = 0;
-    curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &status);
+    registry::curl::getinfo(c.get(), CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status >= 400)
       return util::make_error(util::ErrorCode::unavailable,
                               "GET " + url + ": invalid response status " + std::to_string(status));
     curl_off_t filetime = -1;
-    curl_easy_getinfo(c.get(), CURLINFO_FILETIME_T, &filetime);
+    registry::curl::getinfo(c.get(), CURLINFO_FILETIME_T, &filetime);
     FetchResult out;
     out.sha256_hex = sink.hash.finish_hex();
     out.size = sink.size;

@@ -6,7 +6,6 @@
 // does not hand over the bodies of redirects it follows. The trust store
 // is the system bundle plus the extra CA files, concatenated once into a
 // PEM blob (CURLOPT_CAINFO_BLOB).
-#include <curl/curl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include <optional>
 #include <sstream>
 
+#include "mason/registry/curl_api.h"
 #include "mason/registry/transport.h"
 
 namespace mason::registry {
@@ -74,7 +74,7 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   auto* t = static_cast<Transfer*>(user);
   const std::string_view chunk(data, size * count);
   long status = 0;
-  curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
+  curl::getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
   const bool ok = status >= 200 && status < 300;
   if (ok && t->request->sink) {
     auto fed = t->request->sink(status, chunk);
@@ -120,16 +120,16 @@ int on_seek(void* user, curl_off_t offset, int origin) {
 struct ThreadHandle {
   CURL* handle = nullptr;
   ~ThreadHandle() {
-    if (handle) curl_easy_cleanup(handle);
+    if (handle) curl::loaded().easy_cleanup(handle);
   }
 };
 
 CURL* thread_handle() {
   thread_local ThreadHandle owner;
   if (!owner.handle)
-    owner.handle = curl_easy_init();
+    owner.handle = curl::loaded().easy_init();
   else
-    curl_easy_reset(owner.handle);
+    curl::loaded().easy_reset(owner.handle);
   return owner.handle;
 }
 
@@ -142,7 +142,7 @@ std::string no_proxy_list() {
 
 util::Error curl_error(const Request& r, CURLcode code, const char* detail) {
   std::string message =
-      std::string(to_string(r.method)) + " " + r.url + ": " + curl_easy_strerror(code);
+      std::string(to_string(r.method)) + " " + r.url + ": " + curl::loaded().easy_strerror(code);
   if (detail && *detail) message += std::string(": ") + detail;
   const bool untrusted = code == CURLE_PEER_FAILED_VERIFICATION;
   return {untrusted ? util::ErrorCode::unauthorized : util::ErrorCode::unavailable, message};
@@ -163,14 +163,14 @@ public:
     if (!t.handle) return util::make_error(util::ErrorCode::internal, "curl_easy_init failed");
     curl_slist* headers = set_options(t);
     char detail[CURL_ERROR_SIZE] = {};
-    curl_easy_setopt(t.handle, CURLOPT_ERRORBUFFER, detail);
-    const auto code = curl_easy_perform(t.handle);
-    curl_slist_free_all(headers);
+    curl::setopt(t.handle, CURLOPT_ERRORBUFFER, detail);
+    const auto code = curl::loaded().easy_perform(t.handle);
+    curl::loaded().slist_free_all(headers);
     if (t.sink_error) return std::unexpected(*t.sink_error);
     if (code != CURLE_OK) return std::unexpected(curl_error(request, code, detail));
-    curl_easy_getinfo(t.handle, CURLINFO_RESPONSE_CODE, &t.response.status);
+    curl::getinfo(t.handle, CURLINFO_RESPONSE_CODE, &t.response.status);
     char* url = nullptr;
-    curl_easy_getinfo(t.handle, CURLINFO_EFFECTIVE_URL, &url);
+    curl::getinfo(t.handle, CURLINFO_EFFECTIVE_URL, &url);
     t.response.url = url ? url : request.url;
     return std::move(t.response);
   }
@@ -179,54 +179,52 @@ private:
   curl_slist* set_options(Transfer& t) const {
     const auto& r = *t.request;
     CURL* h = t.handle;
-    curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_NOPROXY, m_no_proxy.c_str());
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "mason");
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
-                     static_cast<long>(m_options.connect_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, m_options.low_speed_bytes);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-                     static_cast<long>(m_options.low_speed_time.count()));
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, r.redirects == Redirects::follow ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+    curl::setopt(h, CURLOPT_URL, r.url.c_str());
+    curl::setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl::setopt(h, CURLOPT_NOPROXY, m_no_proxy.c_str());
+    curl::setopt(h, CURLOPT_USERAGENT, "mason");
+    curl::setopt(h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(m_options.connect_timeout.count()));
+    curl::setopt(h, CURLOPT_LOW_SPEED_LIMIT, m_options.low_speed_bytes);
+    curl::setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(m_options.low_speed_time.count()));
+    curl::setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl::setopt(h, CURLOPT_HEADERDATA, &t);
+    curl::setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl::setopt(h, CURLOPT_WRITEDATA, &t);
+    curl::setopt(h, CURLOPT_FOLLOWLOCATION, r.redirects == Redirects::follow ? 1L : 0L);
+    curl::setopt(h, CURLOPT_MAXREDIRS, 10L);
     set_tls(h, r.tls);
     set_method(t);
-    curl_slist* list = curl_slist_append(nullptr, "Expect:");
+    curl_slist* list = curl::loaded().slist_append(nullptr, "Expect:");
     for (const auto& [name, value] : r.headers)
-      list = curl_slist_append(list, (name + ": " + value).c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+      list = curl::loaded().slist_append(list, (name + ": " + value).c_str());
+    curl::setopt(h, CURLOPT_HTTPHEADER, list);
     return list;
   }
 
   void set_tls(CURL* h, const TlsOptions& tls) const {
     if (tls.skip_verify) {
-      curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+      curl::setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl::setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
       return;
     }
     if (m_ca_bundle.empty()) return;
     curl_blob blob{const_cast<char*>(m_ca_bundle.data()), m_ca_bundle.size(), CURL_BLOB_NOCOPY};
-    curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+    curl::setopt(h, CURLOPT_CAINFO_BLOB, &blob);
   }
 
   static void set_method(Transfer& t) {
     const auto& r = *t.request;
     CURL* h = t.handle;
-    if (r.method == Method::get) return (void)curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    if (r.method == Method::head) return (void)curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    if (r.method == Method::get) return (void)curl::setopt(h, CURLOPT_HTTPGET, 1L);
+    if (r.method == Method::head) return (void)curl::setopt(h, CURLOPT_NOBODY, 1L);
     const auto size = r.body_fd >= 0 ? r.body_size : static_cast<std::int64_t>(r.body.size());
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, std::string(to_string(r.method)).c_str());
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(h, CURLOPT_READDATA, &t);
-    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
-    curl_easy_setopt(h, CURLOPT_SEEKDATA, &t);
+    curl::setopt(h, CURLOPT_UPLOAD, 1L);
+    curl::setopt(h, CURLOPT_CUSTOMREQUEST, std::string(to_string(r.method)).c_str());
+    curl::setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+    curl::setopt(h, CURLOPT_READFUNCTION, on_read);
+    curl::setopt(h, CURLOPT_READDATA, &t);
+    curl::setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+    curl::setopt(h, CURLOPT_SEEKDATA, &t);
   }
 
   CurlOptions m_options;
@@ -260,8 +258,7 @@ std::vector<std::string> Response::header_values(std::string_view name) const {
 }
 
 util::Result<std::unique_ptr<Transport>> curl_transport(const CurlOptions& options) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (auto loaded = curl::api(); !loaded) return std::unexpected(loaded.error());
   std::string bundle;
   if (!options.ca_files.empty()) {
     if (auto system = read_text_file(k_system_bundle)) bundle = *system + "\n";

@@ -105,3 +105,12 @@ TEST(CacheFlag, BadValuesAreRefusedWithTheirText) {
 
 } // namespace
 } // namespace mason::build
+
+TEST(OutputFlag, CompressionLevel) {
+  auto o = build::parse_output_flag("type=image,name=a:1,compression=gzip,compression-level=9");
+  ASSERT_TRUE(o) << o.error().to_string();
+  EXPECT_EQ(o->compression_level, std::optional<int>(9));
+  EXPECT_FALSE(build::parse_output_flag("type=image,compression-level=10"));
+  EXPECT_FALSE(build::parse_output_flag("type=image,compression-level=x"));
+  EXPECT_FALSE(build::parse_output_flag("type=image,compression=zstd"));
+}
