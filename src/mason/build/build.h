@@ -40,9 +40,9 @@ enum class OutputType { image, oci, docker, local, tar, registry };
 // type=registry,name=N pushes (as type=image,push=true does).
 struct OutputSpec {
   OutputType type = OutputType::image;
-  std::string dest;               // "-" = stdout (oci, docker, tar)
-  std::vector<std::string> names; // name=... (image, docker, oci, registry)
-  bool push = false;              // push=true (type=image)
+  std::string dest;                     // "-" = stdout (oci, docker, tar)
+  std::vector<std::string> names;       // name=... (image, docker, oci, registry)
+  bool push = false;                    // push=true (type=image)
   std::optional<int> compression_level; // compression-level=N (gzip, 0-9)
 };
 util::Result<OutputSpec> parse_output_flag(std::string_view value);

@@ -161,9 +161,10 @@ util::Result<PruneReport> prune_cache(content::Store& store, snapshot::Snapshott
   if (!options.dry_run && !evict.empty())
     if (auto ok = store.delete_cache_records(evict); !ok) return std::unexpected(ok.error());
   for (const auto& [depth, id] : doomed) {
-    auto bytes = snapshots.usage(id);
+    auto used = snapshots.usage(id);
+    const std::int64_t bytes = used ? used->bytes : 0;
     if (options.dry_run) {
-      report.bytes += bytes.value_or(0);
+      report.bytes += bytes;
       ++report.snapshots;
       continue;
     }
@@ -171,7 +172,7 @@ util::Result<PruneReport> prune_cache(content::Store& store, snapshot::Snapshott
       if (ok.error().code() == util::ErrorCode::unavailable) continue; // in use here
       return std::unexpected(std::move(ok.error()).with_context("prune snapshot " + id));
     }
-    report.bytes += bytes.value_or(0);
+    report.bytes += bytes;
     ++report.snapshots;
   }
 

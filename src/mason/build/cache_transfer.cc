@@ -324,7 +324,7 @@ util::Result<std::optional<std::string>> import_step(Engine& engine, const Impor
   rec.key = step.key;
   rec.snapshot = *id;
   rec.info = info.dump();
-  if (auto bytes = engine.snapshots.usage(*id)) rec.size = *bytes;
+  if (auto used = engine.snapshots.usage(*id)) rec.size = used->bytes;
   if (auto ok = engine.store.put_cache_record(rec); !ok) {
     engine.remember(*id);
     return warn(ok.error());

@@ -244,16 +244,20 @@ util::Result<StepLayer> step_layer(Engine& engine, const std::string& snapshot,
 }
 
 util::Result<std::int64_t> tree_size(Engine& engine, const std::optional<std::string>& snapshot) {
-  if (snapshot)
-    if (auto known = remembered(engine, k_tree_sizes_file, *snapshot)) return *known;
-  auto view = engine.snapshots.view(snapshot);
-  if (!view) return std::unexpected(view.error());
-  util::UniqueFd dir(::open((*view)->path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!dir) return util::make_error(util::ErrorCode::internal, "open " + (*view)->path(), errno);
-  auto usage = sys::tree_usage(dir.get(), ".");
-  if (!usage) return std::unexpected(usage.error());
-  if (snapshot) remember(engine, k_tree_sizes_file, *snapshot, usage->apparent);
-  return usage->apparent;
+  if (!snapshot) return 0;
+  if (auto known = remembered(engine, k_tree_sizes_file, *snapshot)) return *known;
+  auto own = engine.snapshots.usage(*snapshot);
+  if (!own) return std::unexpected(own.error());
+  std::int64_t size = own->apparent;
+  if (engine.snapshots.kind() == snapshot::Kind::overlay) { // a chain of changes: add the parent's
+    auto parent = engine.snapshots.parent(*snapshot);
+    if (!parent) return std::unexpected(parent.error());
+    auto below = tree_size(engine, *parent);
+    if (!below) return std::unexpected(below.error());
+    size += *below;
+  }
+  remember(engine, k_tree_sizes_file, *snapshot, size);
+  return size;
 }
 
 util::Status export_target(Engine& engine, int target, BuildResult& out) {

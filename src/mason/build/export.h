@@ -38,9 +38,11 @@ util::Result<StepLayer> step_layer(Engine& engine, const std::string& snapshot,
 // requested outputs; fills out.image, image_id and image_size.
 util::Status export_target(Engine& engine, int target, BuildResult& out);
 
-// Bytes of the files and symlinks (hard links once) in a snapshot's file
-// system; remembered per snapshot (k_tree_sizes_file under the store root,
-// emptied by `mason cache prune`).
+// A stage's size as docker counts an image's: the bytes of the files and
+// symlinks of each layer of its chain, added up (a file a later step
+// replaces counts twice, as in `docker images`); the copy kind's
+// snapshots hold whole trees, counted once. Remembered per snapshot
+// (k_tree_sizes_file under the store root, emptied by `mason cache prune`).
 inline constexpr std::string_view k_tree_sizes_file = "cache/tree-sizes";
 // Uncompressed sizes of layer blobs, remembered the same way.
 inline constexpr std::string_view k_layer_sizes_file = "cache/layer-sizes";

@@ -403,7 +403,7 @@ private:
     rec.snapshot = snapshot;
     rec.lineage = lineage();
     rec.info = info.dump();
-    if (auto bytes = m_engine.snapshots.usage(snapshot)) rec.size = *bytes;
+    if (auto used = m_engine.snapshots.usage(snapshot)) rec.size = used->bytes;
     if (cache_disabled()) (void)drop_dependents(m_engine.store, key.key);
     if (auto ok = m_engine.store.put_cache_record(rec); !ok) m_engine.remember(snapshot);
   }

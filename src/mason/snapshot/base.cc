@@ -141,12 +141,16 @@ util::Result<std::vector<SnapshotEntry>> SnapshotterBase::list() {
   return out;
 }
 
-util::Result<std::int64_t> SnapshotterBase::usage(const std::string& id) {
+util::Result<sys::TreeUsage> SnapshotterBase::usage(const std::string& id) {
   auto info = m_store->get(id);
   if (!info) return std::unexpected(info.error());
-  auto used = sys::tree_usage(m_store->fd(), info->name);
-  if (!used) return std::unexpected(used.error());
-  return used->bytes;
+  return sys::tree_usage(m_store->fd(), info->name);
+}
+
+util::Result<std::optional<std::string>> SnapshotterBase::parent(const std::string& id) {
+  auto info = m_store->get(id);
+  if (!info) return std::unexpected(info.error());
+  return info->parent;
 }
 
 util::Result<bool> SnapshotterBase::exists(const std::string& id) {

@@ -63,7 +63,8 @@ public:
   util::Status remove(const std::string& id) final;
   util::Result<bool> exists(const std::string& id) final;
   util::Result<std::vector<SnapshotEntry>> list() final;
-  util::Result<std::int64_t> usage(const std::string& id) final;
+  util::Result<sys::TreeUsage> usage(const std::string& id) final;
+  util::Result<std::optional<std::string>> parent(const std::string& id) final;
 
 protected:
   // Fills `dir`/fs (not yet created) with the snapshot of one more layer

@@ -39,6 +39,7 @@
 
 #include "mason/archive/layer.h"
 #include "mason/archive/stream.h"
+#include "mason/sys/dir.h"
 #include "mason/util/error.h"
 
 namespace mason::snapshot {
@@ -110,9 +111,13 @@ public:
   // Every committed snapshot (order unspecified).
   virtual util::Result<std::vector<SnapshotEntry>> list() = 0;
 
-  // Bytes on disk of snapshot `id`'s own directory: its changes for the
-  // overlay kind, its whole tree for the copy kind.
-  virtual util::Result<std::int64_t> usage(const std::string& id) = 0;
+  // What snapshot `id`'s own directory takes (bytes on disk, apparent
+  // bytes, entries): its changes for the overlay kind, its whole tree for
+  // the copy kind.
+  virtual util::Result<sys::TreeUsage> usage(const std::string& id) = 0;
+
+  // The parent of committed snapshot `id` (nullopt: none).
+  virtual util::Result<std::optional<std::string>> parent(const std::string& id) = 0;
 };
 
 // Where a store keeps snapshots: <root>/snapshots, or <root>/snapshots-copy

@@ -469,7 +469,9 @@ TEST_P(SnapshotterTest, ListExistsAndUsage) {
   EXPECT_FALSE(*m_snap->exists("no-such-snapshot"));
   auto used = m_snap->usage(*id);
   ASSERT_TRUE(used) << used.error().to_string();
-  EXPECT_GE(*used, 100000);
+  EXPECT_GE(used->bytes, 100000);
+  EXPECT_GE(used->apparent, 100000);
+  EXPECT_EQ(*m_snap->parent(*id), std::optional<std::string>(top));
   EXPECT_TRUE(m_snap->remove(*id));
   EXPECT_FALSE(*m_snap->exists(*id));
   EXPECT_FALSE(m_snap->usage(*id));
