@@ -172,18 +172,8 @@ util::Status Store::set_cache_layer(std::string_view key, std::string_view varia
     return fail_with(std::move(ok.error()));
   if (auto ok = detail::check_digest(layer.diff_id); !ok)
     return fail_with(std::move(ok.error()).with_context("diff_id"));
-  if (target.media_type.empty())
-    return fail_with(
-        util::Error(util::ErrorCode::invalid_argument, "descriptor has no media type"));
-  auto lock = m_state->lock_store(fs::LockMode::shared);
+  auto lock = detail::lock_present_blob(*m_state, target);
   if (!lock) return fail_with(std::move(lock.error()));
-  auto size = detail::stat_blob(*m_state, target.digest);
-  if (!size) return fail_with(std::move(size.error()));
-  if (*size != target.size)
-    return fail_with(util::Error(util::ErrorCode::invalid_argument,
-                                 "descriptor says " + std::to_string(target.size) +
-                                     " bytes, blob " + target.digest.str() + " has " +
-                                     std::to_string(*size)));
   const std::lock_guard guard(m_state->mutex);
   auto& db = m_state->db;
   auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
@@ -194,7 +184,7 @@ util::Status Store::set_cache_layer(std::string_view key, std::string_view varia
   if (!found) return fail_with(std::move(found.error()));
   if (!*found) return fail_with(util::Error(util::ErrorCode::not_found, "no such cache record"));
   exists->reset();
-  if (auto ok = detail::upsert_blob_row(db, target.digest, *size, target.media_type); !ok)
+  if (auto ok = detail::upsert_blob_row(db, target.digest, target.size, target.media_type); !ok)
     return fail_with(std::move(ok.error()));
   auto learn = db.prepare("UPDATE blobs SET diff_id = COALESCE(diff_id, ?2) WHERE digest = ?1");
   if (!learn) return fail_with(std::move(learn.error()));

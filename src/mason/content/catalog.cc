@@ -219,23 +219,13 @@ util::Status Store::tag(std::string_view name, const image::Descriptor& target) 
     return std::unexpected(std::move(e).with_context(context));
   };
   if (auto ok = check_name(name); !ok) return fail_with(std::move(ok.error()));
-  if (target.media_type.empty())
-    return fail_with(
-        util::Error(util::ErrorCode::invalid_argument, "descriptor has no media type"));
-  auto lock = m_state->lock_store(fs::LockMode::shared);
+  auto lock = detail::lock_present_blob(*m_state, target);
   if (!lock) return fail_with(std::move(lock.error()));
-  auto size = detail::stat_blob(*m_state, target.digest);
-  if (!size) return fail_with(std::move(size.error()));
-  if (*size != target.size)
-    return fail_with(util::Error(util::ErrorCode::invalid_argument,
-                                 "descriptor says " + std::to_string(target.size) +
-                                     " bytes, blob " + target.digest.str() + " has " +
-                                     std::to_string(*size)));
   const std::lock_guard guard(m_state->mutex);
   auto& db = m_state->db;
   auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
   if (!txn) return fail_with(std::move(txn.error()));
-  if (auto ok = detail::upsert_blob_row(db, target.digest, *size, target.media_type); !ok)
+  if (auto ok = detail::upsert_blob_row(db, target.digest, target.size, target.media_type); !ok)
     return fail_with(std::move(ok.error()));
   auto stmt = db.prepare(
       "INSERT INTO images(name, digest, media_type, size, created_at) VALUES(?1, ?2, ?3, ?4, ?5) "

@@ -71,6 +71,20 @@ util::Result<std::int64_t> stat_blob(const StoreState& state, const image::Diges
   return std::int64_t{st.st_size};
 }
 
+util::Result<UniqueFd> lock_present_blob(const StoreState& state, const image::Descriptor& target) {
+  if (target.media_type.empty())
+    return util::make_error(util::ErrorCode::invalid_argument, "descriptor has no media type");
+  auto lock = state.lock_store(fs::LockMode::shared);
+  if (!lock) return std::unexpected(std::move(lock.error()));
+  auto size = stat_blob(state, target.digest);
+  if (!size) return std::unexpected(std::move(size.error()));
+  if (*size != target.size)
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            "descriptor says " + std::to_string(target.size) + " bytes, blob " +
+                                target.digest.str() + " has " + std::to_string(*size));
+  return lock;
+}
+
 Seconds now() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 std::int64_t to_unix(Seconds t) { return t.time_since_epoch().count(); }
 Seconds from_unix(std::int64_t t) { return Seconds(std::chrono::seconds(t)); }

@@ -55,6 +55,11 @@ util::Status check_token(std::string_view what, std::string_view value);
 util::Result<image::Digest> parse_stored_digest(const std::string& text);
 // Size of the blob file: not_found if absent.
 util::Result<std::int64_t> stat_blob(const StoreState& state, const image::Digest& digest);
+// For a descriptor the caller is about to record (tag, cache layer): its
+// media type is set and its blob is present with its size, checked under
+// the store lock taken shared (returned: hold it until the record is
+// written, so that GC cannot remove the blob in between).
+util::Result<UniqueFd> lock_present_blob(const StoreState& state, const image::Descriptor& target);
 Seconds now();
 std::int64_t to_unix(Seconds t);
 Seconds from_unix(std::int64_t t);
