@@ -642,6 +642,9 @@ def main():
                             except RuntimeError as e:
                                 res["listing_error"] = str(e)[:500]
                             dest.unlink(missing_ok=True)
+                            # the export and its deletion would otherwise be written back
+                            # (and discarded) during the next build, whichever syncs first
+                            os.sync()
                     case.restore()
         meta["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
         meta["elapsed_min"] = (time.time() - started) / 60

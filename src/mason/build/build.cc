@@ -225,7 +225,12 @@ void keep_cache_in_bounds(Engine& e, const std::string& root) {
   vertex.done();
 }
 
+// Cache records used within this long are not marked used again: LRU
+// order does not need finer time, and an unchanged rebuild writes nothing.
+constexpr std::chrono::seconds k_mark_used_slack{60};
+
 void cleanup(Engine& e, bool ok) {
+  (void)e.store.mark_cache_records_used(e.hits, k_mark_used_slack);
   if (ok) e.context_stats.drop_unused(); // entries of files no build step selected
   (void)e.context_stats.save();
   for (auto it = e.created.rbegin(); it != e.created.rend(); ++it) (void)e.snapshots.remove(*it);

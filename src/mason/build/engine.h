@@ -98,8 +98,9 @@ struct Engine {
   std::map<std::string, std::unique_ptr<ImageSource>> images{}; // by reference as written
   std::vector<std::optional<StageResult>> results{};
 
-  std::mutex created_mutex{};
+  std::mutex created_mutex{};         // guards created and hits
   std::vector<std::string> created{}; // snapshots committed by this build, in order
+  std::vector<std::string> hits{};    // keys of the cache records this build used
 
   cache::StatCache context_stats{}; // content digests of context files, kept across builds
   std::map<std::string, ImportedStep> imported{}; // --cache-from, by key

@@ -372,6 +372,8 @@ private:
     apply_step(key.key, (*found)->snapshot,
                StepHistory{info["created_by"].get<std::string>(), info.value("layer", true)},
                info.value("created", m_engine.build_time));
+    const std::lock_guard guard(m_engine.created_mutex);
+    m_engine.hits.push_back(key.key);
     return true;
   }
 

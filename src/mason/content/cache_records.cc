@@ -84,36 +84,48 @@ util::Status Store::put_cache_record(const CacheRecord& record) {
   return {};
 }
 
-util::Result<std::optional<CacheRecord>> Store::find_cache_record(std::string_view key) {
+util::Result<std::optional<CacheRecord>> Store::find_cache_record(std::string_view key) const {
+  const std::lock_guard guard(m_state->mutex);
+  auto stmt = m_state->db.prepare("SELECT " + std::string(k_record_columns) +
+                                  " FROM cache_records WHERE key = ?1");
+  if (!stmt) return fail(std::move(stmt));
+  stmt->bind(1, key);
+  auto record = first_record(*stmt);
+  if (!record) return std::unexpected(record.error().with_context("find cache record " +
+                                                                   std::string(key)));
+  return record;
+}
+
+util::Status Store::mark_cache_records_used(std::span<const std::string> keys,
+                                            std::chrono::seconds slack) {
   const auto fail_with = [&](util::Error e) {
-    return std::unexpected(std::move(e).with_context("find cache record " + std::string(key)));
+    return std::unexpected(std::move(e).with_context("mark cache records used"));
   };
   const std::lock_guard guard(m_state->mutex);
   auto& db = m_state->db;
-  // A miss is decided without the write lock; a hit takes it to mark the
-  // record used, and reads the record again in that transaction (another
-  // process may have replaced or deleted it meanwhile).
-  auto probe = db.prepare("SELECT 1 FROM cache_records WHERE key = ?1");
+  const auto now = detail::to_unix(detail::now());
+  const auto before = now - slack.count();
+  // Read first: a no-op rebuild right after a build writes nothing.
+  auto probe = db.prepare("SELECT 1 FROM cache_records WHERE key = ?1 AND last_used < ?2");
   if (!probe) return fail_with(std::move(probe.error()));
-  auto seen = probe->bind(1, key).step();
-  if (!seen) return fail_with(std::move(seen.error()));
-  if (!*seen) return std::nullopt;
-  probe->reset();
+  std::vector<std::string_view> stale;
+  for (const auto& key : keys) {
+    auto row = probe->bind(1, key).bind(2, before).step();
+    if (!row) return fail_with(std::move(row.error()));
+    if (*row) stale.push_back(key);
+    probe->reset();
+  }
+  if (stale.empty()) return {};
   auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
   if (!txn) return fail_with(std::move(txn.error()));
   auto touch = db.prepare("UPDATE cache_records SET last_used = ?2 WHERE key = ?1");
   if (!touch) return fail_with(std::move(touch.error()));
-  if (auto ok = touch->bind(1, key).bind(2, detail::to_unix(detail::now())).run(); !ok)
-    return fail_with(std::move(ok.error()));
-  auto stmt =
-      db.prepare("SELECT " + std::string(k_record_columns) + " FROM cache_records WHERE key = ?1");
-  if (!stmt) return fail_with(std::move(stmt.error()));
-  stmt->bind(1, key);
-  auto record = first_record(*stmt);
-  if (!record) return fail_with(std::move(record.error()));
-  stmt->reset();
-  if (auto ok = txn->commit(); !ok) return fail_with(std::move(ok.error()));
-  return record;
+  for (const auto key : stale) {
+    if (auto ok = touch->bind(1, key).bind(2, now).run(); !ok)
+      return fail_with(std::move(ok.error()));
+    touch->reset();
+  }
+  return txn->commit();
 }
 
 util::Result<std::optional<CacheRecord>>

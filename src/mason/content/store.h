@@ -268,9 +268,14 @@ public:
   // last_used are set to now; those fields of `record` are ignored.
   // invalid_argument for a bad key, an empty snapshot or a negative size.
   util::Status put_cache_record(const CacheRecord& record);
-  // The record under `key`, or nullopt; a found record is marked used now
-  // (its last_used, as returned, is now).
-  util::Result<std::optional<CacheRecord>> find_cache_record(std::string_view key);
+  // The record under `key`, or nullopt. Finding does not mark it used:
+  // mark_cache_records_used does, once per build for all of its hits.
+  util::Result<std::optional<CacheRecord>> find_cache_record(std::string_view key) const;
+  // Sets last_used to now for the records under `keys` last used more than
+  // `slack` ago, in one transaction (none when all are recent, so that an
+  // unchanged rebuild writes nothing here). Keys not present are ignored.
+  util::Status mark_cache_records_used(std::span<const std::string> keys,
+                                       std::chrono::seconds slack);
   // The most recently created record of `lineage`, or nullopt (also for an
   // empty lineage). Does not mark it used.
   util::Result<std::optional<CacheRecord>> latest_cache_record(std::string_view lineage) const;

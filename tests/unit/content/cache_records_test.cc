@@ -156,7 +156,7 @@ TEST(CacheRecords, RefusesBadRecords) {
   EXPECT_EQ(keys_of(*all), std::vector<std::string>{std::string(1024, 'k')});
 }
 
-TEST(CacheRecords, FindMarksUsedAndListIsMostRecentlyUsedFirst) {
+TEST(CacheRecords, MarkUsedAndListIsMostRecentlyUsedFirst) {
   ScratchDir dir;
   auto store = open_store(dir.root());
   ASSERT_TRUE(store);
@@ -171,17 +171,45 @@ TEST(CacheRecords, FindMarksUsedAndListIsMostRecentlyUsedFirst) {
   EXPECT_EQ((*all)[1].last_used, a_created);
 
   next_second();
+  // Finding marks nothing.
   auto a = find(*store, "a");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->created, a_created);
+  EXPECT_EQ(a->last_used, a_created);
+  EXPECT_EQ(keys_of(*store->list_cache_records()), (std::vector<std::string>{"c", "a", "b"}));
+  // Marking does, for present keys; absent ones are ignored.
+  const std::vector<std::string> used = {"a", "d"};
+  ASSERT_TRUE(store->mark_cache_records_used(used, std::chrono::seconds(0)));
+  a = find(*store, "a");
+  ASSERT_TRUE(a);
   EXPECT_GT(a->last_used, a->created);
   all = store->list_cache_records();
   ASSERT_TRUE(all);
   EXPECT_EQ(keys_of(*all), (std::vector<std::string>{"a", "c", "b"}));
   EXPECT_EQ((*all)[0].last_used, a->last_used);
-  // A miss marks nothing.
   EXPECT_FALSE(find(*store, "d"));
   EXPECT_EQ(store->list_cache_records()->size(), 3u);
+}
+
+TEST(CacheRecords, MarkUsedSkipsRecordsUsedWithinTheSlack) {
+  ScratchDir dir;
+  auto store = open_store(dir.root());
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->put_cache_record(record("a", "snap-a")));
+  ASSERT_TRUE(store->put_cache_record(record("b", "snap-b")));
+  next_second();
+  next_second();
+  // "b" was used a moment ago: within a minute's slack nothing is written.
+  const std::vector<std::string> b = {"b"};
+  ASSERT_TRUE(store->mark_cache_records_used(b, std::chrono::seconds(60)));
+  EXPECT_EQ(find(*store, "b")->last_used, find(*store, "b")->created);
+  // With a slack of one second both are older than that and are marked.
+  const std::vector<std::string> both = {"a", "b"};
+  ASSERT_TRUE(store->mark_cache_records_used(both, std::chrono::seconds(1)));
+  EXPECT_GT(find(*store, "a")->last_used, find(*store, "a")->created);
+  EXPECT_GT(find(*store, "b")->last_used, find(*store, "b")->created);
+  // An empty list is fine.
+  ASSERT_TRUE(store->mark_cache_records_used({}, std::chrono::seconds(0)));
 }
 
 TEST(CacheRecords, LatestOfALineage) {
