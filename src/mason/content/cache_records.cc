@@ -91,8 +91,8 @@ util::Result<std::optional<CacheRecord>> Store::find_cache_record(std::string_vi
   if (!stmt) return fail(std::move(stmt));
   stmt->bind(1, key);
   auto record = first_record(*stmt);
-  if (!record) return std::unexpected(record.error().with_context("find cache record " +
-                                                                   std::string(key)));
+  if (!record)
+    return std::unexpected(record.error().with_context("find cache record " + std::string(key)));
   return record;
 }
 
