@@ -111,6 +111,7 @@ util::Result<StepHistory> copy_step(StepContext& ctx, const df::AddInstr& add) {
   req.excludes = add.excludes;
   req.unpack = add.unpack;
   req.checksum = add.checksum;
+  req.fetcher = ctx.engine.downloads.get();
   if (add.keep_git_dir)
     return util::make_error(util::ErrorCode::unsupported,
                             "ADD --keep-git-dir: git sources are not supported yet");

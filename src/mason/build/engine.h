@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mason/build/build.h"
+#include "mason/build/downloads.h"
 #include "mason/cache/stat_cache.h"
 #include "mason/content/store.h"
 #include "mason/executor/executor.h"
@@ -106,6 +107,7 @@ struct Engine {
   std::map<std::string, ImportedStep> imported{}; // --cache-from, by key
   std::string lineage{}; // identifies this Dockerfile in this context (cache records)
 
+  std::unique_ptr<Downloads> downloads{};              // ADD <url> without --checksum (downloads.h)
   std::unique_ptr<registry::Client> registry_client{}; // made on first use
   std::mutex transfer_mutex{};
   progress::Reporter transfer_vertex{}; // where registry transfers are reported

@@ -35,8 +35,9 @@ json env_json(const df::EnvList& env) {
 }
 
 // A value that never repeats: steps whose inputs cannot be known before
-// they run (ADD <url> without --checksum) get a fresh key every build, so
-// neither they nor anything after them is ever taken from the cache.
+// they run (ADD of a git source, which fails anyway) get a fresh key every
+// build, so neither they nor anything after them is ever taken from the
+// cache.
 std::string never_again() {
   std::random_device rd;
   return fmt::format("{:08x}{:08x}{:08x}{:08x}", rd(), rd(), rd(), rd());
@@ -180,11 +181,19 @@ private:
     m_key.add_list("excludes", add.excludes);
     std::vector<std::string> local;
     for (const auto& s : add.files.sources) {
-      if (ops::classify_source(s) == ops::SourceKind::local) {
+      const auto kind = ops::classify_source(s);
+      if (kind == ops::SourceKind::local) {
         local.push_back(s);
-      } else if (add.checksum.empty()) {
+      } else if (!add.checksum.empty()) {
+        continue; // the checksum (above) is the content
+      } else if (kind == ops::SourceKind::http && m_sources.remote) {
+        auto content = m_sources.remote(s, m_inputs);
+        if (!content) return std::unexpected(std::move(content.error()));
+        m_key.add("remote-url", s);
+        m_key.add("remote-content", *content);
+      } else {
         m_key.add("remote-unknown", never_again());
-        m_inputs["remote"] = s;
+        m_inputs["remote-unknown"] = s;
       }
     }
     if (local.empty()) return {};
@@ -275,6 +284,15 @@ KeySources engine_sources(Engine& engine) {
     if (digest->truncated) inputs["files-truncated"] = true;
     return "context:" + digest->digest;
   };
+  out.remote = [&engine](const std::string& url, json& inputs) -> util::Result<std::string> {
+    auto got = engine.downloads->prefetch(url);
+    if (!got) return std::unexpected(std::move(got.error()).with_context("ADD " + url));
+    const std::string content =
+        "sha256:" + got->sha256_hex + " modified " +
+        (got->last_modified ? std::to_string(*got->last_modified) : std::string("-"));
+    inputs["remote"][url] = content;
+    return content;
+  };
   return out;
 }
 
@@ -307,9 +325,11 @@ std::string explain_miss(const json& before, const json& now) {
   }
   if (auto from = changed_keys(field(before, "from"), field(now, "from")); !from.empty())
     return "source changed: " + some(from);
-  if (now.contains("remote"))
-    return "remote source " + field(now, "remote").get<std::string>() +
-           " is fetched every build (no --checksum)";
+  if (auto remote = changed_keys(field(before, "remote"), field(now, "remote")); !remote.empty())
+    return "remote source changed: " + some(remote);
+  if (now.contains("remote-unknown"))
+    return "remote source " + field(now, "remote-unknown").get<std::string>() +
+           " is fetched every build";
   if (field(before, "parent") != field(now, "parent")) return "a previous step changed";
   return "inputs changed";
 }

@@ -49,8 +49,15 @@ std::string base_key(std::string_view kind, std::string_view identity);
 using SourceKeyFn = std::function<util::Result<std::string>(
     const std::string& from, const std::vector<std::string>& paths, nlohmann::json& inputs)>;
 
+// The key part of an ADD'ed URL without --checksum: its content's digest
+// and Last-Modified (the engine's downloads it: Engine::downloads), adding
+// the digest to `inputs` ("remote").
+using RemoteKeyFn =
+    std::function<util::Result<std::string>(const std::string& url, nlohmann::json& inputs)>;
+
 struct KeySources {
   SourceKeyFn source;
+  RemoteKeyFn remote;
   executor::NetworkMode default_network = executor::NetworkMode::host; // --network
 };
 

@@ -75,8 +75,8 @@ util::Status copy_with_read(int in, int out, std::uint64_t& total) {
   }
 }
 
-// copy_file_range, falling back to read/write where the kernel or file
-// systems cannot (as Go's io.Copy does).
+} // namespace
+
 util::Result<std::uint64_t> copy_data(int in, int out) {
   std::uint64_t total = 0;
   for (;;) {
@@ -92,6 +92,8 @@ util::Result<std::uint64_t> copy_data(int in, int out) {
     return total;
   }
 }
+
+namespace {
 
 // Literal leading components of a pattern, or nullopt when the pattern
 // could match anywhere (an exception, or regexp syntax after a wildcard).

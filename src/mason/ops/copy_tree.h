@@ -43,6 +43,11 @@
 
 namespace mason::ops {
 
+// Copies the rest of `in` to `out` (both at their offsets): copy_file_range,
+// falling back to read/write where the kernel or file systems cannot (as
+// Go's io.Copy does). Returns the bytes copied.
+util::Result<std::uint64_t> copy_data(int in, int out);
+
 struct CopyPolicy {
   std::optional<Owner> chown;        // --chown: owner of every copied and created entry
   bool source_owner_is_root = false; // context sources: entries belong to 0:0

@@ -190,14 +190,50 @@ TEST(StepKey, WhatMustNotCountDoesNot) {
   EXPECT_EQ(with_secret, c.key(make(r)).key);
 }
 
-TEST(StepKey, AddUrlWithoutChecksumNeverRepeats) {
+TEST(StepKey, AddUrlIsKeyedByWhatItDownloads) {
   Fixture f;
+  std::map<std::string, std::string> served{
+      {"https://example.com/x.tar.gz", "sha256:1 modified 5"}};
+  int fetched = 0;
+  f.sources.remote = [&](const std::string& url, json& inputs) -> util::Result<std::string> {
+    ++fetched;
+    inputs["remote"][url] = served.at(url);
+    return served.at(url);
+  };
   df::AddInstr add;
   add.files.sources = {"https://example.com/x.tar.gz"};
   add.files.dest = "/x";
-  EXPECT_NE(f.key(make(add)).key, f.key(make(add)).key);
+  const auto one = f.key(make(add, "ADD https://example.com/x.tar.gz /x"));
+  EXPECT_EQ(one.key, f.key(make(add)).key); // same content: same key
+  EXPECT_EQ(fetched, 2);
+  served.begin()->second = "sha256:2 modified 5"; // new content
+  const auto two = f.key(make(add, "ADD https://example.com/x.tar.gz /x"));
+  EXPECT_NE(one.key, two.key);
+  EXPECT_EQ(explain_miss(one.inputs, two.inputs),
+            "remote source changed: https://example.com/x.tar.gz");
+  served.begin()->second = "sha256:2 modified 6"; // same bytes, new Last-Modified (the mtime)
+  EXPECT_NE(two.key, f.key(make(add)).key);
+  // With --checksum nothing is downloaded for the key: the checksum is it.
   add.checksum = "sha256:" + std::string(64, 'a');
   EXPECT_EQ(f.key(make(add)).key, f.key(make(add)).key);
+  EXPECT_EQ(fetched, 4);
+  // A download that fails fails the key, naming the URL.
+  f.sources.remote = [](const std::string& url, json&) -> util::Result<std::string> {
+    return util::make_error(util::ErrorCode::unavailable, url + ": invalid response status 404");
+  };
+  add.checksum.clear();
+  KeyScope scope{f.parent, f.base, f.config, f.env, f.args};
+  auto failed = step_key(f.sources, scope, make(add));
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().to_string().find("https://example.com/x.tar.gz"), std::string::npos);
+}
+
+TEST(StepKey, GitSourcesNeverRepeat) {
+  Fixture f;
+  df::AddInstr add;
+  add.files.sources = {"https://github.com/moby/buildkit.git"};
+  add.files.dest = "/x";
+  EXPECT_NE(f.key(make(add)).key, f.key(make(add)).key);
 }
 
 TEST(StepKey, MissExplanations) {
