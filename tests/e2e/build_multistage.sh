@@ -78,4 +78,47 @@ def span(prefix):
 a, b = span("[a 2/2] RUN"), span("[b 2/2] RUN")
 assert a[0] < b[1] and b[0] < a[1], (a, b)
 PY
+# By default every ready stage runs at once (as BuildKit), more stages than
+# cores included: four stages meet in a shared cache mount, each waiting
+# (at most 20 s) until all four are there, and write how many they saw.
+# With fewer at once the first ones would give up and see fewer than 4.
+rv=$(context rendezvous <<'DF'
+FROM busybox AS s1
+RUN --mount=type=cache,id=rendezvous,target=/rv,sharing=shared touch /rv/s1 && i=0 && while [ $(ls /rv | wc -l) -lt 4 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done && ls /rv | wc -l >/seen
+FROM busybox AS s2
+RUN --mount=type=cache,id=rendezvous,target=/rv,sharing=shared touch /rv/s2 && i=0 && while [ $(ls /rv | wc -l) -lt 4 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done && ls /rv | wc -l >/seen
+FROM busybox AS s3
+RUN --mount=type=cache,id=rendezvous,target=/rv,sharing=shared touch /rv/s3 && i=0 && while [ $(ls /rv | wc -l) -lt 4 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done && ls /rv | wc -l >/seen
+FROM busybox AS s4
+RUN --mount=type=cache,id=rendezvous,target=/rv,sharing=shared touch /rv/s4 && i=0 && while [ $(ls /rv | wc -l) -lt 4 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done && ls /rv | wc -l >/seen
+FROM busybox
+COPY --from=s1 /seen /s1
+COPY --from=s2 /seen /s2
+COPY --from=s3 /seen /s3
+COPY --from=s4 /seen /s4
+DF
+)
+"$MASON" build -q -t e2e/rv "$rv" >/dev/null || fail "rendezvous build"
+seen=$("$MASON" run --rm e2e/rv sh -c 'cat /s1 /s2 /s3 /s4' | tr -d ' ' | tr '\n' ' ')
+[[ $seen == "4 4 4 4 " ]] || fail "stages did not all run at once by default: each saw [$seen]"
+# A stage's size in the table is its layers added up (docker's image SIZE):
+# a file written by one RUN and deleted by the next still counts.
+sizes=$(context sizes <<'DF'
+FROM busybox AS scratchpad
+RUN dd if=/dev/zero of=/big bs=1M count=3 2>/dev/null
+RUN rm /big
+FROM busybox
+COPY --from=scratchpad /etc/passwd /copied
+DF
+)
+"$MASON" build --progress plain -t e2e/sizes "$sizes" >"$WORK/sizes.out" 2>&1 || { cat "$WORK/sizes.out"; fail "sizes build"; }
+python3 - "$WORK/sizes.out" <<'PY' || { cat "$WORK/sizes.out"; fail "stage sizes are not added up along the layers"; }
+import re, sys
+units = {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}
+rows = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"(\S+)\s+busybox\S*\s+([\d.]+) (B|kB|MB|GB)\s", line)
+    if m: rows[m.group(1)] = float(m.group(2)) * units[m.group(3)]
+assert rows["scratchpad"] - rows["stage-1"] >= 3.0e6, rows
+PY
 echo "build_multistage: ok"

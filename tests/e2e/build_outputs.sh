@@ -32,6 +32,26 @@ umoci unpack --image "$WORK/layout:1" "$WORK/bundle" >/dev/null || fail "umoci u
 "$MASON" build --progress plain --snapshotter overlay -o type=docker,dest="$WORK/ovl.tar",name=e2e/out:ovl "$ctx" 2>/dev/null || fail "overlay snapshotter"
 diff <(fs_listing "$WORK/copy.tar") <(fs_listing "$WORK/ovl.tar") || fail "copy and overlay snapshotters differ"
 
+# Layers are gzipped at level 1 by default (gzip's XFL byte: 4 = fastest);
+# compression-level=9 gives XFL 2 (slowest) for layers made anew.
+xfl() {
+  local manifest
+  manifest=$("$MASON" inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Digest"])')
+  python3 - "$STORE/blobs/sha256/${manifest#sha256:}" "$STORE" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+for layer in m["layers"]:
+    with open(f"{sys.argv[2]}/blobs/sha256/{layer['digest'].split(':')[1]}", "rb") as f:
+        head = f.read(10)
+    assert head[:2] == b"\x1f\x8b", layer
+    print(head[8], end=" ")
+PY
+}
+"$MASON" build -q -t e2e/gz "$ctx" >/dev/null || fail "default compression build"
+[[ $(xfl e2e/gz) == "4 " ]] || fail "default layer compression is not level 1: XFL $(xfl e2e/gz)"
+"$MASON" build -q --no-cache -o type=image,name=e2e/gz9,compression-level=9 "$ctx" >/dev/null || fail "compression-level=9 build"
+[[ $(xfl e2e/gz9) == "2 " ]] || fail "compression-level=9 layer: XFL $(xfl e2e/gz9)"
+
 start_dockerd
 $DOCKER load -i "$WORK/ovl.tar" >/dev/null || fail "docker load of type=docker output"
 $DOCKER image inspect e2e/out:ovl >/dev/null || fail "docker does not know e2e/out:ovl"
