@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "mason/build/export.h"
+#include "mason/exporter/local_image.h"
+#include "mason/ops/image_source.h"
 #include "mason/sys/dir.h"
 
 namespace mason::build {
@@ -234,6 +236,48 @@ util::Status drop_dependents(content::Store& store, const std::string& key) {
   }
   if (doomed.empty()) return {};
   return store.delete_cache_records(doomed);
+}
+
+util::Result<LayerPruneReport> prune_image_layers(content::Store& store,
+                                                  snapshot::Snapshotter& snapshots,
+                                                  const std::string& root, bool dry_run) {
+  auto images = exporter::list_local_images(store);
+  if (!images) return std::unexpected(images.error().with_context("prune image layers"));
+  auto listed = snapshots.list();
+  if (!listed) return std::unexpected(listed.error());
+  std::map<std::string, snapshot::SnapshotEntry> all;
+  for (auto& s : *listed) all.emplace(s.id, std::move(s));
+  std::set<std::string> keep;
+  for (const auto& img : *images)
+    for (const auto& chain : ops::chain_ids(img.config.rootfs.diff_ids)) keep.insert(chain.str());
+  for (const auto& [id, s] : all) { // what builds made sits on its layers
+    if (s.unpacked) continue;
+    for (auto it = all.find(id); it != all.end();) {
+      if (it->second.unpacked && !keep.insert(it->first).second) break;
+      it = it->second.parent ? all.find(*it->second.parent) : all.end();
+    }
+  }
+  std::vector<std::pair<int, std::string>> doomed;
+  for (const auto& [id, s] : all)
+    if (s.unpacked && !keep.contains(id)) doomed.emplace_back(depth_of(all, id), id);
+  std::ranges::sort(doomed, std::greater<>());
+  LayerPruneReport report;
+  for (const auto& [depth, id] : doomed) {
+    auto used = snapshots.usage(id);
+    const std::int64_t bytes = used ? used->bytes : 0;
+    if (!dry_run) {
+      if (auto ok = snapshots.remove_layer(id); !ok) {
+        if (ok.error().code() == util::ErrorCode::unavailable) continue; // in use here
+        return std::unexpected(std::move(ok.error()).with_context("prune image layer " + id));
+      }
+    }
+    report.layers.push_back(id);
+    report.bytes += bytes;
+  }
+  if (!dry_run && !report.layers.empty())
+    for (auto file : {k_tree_sizes_file, k_layer_sizes_file})
+      (void)::unlink((root + "/" + std::string(file)).c_str());
+  return report;
 }
 
 std::int64_t cache_size_limit(const std::string& root) {

@@ -97,6 +97,20 @@ util::Result<std::int64_t> parse_size(std::string_view text);
 // transitively) is deleted, so that no later lookup mixes old and new.
 util::Status drop_dependents(content::Store& store, const std::string& key);
 
+struct LayerPruneReport {
+  std::vector<std::string> layers; // removed (or, dry run, removable): ChainIDs
+  std::int64_t bytes = 0;
+};
+
+// Unpacked image layers that no image in the store has (by the ChainIDs of
+// its config's diff_ids) and no other snapshot is built on (a build cache
+// record's snapshot chain), deepest first: what `mason rmi` + `mason prune`
+// leave behind. Call with the CacheLock held exclusively (builds and
+// `mason run` hold it shared while they use layers).
+util::Result<LayerPruneReport> prune_image_layers(content::Store& store,
+                                                  snapshot::Snapshotter& snapshots,
+                                                  const std::string& root, bool dry_run);
+
 // Where cache mounts live, and the file next to each that names its id.
 std::string cache_mounts_dir(const std::string& root);
 

@@ -1,6 +1,7 @@
 // Unpack the image (snapshots shared with builds), prepare a writable
 // snapshot over it, run the process, discard the snapshot.
 #include "mason/build/run_image.h"
+#include "mason/build/cache_gc.h"
 #include "mason/build/sandbox.h"
 
 #include <fcntl.h>
@@ -67,6 +68,9 @@ util::Result<int> run_image(content::Store& store, const RunImageOptions& option
   auto img = exporter::find_image(store, options.image);
   if (!img) return std::unexpected(img.error());
   const std::string root = store.root().string();
+  // Held while the container runs: `mason prune` removes no layer under it.
+  auto lock = CacheLock::take(root, CacheLock::Mode::shared);
+  if (!lock) return std::unexpected(lock.error());
   auto snapshots =
       snapshot::open_snapshotter(snapshot_dir(root, options.snapshotter), options.snapshotter);
   if (!snapshots) return std::unexpected(snapshots.error());

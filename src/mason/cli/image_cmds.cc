@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mason/build/cache_gc.h"
 #include "mason/build/import.h"
 #include "mason/cli/commands.h"
 #include "mason/content/root.h"
@@ -291,7 +292,30 @@ util::Status run_prune(const GlobalOptions& g, bool dry_run) {
   if (!report) return std::unexpected(report.error());
   for (const auto& d : report->removed_blobs)
     std::cout << (dry_run ? "Would delete: " : "Deleted: ") << d.str() << '\n';
-  std::cout << "Total reclaimed space: " << human_size(report->total_bytes()) << '\n';
+  std::int64_t total = report->total_bytes();
+  // Unpacked layers of images no longer in the store; not while a build or
+  // a container uses layers (they hold the cache lock shared).
+  const std::string root = (*store)->root().string();
+  auto lock = build::CacheLock::take(root, build::CacheLock::Mode::exclusive, true);
+  if (!lock && lock.error().code() != util::ErrorCode::unavailable)
+    return std::unexpected(lock.error());
+  if (!lock) {
+    std::cout << "Image layer snapshots: skipped (a build or a container is running)\n";
+  } else {
+    for (const auto kind : {snapshot::KindChoice::automatic, snapshot::KindChoice::copy}) {
+      const auto dir = snapshot::snapshot_dir(root, kind);
+      if (::access(dir.c_str(), F_OK) != 0) continue;
+      auto snapshots = snapshot::open_snapshotter(dir, kind);
+      if (!snapshots) return std::unexpected(snapshots.error());
+      auto layers = build::prune_image_layers(**store, **snapshots, root, dry_run);
+      if (!layers) return std::unexpected(layers.error());
+      for (const auto& id : layers->layers)
+        std::cout << (dry_run ? "Would delete layer snapshot: " : "Deleted layer snapshot: ") << id
+                  << '\n';
+      total += layers->bytes;
+    }
+  }
+  std::cout << "Total reclaimed space: " << human_size(total) << '\n';
   return {};
 }
 
@@ -396,7 +420,8 @@ void register_image_commands(CLI::App& app, Registry& registry, const GlobalOpti
   }
   {
     auto dry = std::make_shared<bool>(false);
-    auto* c = app.add_subcommand("prune", "Delete blobs no image refers to");
+    auto* c =
+        app.add_subcommand("prune", "Delete blobs and unpacked image layers no image refers to");
     c->add_flag("--dry-run", *dry, "Only report what would be deleted");
     c->callback([&registry, &g, dry] { registry.set([&g, dry] { return run_prune(g, *dry); }); });
   }

@@ -131,6 +131,10 @@ util::Result<std::string> SnapshotterBase::commit(std::unique_ptr<Active> active
 
 util::Status SnapshotterBase::remove(const std::string& id) { return m_store->remove(id); }
 
+util::Status SnapshotterBase::remove_layer(const std::string& id) {
+  return m_store->remove(id, true);
+}
+
 util::Result<std::vector<SnapshotEntry>> SnapshotterBase::list() {
   auto infos = m_store->list();
   if (!infos) return std::unexpected(infos.error());

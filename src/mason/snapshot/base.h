@@ -61,6 +61,7 @@ public:
                                    const LayerOpener& open_layer) final;
   util::Result<std::string> commit(std::unique_ptr<Active> active) final;
   util::Status remove(const std::string& id) final;
+  util::Status remove_layer(const std::string& id) final;
   util::Result<bool> exists(const std::string& id) final;
   util::Result<std::vector<SnapshotEntry>> list() final;
   util::Result<sys::TreeUsage> usage(const std::string& id) final;

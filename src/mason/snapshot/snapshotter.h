@@ -65,7 +65,7 @@ public:
 struct SnapshotEntry {
   std::string id;
   std::optional<std::string> parent;
-  bool unpacked = false; // an image layer (unpack()): shared, never removed
+  bool unpacked = false; // an image layer (unpack()): shared, removed only by remove_layer()
 };
 
 using LayerOpener = std::function<util::Result<std::unique_ptr<archive::Source>>()>;
@@ -104,6 +104,11 @@ public:
   // Removes a committed snapshot made by commit() (not unpacked layers, which
   // are shared). Snapshots whose parent it is must be removed first.
   virtual util::Status remove(const std::string& id) = 0;
+
+  // Removes an unpacked image layer (unpack()), with remove()'s checks: no
+  // snapshot built on it, not in use in this process. Other processes'
+  // use is the caller's to exclude (build::CacheLock).
+  virtual util::Status remove_layer(const std::string& id) = 0;
 
   // Whether committed snapshot `id` (made by commit() or unpack()) exists.
   virtual util::Result<bool> exists(const std::string& id) = 0;

@@ -365,8 +365,8 @@ util::Result<std::optional<std::string>> Store::child_of(const std::string& id) 
   return std::optional<std::string>();
 }
 
-util::Status Store::remove_locked(const SnapshotInfo& info, std::string& moved) {
-  if (info.unpacked)
+util::Status Store::remove_locked(const SnapshotInfo& info, bool layers, std::string& moved) {
+  if (info.unpacked && !layers)
     return util::make_error(util::ErrorCode::invalid_argument,
                             "it is an unpacked image layer (shared, kept)");
   if (m_pins.contains(info.id))
@@ -385,7 +385,7 @@ util::Status Store::remove_locked(const SnapshotInfo& info, std::string& moved) 
   return {};
 }
 
-util::Status Store::remove(const std::string& id) {
+util::Status Store::remove(const std::string& id, bool layers) {
   const auto fail = [&](util::Error e) {
     return std::unexpected(std::move(e).with_context("remove snapshot " + sys::quote(id)));
   };
@@ -394,7 +394,7 @@ util::Status Store::remove(const std::string& id) {
   std::string moved;
   {
     std::lock_guard lock(m_pin_mutex);
-    if (auto st = remove_locked(*info, moved); !st) return fail(std::move(st.error()));
+    if (auto st = remove_locked(*info, layers, moved); !st) return fail(std::move(st.error()));
   }
   drop_link(info->link);
   if (!info->link.empty())

@@ -36,7 +36,7 @@ struct SnapshotInfo {
   std::string name;                  // the directory under the state dir
   std::optional<std::string> parent; // the parent's id
   std::string link;                  // short name under l/ ("" for the copy kind)
-  bool unpacked = false;             // an image layer: shared, never removed
+  bool unpacked = false;             // an image layer: shared, removed only on request
 };
 
 class Store : public std::enable_shared_from_this<Store> {
@@ -117,7 +117,8 @@ public:
   // Removes committed snapshot `id`. Errors: not_found; invalid_argument
   // for an unpacked layer or a snapshot that is another's parent;
   // unavailable while pinned.
-  util::Status remove(const std::string& id);
+  // `layers`: unpacked image layers too (else refused as shared).
+  util::Status remove(const std::string& id, bool layers = false);
 
   Store(std::string path, sys::UniqueFd fd, std::string token, sys::UniqueFd lock);
   // Drops the owner lock file once none of this owner's entries is left.
@@ -128,7 +129,7 @@ public:
 private:
   util::Result<std::optional<SnapshotInfo>> read_info(const std::string& id) const;
   util::Result<std::optional<std::string>> child_of(const std::string& id) const;
-  util::Status remove_locked(const SnapshotInfo& info, std::string& moved);
+  util::Status remove_locked(const SnapshotInfo& info, bool layers, std::string& moved);
 
   std::string m_path;
   sys::UniqueFd m_fd;

@@ -449,6 +449,35 @@ TEST_P(SnapshotterTest, RemoveRefusesSharedAndUsedSnapshots) {
   EXPECT_TRUE(view) << view.error().to_string();
 }
 
+TEST_P(SnapshotterTest, RemoveLayerTakesUnpackedLayersOnRequest) {
+  const std::string base = unpack_chain({base_layer()});
+  auto built = m_snap->prepare(base);
+  ASSERT_TRUE(built);
+  auto child = m_snap->commit(std::move(*built));
+  ASSERT_TRUE(child);
+  // A layer something is built on stays; so does one in use here.
+  auto st = m_snap->remove_layer(base);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), util::ErrorCode::invalid_argument);
+  ASSERT_TRUE(m_snap->remove(*child));
+  {
+    auto view = m_snap->view(base);
+    ASSERT_TRUE(view);
+    st = m_snap->remove_layer(base);
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code(), util::ErrorCode::unavailable);
+  }
+  ASSERT_TRUE(m_snap->remove_layer(base)) << "an unused layer";
+  EXPECT_FALSE(*m_snap->exists(base));
+  EXPECT_TRUE(tmp_entries().empty());
+  if (GetParam() == Kind::overlay) {
+    EXPECT_TRUE(list_dir(state() + "/l").empty()) << "its short link is gone";
+  }
+  // Unpacked again on demand, under the same id.
+  EXPECT_EQ(unpack_chain({base_layer()}), base);
+  EXPECT_TRUE(m_snap->view(base));
+}
+
 TEST_P(SnapshotterTest, ListExistsAndUsage) {
   const std::string top = unpack_chain({base_layer()});
   auto a = m_snap->prepare(top);
