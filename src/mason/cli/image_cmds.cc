@@ -67,19 +67,26 @@ ordered_json config_object(const image::ImageConfig& config) {
 }
 
 // "busybox@sha256:..." for every repository the manifest was pulled from or
-// pushed to (the store records them as "host/path" sources of the digest).
-ordered_json repo_digests(const content::Store& store, const image::Digest& digest) {
+// pushed to (the store records them as "host/path" sources of the digest),
+// and for the indexes holding it (a multi-platform pull: docker shows the
+// index's digest).
+ordered_json repo_digests(const content::Store& store, const image::Digest& manifest) {
   ordered_json out = ordered_json::array();
-  auto sources = store.blob_sources(digest);
-  if (!sources) return out;
+  std::vector<image::Digest> digests{manifest};
+  if (auto indexes = store.referrers(manifest))
+    digests.insert(digests.end(), indexes->begin(), indexes->end());
   std::vector<std::string> names;
-  for (const auto& source : *sources) {
-    std::string name = source;
-    if (name.starts_with("registry-1.docker.io/")) name.replace(0, 20, "docker.io");
-    auto ref = image::Reference::parse(name + "@" + digest.str());
-    if (!ref) continue;
-    auto shown = ref->familiar_name() + "@" + digest.str();
-    if (std::ranges::find(names, shown) == names.end()) names.push_back(std::move(shown));
+  for (const auto& digest : digests) {
+    auto sources = store.blob_sources(digest);
+    if (!sources) continue;
+    for (const auto& source : *sources) {
+      std::string name = source;
+      if (name.starts_with("registry-1.docker.io/")) name.replace(0, 20, "docker.io");
+      auto ref = image::Reference::parse(name + "@" + digest.str());
+      if (!ref) continue;
+      auto shown = ref->familiar_name() + "@" + digest.str();
+      if (std::ranges::find(names, shown) == names.end()) names.push_back(std::move(shown));
+    }
   }
   std::ranges::sort(names);
   for (auto& n : names) out.push_back(std::move(n));

@@ -211,6 +211,25 @@ util::Result<std::vector<image::Descriptor>> Store::references(const image::Dige
   return out;
 }
 
+util::Result<std::vector<image::Digest>> Store::referrers(const image::Digest& child) const {
+  if (auto ok = detail::check_digest(child); !ok) return fail(std::move(ok));
+  const std::lock_guard guard(m_state->mutex);
+  auto stmt =
+      m_state->db.prepare("SELECT DISTINCT parent FROM blob_refs WHERE child = ?1 ORDER BY parent");
+  if (!stmt) return fail(std::move(stmt));
+  stmt->bind(1, child.str());
+  std::vector<image::Digest> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return fail(std::move(row));
+    if (!*row) break;
+    auto digest = parse_stored(stmt->text(0));
+    if (!digest) return fail(std::move(digest));
+    out.push_back(*digest);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- image names
 
 util::Status Store::tag(std::string_view name, const image::Descriptor& target) {

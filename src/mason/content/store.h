@@ -247,6 +247,9 @@ public:
   util::Status record_references(const image::Digest& parent,
                                  std::span<const image::Descriptor> children);
   util::Result<std::vector<image::Descriptor>> references(const image::Digest& parent) const;
+  // The blobs that record `child` among their references (the indexes
+  // holding a manifest, the manifests holding a layer), sorted.
+  util::Result<std::vector<image::Digest>> referrers(const image::Digest& child) const;
 
   // --- image names ---
   // `name` is a normalised reference chosen by the caller (printable ASCII,

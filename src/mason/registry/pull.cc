@@ -336,8 +336,11 @@ util::Result<image::Descriptor> pull_from(ClientState& impl, content::Store& sto
       return std::unexpected(ok.error());
   if (!ref.has_digest())
     if (auto ok = store.tag(ref.str(), *stored); !ok) return std::unexpected(ok.error());
-  // The manifest's repository, for `mason inspect`'s RepoDigests.
-  if (auto ok = store.record_blob_source(stored->digest, source); !ok)
+  // The repository of what the reference named (the index of a multi-platform
+  // image, as docker shows it), for `mason inspect`'s RepoDigests.
+  if (auto ok =
+          store.record_blob_source(index ? index_bytes->descriptor.digest : stored->digest, source);
+      !ok)
     return std::unexpected(ok.error());
   return stored;
 }

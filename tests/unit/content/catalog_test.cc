@@ -1,8 +1,10 @@
 // Image names, references between blobs, blob metadata, the schema
 // version, and several processes and threads writing metadata at once.
 #include <gtest/gtest.h>
+
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -133,6 +135,24 @@ TEST(References, RecordedInOrderAndReplaced) {
   ASSERT_TRUE(store->record_references(m.digest, std::span(&c, 1)));
   EXPECT_EQ(store->references(m.digest).value(), std::vector<Descriptor>{c});
   EXPECT_TRUE(store->references(c.digest)->empty());
+}
+
+TEST(References, ReferrersAreTheParentsThatNameAChild) {
+  ScratchDir dir;
+  auto store = open_store(dir.root());
+  const Descriptor c = ingest(*store, "config", mt::oci_config);
+  const Descriptor m = ingest(*store, "manifest", mt::oci_manifest);
+  const Descriptor i1 = ingest(*store, "index 1", mt::oci_index);
+  const Descriptor i2 = ingest(*store, "index 2", mt::oci_index);
+  ASSERT_TRUE(store->record_references(m.digest, std::span(&c, 1)));
+  const std::vector<Descriptor> twice{m, m};
+  ASSERT_TRUE(store->record_references(i1.digest, twice));
+  ASSERT_TRUE(store->record_references(i2.digest, std::span(&m, 1)));
+  auto expected = std::vector<Digest>{i1.digest, i2.digest};
+  std::ranges::sort(expected);
+  EXPECT_EQ(store->referrers(m.digest).value(), expected);
+  EXPECT_EQ(store->referrers(c.digest).value(), std::vector<Digest>{m.digest});
+  EXPECT_TRUE(store->referrers(i1.digest)->empty());
 }
 
 TEST(References, ChildrenMayBeAbsentButTheParentMustNot) {

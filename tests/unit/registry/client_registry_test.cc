@@ -364,6 +364,13 @@ TEST(ClientRegistry, IndexResolvesToThePlatform) {
   EXPECT_FALSE(dest.store->has_blob(amd64.manifest.layers[0].digest));
   EXPECT_TRUE(dest.store->has_blob(index.digest));
   EXPECT_EQ(dest.store->resolve(registry.domain() + "/multi:1")->digest, arm64.manifest.digest);
+  // The repository is recorded on what the tag named (the index), as
+  // docker's RepoDigests show it; the index leads to the manifest.
+  EXPECT_EQ(dest.store->blob_sources(index.digest).value(),
+            std::vector<std::string>{registry.domain() + "/multi"});
+  EXPECT_TRUE(dest.store->blob_sources(arm64.manifest.digest)->empty());
+  EXPECT_EQ(dest.store->referrers(arm64.manifest.digest).value(),
+            std::vector<image::Digest>{index.digest});
 }
 
 TEST(ClientRegistry, BearerTokenFromATokenService) {
