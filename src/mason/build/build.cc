@@ -315,7 +315,7 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
            .build_time = now_rfc3339()};
   e.results.resize(fe->graph.stages.size());
   if (auto r = make_dirs(root, e); !r) return std::unexpected(r.error());
-  e.downloads = std::make_unique<Downloads>(e.work_dir + "/downloads");
+  e.downloads = std::make_unique<Downloads>(e.work_dir + "/downloads", root + "/cache/http");
   if (auto r = open_context(e, options.dockerfile_text ? "" : dockerfile->first); !r)
     return std::unexpected(r.error());
   open_cache_state(e, root, options.dockerfile_text ? "-" : dockerfile->first);
