@@ -26,9 +26,10 @@ before=$(layers)
 ! grep -q "layer snapshot" "$WORK/p1" || { cat "$WORK/p1"; fail "a layer of a present image was pruned"; }
 
 # While a container runs, layers are left alone.
-"$MASON" run --rm busybox sleep 3 &
+"$MASON" run --rm busybox sh -c 'echo started; sleep 4' >"$WORK/running" &
 runner=$!
-sleep 1
+for _ in $(seq 1 200); do grep -q started "$WORK/running" && break; sleep 0.1; done
+grep -q started "$WORK/running" || fail "the container did not start"
 "$MASON" rmi other:1 >/dev/null
 "$MASON" prune >"$WORK/p2" || fail "prune while running"
 grep -q "skipped (a build or a container is running)" "$WORK/p2" || { cat "$WORK/p2"; fail "prune did not wait for the container"; }
