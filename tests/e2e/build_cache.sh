@@ -212,7 +212,10 @@ done
 export MASON_ROOT=$WORK/damaged
 import_busybox
 for blob in "$WORK"/cachedir/blobs/sha256/*; do
-  if tar -tzf "$blob" 2>/dev/null | grep -q bin.out; then
+  # (the listing is read whole: `tar | grep -q` under pipefail fails at
+  # random when grep exits before tar has written everything)
+  listing=$(tar -tzf "$blob" 2>/dev/null || true)
+  if grep -q bin.out <<<"$listing"; then
     python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[len(b)//2]^=1; open(p,'wb').write(b)" "$blob"
   fi
 done
