@@ -188,22 +188,24 @@ util::Status Store::record_references(const image::Digest& parent,
   return txn->commit();
 }
 
-util::Result<std::vector<image::Descriptor>> Store::references(const image::Digest& parent) const {
-  if (auto ok = detail::check_digest(parent); !ok) return fail(std::move(ok));
-  const std::lock_guard guard(m_state->mutex);
-  auto stmt = m_state->db.prepare("SELECT child, media_type, size FROM blob_refs "
-                                  "WHERE parent = ?1 ORDER BY position");
+namespace {
+
+// The (digest, media type, size) rows `sql` selects for `digest` (bound to ?1).
+util::Result<std::vector<image::Descriptor>> descriptor_rows(sql::Db& db, std::string_view sql,
+                                                             const image::Digest& digest) {
+  if (auto ok = detail::check_digest(digest); !ok) return fail(std::move(ok));
+  auto stmt = db.prepare(sql);
   if (!stmt) return fail(std::move(stmt));
-  stmt->bind(1, parent.str());
+  stmt->bind(1, digest.str());
   std::vector<image::Descriptor> out;
   for (;;) {
     auto row = stmt->step();
     if (!row) return fail(std::move(row));
     if (!*row) break;
-    auto digest = parse_stored(stmt->text(0));
-    if (!digest) return fail(std::move(digest));
+    auto parsed = parse_stored(stmt->text(0));
+    if (!parsed) return fail(std::move(parsed));
     image::Descriptor d;
-    d.digest = *digest;
+    d.digest = *parsed;
     d.media_type = stmt->text(1);
     d.size = stmt->int64(2);
     out.push_back(std::move(d));
@@ -211,22 +213,26 @@ util::Result<std::vector<image::Descriptor>> Store::references(const image::Dige
   return out;
 }
 
-util::Result<std::vector<image::Digest>> Store::referrers(const image::Digest& child) const {
-  if (auto ok = detail::check_digest(child); !ok) return fail(std::move(ok));
+} // namespace
+
+util::Result<std::vector<image::Descriptor>> Store::references(const image::Digest& parent) const {
   const std::lock_guard guard(m_state->mutex);
-  auto stmt =
-      m_state->db.prepare("SELECT DISTINCT parent FROM blob_refs WHERE child = ?1 ORDER BY parent");
-  if (!stmt) return fail(std::move(stmt));
-  stmt->bind(1, child.str());
+  return descriptor_rows(m_state->db,
+                         "SELECT child, media_type, size FROM blob_refs "
+                         "WHERE parent = ?1 ORDER BY position",
+                         parent);
+}
+
+util::Result<std::vector<image::Digest>> Store::referrers(const image::Digest& child) const {
+  const std::lock_guard guard(m_state->mutex);
+  auto rows = descriptor_rows(m_state->db,
+                              "SELECT DISTINCT parent, '', 0 FROM blob_refs "
+                              "WHERE child = ?1 ORDER BY parent",
+                              child);
+  if (!rows) return std::unexpected(rows.error());
   std::vector<image::Digest> out;
-  for (;;) {
-    auto row = stmt->step();
-    if (!row) return fail(std::move(row));
-    if (!*row) break;
-    auto digest = parse_stored(stmt->text(0));
-    if (!digest) return fail(std::move(digest));
-    out.push_back(*digest);
-  }
+  out.reserve(rows->size());
+  for (const auto& d : *rows) out.push_back(d.digest);
   return out;
 }
 
