@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `mason prune` removes the unpacked layers of images that are gone (after
 # `mason rmi`), keeps those of images still there and those build cache
-# records sit on, and leaves layers alone while a container runs.
+# records sit on, and leaves layers alone while a container runs (which
+# does not hold up `mason cache prune`).
 source "$(dirname "$0")/lib.sh"
 import_busybox
 
@@ -33,6 +34,8 @@ grep -q started "$WORK/running" || fail "the container did not start"
 "$MASON" rmi other:1 >/dev/null
 "$MASON" prune >"$WORK/p2" || fail "prune while running"
 grep -q "skipped (a build or a container is running)" "$WORK/p2" || { cat "$WORK/p2"; fail "prune did not wait for the container"; }
+# ... while the build cache stays free to prune (a container never holds it up).
+timeout 20 "$MASON" cache prune --dry-run >/dev/null || fail "cache prune waited for a running container"
 kill -0 $runner 2>/dev/null && wait $runner
 
 # other:1 is gone: its layer goes, busybox's stays (an image and a cache record use it).

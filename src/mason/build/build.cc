@@ -296,6 +296,9 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
   // Held until the end: no cache prune removes what this build uses.
   auto cache_lock = CacheLock::take(root, CacheLock::Mode::shared);
   if (!cache_lock) return std::unexpected(cache_lock.error());
+  auto layers_lock =
+      CacheLock::take(root, CacheLock::Mode::shared, false, CacheLock::Which::layers);
+  if (!layers_lock) return std::unexpected(layers_lock.error());
   std::string why;
   auto snapshots = snapshot::open_snapshotter(snapshot_dir(root, options.snapshotter),
                                               options.snapshotter, &why);

@@ -84,11 +84,12 @@ int depth_of(const std::map<std::string, snapshot::SnapshotEntry>& all, const st
 
 std::string cache_mounts_dir(const std::string& root) { return root + "/cache-mounts"; }
 
-util::Result<CacheLock> CacheLock::take(const std::string& root, Mode mode, bool try_only) {
+util::Result<CacheLock> CacheLock::take(const std::string& root, Mode mode, bool try_only,
+                                        Which which) {
   const std::string dir = root + "/cache";
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return util::make_error(util::ErrorCode::internal, "create " + dir, errno);
-  const std::string path = dir + "/lock";
+  const std::string path = dir + (which == Which::cache ? "/lock" : "/layers.lock");
   sys::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd) return util::make_error(util::ErrorCode::internal, "open " + path, errno);
   int op = mode == Mode::shared ? LOCK_SH : LOCK_EX;
@@ -96,7 +97,9 @@ util::Result<CacheLock> CacheLock::take(const std::string& root, Mode mode, bool
   while (::flock(fd.get(), op) != 0) {
     if (errno == EINTR) continue;
     if (errno == EWOULDBLOCK)
-      return util::make_error(util::ErrorCode::unavailable, "the build cache is in use");
+      return util::make_error(util::ErrorCode::unavailable, which == Which::cache
+                                                                ? "the build cache is in use"
+                                                                : "image layers are in use");
     return util::make_error(util::ErrorCode::internal, "lock " + path, errno);
   }
   return CacheLock(std::move(fd));

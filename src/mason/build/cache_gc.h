@@ -28,11 +28,18 @@
 
 namespace mason::build {
 
+// Two locks under <root>/cache: `cache` (builds shared, cache prunes
+// exclusive) and `layers` (builds and `mason run` shared while they use
+// unpacked image layers, `mason prune` exclusive to remove them). A
+// long-running container holds only the second, so it never holds up a
+// cache prune.
 class CacheLock {
 public:
   enum class Mode { shared, exclusive };
+  enum class Which { cache, layers };
   // Blocks until the lock is granted; `try_only`: unavailable instead.
-  static util::Result<CacheLock> take(const std::string& root, Mode mode, bool try_only = false);
+  static util::Result<CacheLock> take(const std::string& root, Mode mode, bool try_only = false,
+                                      Which which = Which::cache);
   void release() { m_fd.reset(); }
 
 private:
@@ -105,8 +112,7 @@ struct LayerPruneReport {
 // Unpacked image layers that no image in the store has (by the ChainIDs of
 // its config's diff_ids) and no other snapshot is built on (a build cache
 // record's snapshot chain), deepest first: what `mason rmi` + `mason prune`
-// leave behind. Call with the CacheLock held exclusively (builds and
-// `mason run` hold it shared while they use layers).
+// leave behind. Call with the layers CacheLock held exclusively.
 util::Result<LayerPruneReport> prune_image_layers(content::Store& store,
                                                   snapshot::Snapshotter& snapshots,
                                                   const std::string& root, bool dry_run);

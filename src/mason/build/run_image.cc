@@ -69,7 +69,7 @@ util::Result<int> run_image(content::Store& store, const RunImageOptions& option
   if (!img) return std::unexpected(img.error());
   const std::string root = store.root().string();
   // Held while the container runs: `mason prune` removes no layer under it.
-  auto lock = CacheLock::take(root, CacheLock::Mode::shared);
+  auto lock = CacheLock::take(root, CacheLock::Mode::shared, false, CacheLock::Which::layers);
   if (!lock) return std::unexpected(lock.error());
   auto snapshots =
       snapshot::open_snapshotter(snapshot_dir(root, options.snapshotter), options.snapshotter);

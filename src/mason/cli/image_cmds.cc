@@ -303,7 +303,8 @@ util::Status run_prune(const GlobalOptions& g, bool dry_run) {
   // Unpacked layers of images no longer in the store; not while a build or
   // a container uses layers (they hold the cache lock shared).
   const std::string root = (*store)->root().string();
-  auto lock = build::CacheLock::take(root, build::CacheLock::Mode::exclusive, true);
+  auto lock = build::CacheLock::take(root, build::CacheLock::Mode::exclusive, true,
+                                     build::CacheLock::Which::layers);
   if (!lock && lock.error().code() != util::ErrorCode::unavailable)
     return std::unexpected(lock.error());
   if (!lock) {
