@@ -21,6 +21,10 @@ DF
 "$MASON" build -q -t built "$ctx" >/dev/null || fail "build"
 layers() { find "$STORE/snapshots" -maxdepth 1 -mindepth 1 | wc -l; }
 before=$(layers)
+# `mason du` counts them: two image layers (busybox, other:1), build snapshots.
+du_count() { "$MASON" du | awk -v k="$1" '$0 ~ "^"k" " { print $3 }'; }
+[[ $(du_count "layer snapshots") -eq 2 ]] || { "$MASON" du; fail "du: layer snapshots"; }
+[[ $(du_count "build snapshots") -ge 1 ]] || { "$MASON" du; fail "du: build snapshots"; }
 
 # Every image is there: no layer goes.
 "$MASON" prune >"$WORK/p1" || fail "prune"
@@ -45,6 +49,7 @@ kill -0 $runner 2>/dev/null && wait $runner
 "$MASON" prune >"$WORK/p4" || fail "prune after rmi"
 [[ $(grep -c "Deleted layer snapshot: sha256:" "$WORK/p4") -eq 1 ]] || { cat "$WORK/p4"; fail "the layer of the removed image stayed"; }
 [[ $(layers) -lt $before ]] || fail "no snapshot directory went"
+[[ $(du_count "layer snapshots") -eq 1 ]] || { "$MASON" du; fail "du after prune: layer snapshots"; }
 "$MASON" prune >"$WORK/p5" || fail "second prune"
 ! grep -q "layer snapshot" "$WORK/p5" || { cat "$WORK/p5"; fail "a second prune removed more"; }
 

@@ -84,6 +84,10 @@ int depth_of(const std::map<std::string, snapshot::SnapshotEntry>& all, const st
 
 std::string cache_mounts_dir(const std::string& root) { return root + "/cache-mounts"; }
 
+util::Result<std::vector<CacheMount>> list_cache_mounts(const std::string& root) {
+  return list_mounts(root);
+}
+
 util::Result<CacheLock> CacheLock::take(const std::string& root, Mode mode, bool try_only,
                                         Which which) {
   const std::string dir = root + "/cache";

@@ -66,6 +66,9 @@ struct CacheListing {
   std::int64_t record_bytes = 0; // sum of the records' sizes
 };
 
+// The cache mounts under `root` (none when the directory is missing).
+util::Result<std::vector<CacheMount>> list_cache_mounts(const std::string& root);
+
 util::Result<CacheListing> list_cache(content::Store& store, snapshot::Snapshotter& snapshots,
                                       const std::string& root);
 

@@ -327,6 +327,38 @@ util::Status run_prune(const GlobalOptions& g, bool dry_run) {
   return {};
 }
 
+struct FileTrees {
+  content::Usage layers, built, mounts;
+};
+
+// What the snapshot directories (both kinds, where present) and the cache
+// mounts take on disk.
+util::Result<FileTrees> file_trees(const std::string& root) {
+  FileTrees out;
+  for (const auto kind : {snapshot::KindChoice::automatic, snapshot::KindChoice::copy}) {
+    const auto dir = snapshot::snapshot_dir(root, kind);
+    if (::access(dir.c_str(), F_OK) != 0) continue;
+    auto snapshots = snapshot::open_snapshotter(dir, kind);
+    if (!snapshots) return std::unexpected(snapshots.error());
+    auto listed = (*snapshots)->list();
+    if (!listed) return std::unexpected(listed.error());
+    for (const auto& s : *listed) {
+      auto used = (*snapshots)->usage(s.id);
+      if (!used) continue; // removed meanwhile
+      auto& u = s.unpacked ? out.layers : out.built;
+      ++u.count;
+      u.bytes += used->bytes;
+    }
+  }
+  auto mounts = build::list_cache_mounts(root);
+  if (!mounts) return std::unexpected(mounts.error());
+  for (const auto& m : *mounts) {
+    ++out.mounts.count;
+    out.mounts.bytes += m.bytes;
+  }
+  return out;
+}
+
 util::Status run_du(const GlobalOptions& g) {
   auto store = open_store(g);
   if (!store) return std::unexpected(store.error());
@@ -336,10 +368,22 @@ util::Status run_du(const GlobalOptions& g) {
       {"manifests", du->manifests}, {"configs", du->configs},   {"layers", du->layers},
       {"other", du->other},         {"build cache", du->cache}, {"unreferenced", du->unreferenced},
       {"ingest", du->ingest},       {"metadata", du->metadata}};
-  std::cout << fmt::format("{:<14} {:>8} {:>12}\n", "KIND", "COUNT", "SIZE");
+  std::cout << fmt::format("{:<16} {:>8} {:>12}\n", "KIND", "COUNT", "SIZE");
   for (const auto& [name, u] : rows)
-    std::cout << fmt::format("{:<14} {:>8} {:>12}\n", name, u.count, human_size(u.bytes));
-  std::cout << fmt::format("{:<14} {:>8} {:>12}\n", "total", "", human_size(du->total_bytes()));
+    std::cout << fmt::format("{:<16} {:>8} {:>12}\n", name, u.count, human_size(u.bytes));
+  // Beside the blobs: the unpacked image layers, the snapshots builds made
+  // (the build cache's file trees) and the cache mounts (disk bytes).
+  auto files = file_trees((*store)->root().string());
+  if (!files) return std::unexpected(files.error());
+  const std::pair<const char*, content::Usage> trees[] = {{"layer snapshots", files->layers},
+                                                          {"build snapshots", files->built},
+                                                          {"cache mounts", files->mounts}};
+  std::int64_t total = du->total_bytes();
+  for (const auto& [name, u] : trees) {
+    std::cout << fmt::format("{:<16} {:>8} {:>12}\n", name, u.count, human_size(u.bytes));
+    total += u.bytes;
+  }
+  std::cout << fmt::format("{:<16} {:>8} {:>12}\n", "total", "", human_size(total));
   return {};
 }
 
