@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <fcntl.h>
+#include <functional>
 #include <map>
 #include <set>
 #include <sys/file.h>
@@ -78,6 +79,47 @@ int depth_of(const std::map<std::string, snapshot::SnapshotEntry>& all, const st
   for (auto it = all.find(id); it != all.end() && it->second.parent && depth < 100000; ++depth)
     it = all.find(*it->second.parent);
   return depth;
+}
+
+struct Removal {
+  std::vector<std::string> ids; // removed (dry run: removable)
+  std::int64_t bytes = 0;       // their disk bytes
+};
+
+// Removes the snapshots of `all` that `doomed` picks, deepest first (a
+// child before its parent), counting their disk bytes; one in use in this
+// process is skipped. Unpacked image layers go through remove_layer. When
+// any were picked, the size memos (export.h) are forgotten. dry_run: only
+// counts.
+util::Result<Removal>
+remove_snapshots(snapshot::Snapshotter& snapshots,
+                 const std::map<std::string, snapshot::SnapshotEntry>& all,
+                 const std::function<bool(const snapshot::SnapshotEntry&)>& doomed,
+                 const std::string& root, bool dry_run) {
+  std::vector<std::pair<int, std::string>> order;
+  for (const auto& [id, s] : all)
+    if (doomed(s)) order.emplace_back(depth_of(all, id), id);
+  std::ranges::sort(order, std::greater<>());
+  Removal out;
+  for (const auto& [depth, id] : order) {
+    auto used = snapshots.usage(id);
+    const std::int64_t bytes = used ? used->bytes : 0;
+    if (!dry_run) {
+      const bool layer = all.at(id).unpacked;
+      if (auto ok = layer ? snapshots.remove_layer(id) : snapshots.remove(id); !ok) {
+        if (ok.error().code() == util::ErrorCode::unavailable) continue; // in use here
+        return std::unexpected(
+            std::move(ok.error())
+                .with_context((layer ? "prune image layer " : "prune snapshot ") + id));
+      }
+    }
+    out.ids.push_back(id);
+    out.bytes += bytes;
+  }
+  if (!dry_run && !order.empty())
+    for (auto file : {k_tree_sizes_file, k_layer_sizes_file})
+      (void)::unlink((root + "/" + std::string(file)).c_str());
+  return out;
 }
 
 } // namespace
@@ -160,30 +202,19 @@ util::Result<PruneReport> prune_cache(content::Store& store, snapshot::Snapshott
       it = it->second.parent ? all.find(*it->second.parent) : all.end();
     }
   }
-  // Snapshots made by builds that nothing keeps, deepest first.
-  std::vector<std::pair<int, std::string>> doomed;
-  for (const auto& [id, s] : all)
-    if (!s.unpacked && !keep_snapshots.contains(id)) doomed.emplace_back(depth_of(all, id), id);
-  std::ranges::sort(doomed, std::greater<>());
-
   report.records = static_cast<std::int64_t>(evict.size());
   if (!options.dry_run && !evict.empty())
     if (auto ok = store.delete_cache_records(evict); !ok) return std::unexpected(ok.error());
-  for (const auto& [depth, id] : doomed) {
-    auto used = snapshots.usage(id);
-    const std::int64_t bytes = used ? used->bytes : 0;
-    if (options.dry_run) {
-      report.bytes += bytes;
-      ++report.snapshots;
-      continue;
-    }
-    if (auto ok = snapshots.remove(id); !ok) {
-      if (ok.error().code() == util::ErrorCode::unavailable) continue; // in use here
-      return std::unexpected(std::move(ok.error()).with_context("prune snapshot " + id));
-    }
-    report.bytes += bytes;
-    ++report.snapshots;
-  }
+  // Snapshots made by builds that nothing keeps.
+  auto removed = remove_snapshots(
+      snapshots, all,
+      [&](const snapshot::SnapshotEntry& s) {
+        return !s.unpacked && !keep_snapshots.contains(s.id);
+      },
+      root, options.dry_run);
+  if (!removed) return std::unexpected(removed.error());
+  report.snapshots = static_cast<std::int64_t>(removed->ids.size());
+  report.bytes += removed->bytes;
 
   if (options.mounts && !options.keep_bytes) {
     auto mounts = list_mounts(root);
@@ -199,10 +230,6 @@ util::Result<PruneReport> prune_cache(content::Store& store, snapshot::Snapshott
       (void)::unlinkat(dir.get(), (name + std::string(k_id_suffix)).c_str(), 0);
     }
   }
-
-  if (!options.dry_run && !doomed.empty())
-    for (auto file : {k_tree_sizes_file, k_layer_sizes_file})
-      (void)::unlink((root + "/" + std::string(file)).c_str());
 
   content::GcOptions gc;
   gc.dry_run = options.dry_run;
@@ -264,27 +291,12 @@ util::Result<LayerPruneReport> prune_image_layers(content::Store& store,
       it = it->second.parent ? all.find(*it->second.parent) : all.end();
     }
   }
-  std::vector<std::pair<int, std::string>> doomed;
-  for (const auto& [id, s] : all)
-    if (s.unpacked && !keep.contains(id)) doomed.emplace_back(depth_of(all, id), id);
-  std::ranges::sort(doomed, std::greater<>());
-  LayerPruneReport report;
-  for (const auto& [depth, id] : doomed) {
-    auto used = snapshots.usage(id);
-    const std::int64_t bytes = used ? used->bytes : 0;
-    if (!dry_run) {
-      if (auto ok = snapshots.remove_layer(id); !ok) {
-        if (ok.error().code() == util::ErrorCode::unavailable) continue; // in use here
-        return std::unexpected(std::move(ok.error()).with_context("prune image layer " + id));
-      }
-    }
-    report.layers.push_back(id);
-    report.bytes += bytes;
-  }
-  if (!dry_run && !report.layers.empty())
-    for (auto file : {k_tree_sizes_file, k_layer_sizes_file})
-      (void)::unlink((root + "/" + std::string(file)).c_str());
-  return report;
+  auto removed = remove_snapshots(
+      snapshots, all,
+      [&](const snapshot::SnapshotEntry& s) { return s.unpacked && !keep.contains(s.id); }, root,
+      dry_run);
+  if (!removed) return std::unexpected(removed.error());
+  return LayerPruneReport{std::move(removed->ids), removed->bytes};
 }
 
 std::int64_t cache_size_limit(const std::string& root) {

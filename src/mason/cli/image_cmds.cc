@@ -290,6 +290,20 @@ util::Status run_load(const GlobalOptions& g, const std::string& input, bool qui
   return {};
 }
 
+// The store's snapshotters: the directories of both kinds, where present.
+util::Result<std::vector<std::unique_ptr<snapshot::Snapshotter>>>
+existing_snapshotters(const std::string& root) {
+  std::vector<std::unique_ptr<snapshot::Snapshotter>> out;
+  for (const auto kind : {snapshot::KindChoice::automatic, snapshot::KindChoice::copy}) {
+    const auto dir = snapshot::snapshot_dir(root, kind);
+    if (::access(dir.c_str(), F_OK) != 0) continue;
+    auto snapshots = snapshot::open_snapshotter(dir, kind);
+    if (!snapshots) return std::unexpected(snapshots.error());
+    out.push_back(std::move(*snapshots));
+  }
+  return out;
+}
+
 util::Status run_prune(const GlobalOptions& g, bool dry_run) {
   auto store = open_store(g);
   if (!store) return std::unexpected(store.error());
@@ -301,7 +315,7 @@ util::Status run_prune(const GlobalOptions& g, bool dry_run) {
     std::cout << (dry_run ? "Would delete: " : "Deleted: ") << d.str() << '\n';
   std::int64_t total = report->total_bytes();
   // Unpacked layers of images no longer in the store; not while a build or
-  // a container uses layers (they hold the cache lock shared).
+  // a container uses layers (they hold the layers lock shared).
   const std::string root = (*store)->root().string();
   auto lock = build::CacheLock::take(root, build::CacheLock::Mode::exclusive, true,
                                      build::CacheLock::Which::layers);
@@ -310,12 +324,10 @@ util::Status run_prune(const GlobalOptions& g, bool dry_run) {
   if (!lock) {
     std::cout << "Image layer snapshots: skipped (a build or a container is running)\n";
   } else {
-    for (const auto kind : {snapshot::KindChoice::automatic, snapshot::KindChoice::copy}) {
-      const auto dir = snapshot::snapshot_dir(root, kind);
-      if (::access(dir.c_str(), F_OK) != 0) continue;
-      auto snapshots = snapshot::open_snapshotter(dir, kind);
-      if (!snapshots) return std::unexpected(snapshots.error());
-      auto layers = build::prune_image_layers(**store, **snapshots, root, dry_run);
+    auto all = existing_snapshotters(root);
+    if (!all) return std::unexpected(all.error());
+    for (const auto& snapshots : *all) {
+      auto layers = build::prune_image_layers(**store, *snapshots, root, dry_run);
       if (!layers) return std::unexpected(layers.error());
       for (const auto& id : layers->layers)
         std::cout << (dry_run ? "Would delete layer snapshot: " : "Deleted layer snapshot: ") << id
@@ -335,15 +347,13 @@ struct FileTrees {
 // mounts take on disk.
 util::Result<FileTrees> file_trees(const std::string& root) {
   FileTrees out;
-  for (const auto kind : {snapshot::KindChoice::automatic, snapshot::KindChoice::copy}) {
-    const auto dir = snapshot::snapshot_dir(root, kind);
-    if (::access(dir.c_str(), F_OK) != 0) continue;
-    auto snapshots = snapshot::open_snapshotter(dir, kind);
-    if (!snapshots) return std::unexpected(snapshots.error());
-    auto listed = (*snapshots)->list();
+  auto all = existing_snapshotters(root);
+  if (!all) return std::unexpected(all.error());
+  for (const auto& snapshots : *all) {
+    auto listed = snapshots->list();
     if (!listed) return std::unexpected(listed.error());
     for (const auto& s : *listed) {
-      auto used = (*snapshots)->usage(s.id);
+      auto used = snapshots->usage(s.id);
       if (!used) continue; // removed meanwhile
       auto& u = s.unpacked ? out.layers : out.built;
       ++u.count;
