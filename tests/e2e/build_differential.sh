@@ -552,6 +552,239 @@ DF
 differential 13-onbuild-stage "$c"
 differential 13-onbuild-stage-base "$c" --target base
 
+# 14: RUN --mount targets relative to the WORKDIR (dockerfile2llb
+# dispatchRunMounts joins them to the stage's working directory): the
+# context over the WORKDIR (target=.), files beside an app (docker's
+# Node.js guide), a WORKDIR with a variable, cache and tmpfs targets, a
+# target above the WORKDIR, a WORKDIR inherited from a stage and from an
+# image, a secret's relative target (the solver joins every relative
+# destination to the step's working directory); WORKDIR
+# through a symlink to a missing absolute path makes the link's target in
+# the root file system.
+"$MASON" import "$(busybox_tar)" busybox-wd:latest --change 'WORKDIR /opt' >/dev/null
+"$MASON" save busybox-wd -o "$WORK/busybox-wd.tar"
+$DOCKER load -i "$WORK/busybox-wd.tar" >/dev/null
+c=$(ctx 14-mount-targets <<'DF'
+FROM busybox AS base
+WORKDIR /src
+RUN --mount=target=. cat hello.txt >/hello-copy && test ! -e /hello.txt
+WORKDIR /app
+RUN --mount=type=bind,source=package.json,target=package.json \
+    --mount=type=bind,source=lock.json,target=./lock.json \
+    cat package.json lock.json >/app/installed && test ! -e /package.json && test ! -e /lock.json
+ARG SUB=sub
+WORKDIR /w/$SUB
+RUN --mount=type=cache,target=cache echo x >>cache/f && cp cache/f /w/cache-seen
+RUN --mount=type=tmpfs,target=tmp grep -c " /w/sub/tmp " /proc/mounts >/w/tmpfs-seen
+RUN --mount=type=bind,source=dir,target=../mnt ls /w/mnt >/w/mnt-seen
+RUN --mount=type=secret,id=tok,target=tok.txt cat /w/sub/tok.txt >/w/secret-seen
+
+FROM base AS child
+RUN --mount=type=bind,source=dir,target=data ls /w/sub/data >/child-seen
+
+FROM busybox-wd AS image-wd
+RUN --mount=target=ctx ls /opt/ctx >/opt-seen
+
+FROM base
+RUN ln -s /missing/abs /ln
+WORKDIR /ln/deeper
+RUN pwd >/pwd-seen
+COPY --from=child /child-seen /
+COPY --from=image-wd /opt-seen /
+DF
+)
+cfile "$c/hello.txt" 644
+cfile "$c/package.json" 644 '{"name":"app"}'
+cfile "$c/lock.json" 644 '{"lockfileVersion":3}'
+cfile "$c/dir/one" 644
+chmod 755 "$c/dir"
+printf 'sekrit\n' >"$WORK/tok"
+# 20.10 leaves the mount points it made in the layers; current BuildKit
+# removes them (executor/oci mount stubs), as mason does.
+fix14='/^\/app\/package.json /d
+/^\/app\/lock.json /d
+/^\/w\/sub\/cache /d
+/^\/w\/sub\/tmp /d
+/^\/w\/mnt /d
+/^\/w\/sub\/tok.txt /d'
+# A stage FROM another stage inherits its build args in current BuildKit
+# (dockerfile2llb convert.go: ds.buildArgs gets ds.base.buildArgs), so
+# its RUN history names them; 20.10 did not.
+differential 14-mount-targets "$c" --secret "id=tok,src=$WORK/tok" --fsfix "$fix14" \
+  --fix 's/"RUN \/bin\/sh -c \(ln -s\|pwd\)/"RUN |1 SUB=sub \/bin\/sh -c \1/'
+
+
+# 15: ADD of a local tar whose names climb with "../" or are absolute:
+# extracted inside the destination (BuildKit untars chrooted into it).
+c=$(ctx 15-add-dotdot <<'DF'
+FROM busybox AS add
+ADD dotdot.tar /dest/
+FROM scratch
+COPY --from=add /dest /dest
+DF
+)
+python3 - "$c/dotdot.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as t:
+    for name, data in (("ok.txt", b"ok\n"), ("../../up.txt", b"up\n"),
+                       ("a/../../b.txt", b"b\n"), ("/abs/c.txt", b"c\n")):
+        i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o644; i.mtime = 1
+        t.addfile(i, io.BytesIO(data))
+PY
+chmod 644 "$c/dotdot.tar"
+differential 15-add-dotdot "$c"
+
+# 16-19: multi-stage Dockerfiles in the shapes real projects use, with
+# busybox tools standing in for compilers (the builder's semantics are
+# what is compared, not the tools').
+
+# 16: a Go service into scratch (the shape of many Go projects' and
+# docker's Go guide): module files first, a cache mount for the module and
+# build caches, the source through --mount=target=., a minimal passwd, a
+# non-root USER and an ENTRYPOINT in exec form.
+c=$(ctx 16-go-scratch <<'DF'
+ARG GO_VERSION=1.21
+FROM busybox AS build
+ARG GO_VERSION
+ARG TARGETOS=linux TARGETARCH=amd64
+WORKDIR /src
+RUN --mount=type=cache,target=/go/pkg/mod \
+    --mount=type=bind,source=go.mod,target=go.mod \
+    --mount=type=bind,source=go.sum,target=go.sum \
+    cat go.mod go.sum >/go/pkg/mod/downloaded && ls /go/pkg/mod >/deps
+RUN --mount=type=cache,target=/root/.cache/go-build \
+    --mount=target=. \
+    mkdir -p /out && { echo '#!/bin/sh'; echo "echo $GO_VERSION $TARGETOS/$TARGETARCH"; cat main.go; } >/out/server \
+    && chmod 0755 /out/server
+RUN echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' >/etc/passwd.min \
+ && echo 'nonroot:x:65532:' >/etc/group.min
+
+FROM scratch
+COPY --from=build /etc/passwd.min /etc/passwd
+COPY --from=build /etc/group.min /etc/group
+COPY --from=build --chmod=0555 /out/server /usr/local/bin/server
+USER nonroot:nonroot
+EXPOSE 8080/tcp
+ENTRYPOINT ["/usr/local/bin/server"]
+DF
+)
+cfile "$c/go.mod" 644 'module example.com/server'
+cfile "$c/go.sum" 644 ''
+cfile "$c/main.go" 644 'echo main'
+# The --chmod parents, COPY's created_by and EXPOSE's are current
+# BuildKit's (see 03 and 07).
+differential 16-go-scratch "$c" \
+  --fsfix 's|^\(/usr\(/local\(/bin\)\{0,1\}\)\{0,1\}\) dir 0755 |\1 dir 0555 |' \
+  --fix 's|"COPY \(/out/server /usr/local/bin/server\)|"COPY --chmod=0555 \1|
+s#"EXPOSE map\[8080/tcp:{}\]"#"EXPOSE [8080/tcp]"#' 
+
+# 17: a Node app as docker's Node.js guide writes it: a base stage, deps
+# with npm ci through bind mounts of package.json and the lock file and a
+# cache mount of ~/.npm, a build stage FROM deps, and a final stage with
+# production modules, the build output and a non-root user.
+c=$(ctx 17-node <<'DF'
+FROM busybox AS base
+WORKDIR /usr/src/app
+FROM base AS deps
+RUN --mount=type=bind,source=package.json,target=package.json \
+    --mount=type=bind,source=package-lock.json,target=package-lock.json \
+    --mount=type=cache,target=/root/.npm \
+    mkdir -p node_modules/left-pad && cp package.json node_modules/left-pad/ \
+    && echo fetched >>/root/.npm/_cacache && test ! -e /package.json
+FROM deps AS build
+RUN --mount=type=bind,source=package.json,target=package.json \
+    --mount=type=bind,source=package-lock.json,target=package-lock.json \
+    --mount=type=cache,target=/root/.npm \
+    mkdir -p node_modules/typescript && cat /root/.npm/_cacache >node_modules/typescript/seen
+COPY . .
+RUN mkdir -p dist && cp src/index.js dist/index.js
+FROM base AS final
+ENV NODE_ENV=production
+USER nobody
+COPY package.json .
+COPY --from=deps /usr/src/app/node_modules ./node_modules
+COPY --from=build /usr/src/app/dist ./dist
+EXPOSE 3000
+CMD ["node", "dist/index.js"]
+DF
+)
+cfile "$c/package.json" 644 '{"name":"app","version":"1.0.0"}'
+cfile "$c/package-lock.json" 644 '{"lockfileVersion":3}'
+cfile "$c/src/index.js" 644 'console.log("hi")'
+chmod 755 "$c/src"
+printf 'node_modules\n' >"$c/.dockerignore"
+differential 17-node "$c" --fix 's#"EXPOSE map\[3000/tcp:{}\]"#"EXPOSE [3000/tcp]"#' 
+
+# 18: a Python app with a virtual environment built in one stage and
+# copied whole (symlinked interpreter, nested site-packages) into another;
+# ENV PATH through the venv; WORKDIR, a relative COPY and an exec-form CMD.
+c=$(ctx 18-python-venv <<'DF'
+FROM busybox AS builder
+ENV VIRTUAL_ENV=/opt/venv
+RUN mkdir -p $VIRTUAL_ENV/bin $VIRTUAL_ENV/lib/python3.11/site-packages \
+ && ln -s /usr/local/bin/python3 $VIRTUAL_ENV/bin/python \
+ && ln -s python $VIRTUAL_ENV/bin/python3 \
+ && printf 'home = /usr/local/bin\n' >$VIRTUAL_ENV/pyvenv.cfg
+ENV PATH="$VIRTUAL_ENV/bin:$PATH"
+COPY requirements.txt /tmp/
+RUN --mount=type=cache,target=/root/.cache/pip \
+    while read -r p; do mkdir -p "$VIRTUAL_ENV/lib/python3.11/site-packages/$p" \
+    && echo "$p" >"$VIRTUAL_ENV/lib/python3.11/site-packages/$p/__init__.py"; done </tmp/requirements.txt
+FROM busybox
+ENV VIRTUAL_ENV=/opt/venv PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY --from=builder $VIRTUAL_ENV $VIRTUAL_ENV
+ENV PATH="$VIRTUAL_ENV/bin:$PATH"
+WORKDIR /app
+COPY app.py .
+RUN echo 'appuser:x:10001:10001::/app:/bin/sh' >>/etc/passwd
+USER appuser
+CMD ["python", "app.py"]
+DF
+)
+cfile "$c/requirements.txt" 644 $'flask\nrequests'
+cfile "$c/app.py" 644 'print("hi")'
+differential 18-python-venv "$c"
+
+# 19: a distroless-style assembly and a monorepo: shared libraries copied
+# with their version symlinks, certificates and nsswitch.conf into
+# scratch, a numeric USER; services built from one context with
+# --mount=target=. and --mount=from= of a tools stage, selected by a
+# build argument in COPY --from.
+c=$(ctx 19-distroless-monorepo <<'DF'
+ARG SERVICE=api
+FROM busybox AS libs
+RUN mkdir -p /lib/x86_64-linux-gnu /etc/ssl/certs \
+ && echo libc >/lib/x86_64-linux-gnu/libc.so.6 \
+ && echo ssl >/lib/x86_64-linux-gnu/libssl.so.3.0 \
+ && ln -s libssl.so.3.0 /lib/x86_64-linux-gnu/libssl.so.3 \
+ && echo CA >/etc/ssl/certs/ca-certificates.crt \
+ && echo 'hosts: files dns' >/etc/nsswitch.conf
+FROM busybox AS tools
+RUN mkdir -p /tools && printf '#!/bin/sh\necho "built $1"\n' >/tools/gen && chmod 755 /tools/gen
+FROM busybox AS api
+WORKDIR /repo
+RUN --mount=target=. --mount=from=tools,source=/tools,target=/usr/local/tools \
+    mkdir -p /out && /usr/local/tools/gen api >/out/svc && cat services/api/VERSION >>/out/svc
+FROM busybox AS worker
+WORKDIR /repo
+RUN --mount=target=. --mount=from=tools,source=/tools,target=/usr/local/tools \
+    mkdir -p /out && /usr/local/tools/gen worker >/out/svc && cat services/worker/VERSION >>/out/svc
+FROM ${SERVICE} AS selected
+FROM scratch
+COPY --from=libs /lib/x86_64-linux-gnu/libc.so.6 /lib/x86_64-linux-gnu/libssl.so.* /lib/x86_64-linux-gnu/
+COPY --from=libs /etc/ssl/certs /etc/ssl/certs
+COPY --from=libs /etc/nsswitch.conf /etc/nsswitch.conf
+COPY --from=selected /out/svc /svc
+USER 65532:65532
+ENTRYPOINT ["/svc"]
+DF
+)
+cfile "$c/services/api/VERSION" 644 1.2.3
+cfile "$c/services/worker/VERSION" 644 4.5.6
+chmod -R a+rX "$c/services"
+differential 19-distroless-monorepo "$c"
+differential 19-distroless-monorepo-worker "$c" --build-arg SERVICE=worker
+
 if [[ ${#FAILED[@]} -gt 0 ]]; then
   printf 'difference: %s\n' "${FAILED[@]}" >&2
   fail "${#FAILED[@]} difference(s) between mason and BuildKit"

@@ -355,6 +355,16 @@ std::string human(std::int64_t bytes) {
   return fmt::format("{} B", bytes);
 }
 
+// An exporter's boolean key as BuildKit reads it: Go's strconv.ParseBool,
+// and a key given without a value means true.
+std::optional<bool> exporter_bool(const std::string& v) {
+  if (v.empty() || v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True")
+    return true;
+  if (v == "0" || v == "f" || v == "F" || v == "false" || v == "FALSE" || v == "False")
+    return false;
+  return std::nullopt;
+}
+
 // Calls `field(key, value)` for each `key=value` of a comma-separated
 // flag value (docker's --secret/--output syntax); stops at the first error.
 util::Status
@@ -431,9 +441,17 @@ util::Result<OutputSpec> parse_output_flag(std::string_view value) {
       o.dest = val;
     else if (key == "name")
       o.names.push_back(val);
-    else if (key == "push")
-      o.push = val == "true" || val == "1";
-    else if (key == "compression-level") {
+    else if (key == "push" || key == "oci-mediatypes") {
+      const auto b = exporter_bool(val);
+      if (!b)
+        return util::Status(util::make_error(
+            util::ErrorCode::invalid_argument,
+            fmt::format("--output {}: non-bool value specified for {}", value, key)));
+      if (key == "push")
+        o.push = *b;
+      else
+        o.oci_mediatypes = *b;
+    } else if (key == "compression-level") {
       if (val.size() != 1 || val[0] < '0' || val[0] > '9')
         return util::Status(
             util::make_error(util::ErrorCode::invalid_argument,
@@ -500,8 +518,12 @@ util::Result<CacheSpec> parse_cache_flag(std::string_view value, bool exporting)
       c.ref = val;
     else if (key == "mode" && exporting)
       mode = val;
+    else if (key == "oci-mediatypes" && exporter_bool(val) == false)
+      return util::Status(util::make_error(
+          util::ErrorCode::invalid_argument,
+          fmt::format("{} {}: mason writes build caches with OCI media types only", flag, value)));
     else if (key == "oci-mediatypes" || key == "image-manifest")
-      return util::Status{}; // BuildKit's format knobs: mason writes one OCI format
+      return util::Status{}; // mason's cache is an OCI image manifest, which these ask for
     else
       return util::Status(
           util::make_error(util::ErrorCode::invalid_argument,

@@ -44,6 +44,9 @@ struct OutputSpec {
   std::vector<std::string> names;       // name=... (image, docker, oci, registry)
   bool push = false;                    // push=true (type=image)
   std::optional<int> compression_level; // compression-level=N (gzip, 0-9)
+  // oci-mediatypes=true|false: the manifest's media types. Unset: BuildKit's
+  // defaults (Docker types for image/registry, OCI for an OCI layout).
+  std::optional<bool> oci_mediatypes;
 };
 util::Result<OutputSpec> parse_output_flag(std::string_view value);
 

@@ -7,6 +7,7 @@
 
 #include "mason/build/steps.h"
 #include "mason/ops/copy.h"
+#include "mason/ops/copy_paths.h"
 #include "mason/ops/user.h"
 #include "mason/sys/in_root.h"
 
@@ -135,17 +136,14 @@ util::Result<StepHistory> workdir_step(StepContext& ctx) {
     if (!id) return std::unexpected(id.error());
     owner = *id;
   }
-  std::string prefix;
-  for (std::size_t pos = 1; pos <= wd.size(); ++pos) {
-    if (pos != wd.size() && wd[pos] != '/') continue;
-    prefix = wd.substr(0, pos);
-    auto p = sys::RootedPath::resolve(root->get(), prefix);
-    if (!p) return std::unexpected(p.error());
-    auto st = p->lstat();
-    if (!st) return std::unexpected(st.error());
-    if (*st) continue;
-    if (auto r = p->mkdir(0755); !r) return std::unexpected(r.error());
-    if (auto r = p->chown(owner.uid, owner.gid); !r) return std::unexpected(r.error());
+  // As BuildKit's mkdir: symlinks on the way resolved inside the root
+  // (fs.RootPath), then every missing directory of the resolved path made:
+  // a link to a missing absolute path gets its target made in the root.
+  auto resolved = ops::resolve_in_root(root->get(), *cleaned);
+  if (!resolved) return std::unexpected(std::move(resolved.error()).with_context("WORKDIR " + wd));
+  if (!resolved->empty()) {
+    auto made = ops::mkdir_all(root->get(), *resolved, 0755, owner);
+    if (!made) return std::unexpected(std::move(made.error()).with_context("WORKDIR " + wd));
   }
   return StepHistory{"WORKDIR " + written, true};
 }

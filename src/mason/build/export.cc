@@ -155,6 +155,21 @@ bool keeps_untagged(const BuildOptions& options) {
   return false;
 }
 
+// The media types of the image stored (and pushed): oci-mediatypes of the
+// image and registry outputs, else Docker's, as BuildKit's image exporter.
+util::Result<image::TypeFamily> stored_family(const BuildOptions& options) {
+  std::optional<bool> oci;
+  for (const auto& o : options.outputs) {
+    if (o.type != OutputType::image && o.type != OutputType::registry) continue;
+    if (!o.oci_mediatypes) continue;
+    if (oci && *oci != *o.oci_mediatypes)
+      return util::make_error(util::ErrorCode::invalid_argument,
+                              "the image outputs ask for different oci-mediatypes");
+    oci = o.oci_mediatypes;
+  }
+  return oci.value_or(false) ? image::TypeFamily::oci : image::TypeFamily::docker;
+}
+
 util::Result<std::vector<std::string>> normalized(const std::vector<std::string>& names) {
   std::vector<std::string> out;
   for (const auto& n : names) {
@@ -208,7 +223,9 @@ util::Status write_outputs(Engine& engine, const StageResult& result, BuildResul
       r = exporter::save_images(engine.store, {item},
                                 o.type == OutputType::oci ? exporter::SaveFormat::oci_archive
                                                           : exporter::SaveFormat::docker_archive,
-                                o.dest);
+                                o.dest,
+                                o.oci_mediatypes.value_or(true) ? image::TypeFamily::oci
+                                                                : image::TypeFamily::docker);
       break;
     }
     case OutputType::local: r = export_local(engine, result, o.dest); break;
@@ -279,8 +296,13 @@ util::Status export_target(Engine& engine, int target, BuildResult& out) {
         names.insert(names.end(), o.names.begin(), o.names.end());
     auto tags = normalized(names);
     if (!tags) return std::unexpected(tags.error());
-    auto stored = exporter::store_image(engine.store, std::move(config), descriptors, *tags);
+    auto family = stored_family(engine.options);
+    if (!family) return std::unexpected(family.error());
+    auto stored =
+        exporter::store_image(engine.store, std::move(config), descriptors, *tags, *family);
     if (!stored) return std::unexpected(stored.error());
+    if (!image::in_family(stored->manifest, *family))
+      vertex.status("zstd layers need OCI media types: the manifest uses them");
     if (tags->empty() && keeps_untagged(engine.options)) {
       // like docker's dangling images: kept (GC-safe) until removed
       const auto name = std::string(exporter::k_untagged_prefix) + stored->target.digest.str();

@@ -81,8 +81,13 @@ public:
     m_spec.process.cwd =
         m_ctx.config.config.working_dir.empty() ? "/" : m_ctx.config.config.working_dir;
     if (auto r = network(); !r) return std::unexpected(r.error());
-    for (const auto& m : m_run.resolved_mounts)
-      if (auto r = mount(m); !r) return std::unexpected(r.error());
+    std::size_t ssh_mounts = 0;
+    for (const auto& m : m_run.resolved_mounts) {
+      auto place =
+          df::place_mount(m, m_spec.process.cwd, m.type == df::MountType::ssh ? ssh_mounts++ : 0);
+      if (!place) return std::unexpected(place.error());
+      if (auto r = mount(m, *place); !r) return std::unexpected(r.error());
+    }
     if (m_run.security == "insecure")
       return util::make_error(util::ErrorCode::unsupported,
                               "RUN --security=insecure is not allowed (no entitlement)");
@@ -167,17 +172,18 @@ private:
     return {};
   }
 
-  util::Status mount(const df::Mount& m) {
+  // `place`: the mount's id and absolute target (df::place_mount).
+  util::Status mount(const df::Mount& m, const df::MountPlacement& place) {
     switch (m.type) {
-    case df::MountType::bind: return bind_mount(m);
-    case df::MountType::cache: return cache_mount(m);
+    case df::MountType::bind: return bind_mount(m, *place.target);
+    case df::MountType::cache: return cache_mount(m, place);
     case df::MountType::tmpfs: {
       std::vector<std::string> opts{"nosuid", "nodev"};
       if (m.size_limit > 0) opts.push_back(fmt::format("size={}", m.size_limit));
-      m_spec.mounts.push_back({m.target, "tmpfs", "tmpfs", opts});
+      m_spec.mounts.push_back({*place.target, "tmpfs", "tmpfs", opts});
       return {};
     }
-    case df::MountType::secret: return secret_mount(m);
+    case df::MountType::secret: return secret_mount(m, place);
     case df::MountType::ssh:
       return util::make_error(util::ErrorCode::unsupported,
                               "RUN --mount=type=ssh: SSH agent forwarding is not supported yet");
@@ -197,7 +203,7 @@ private:
     return std::string(buf, static_cast<std::size_t>(n));
   }
 
-  util::Status bind_mount(const df::Mount& m) {
+  util::Status bind_mount(const df::Mount& m, const std::string& target) {
     auto view = open_source(m_ctx.engine, m.from);
     if (!view) return std::unexpected(view.error());
     auto path = host_path(*view, m.source);
@@ -210,7 +216,7 @@ private:
       if (!rw) return std::unexpected(rw.error());
       source = *rw;
     }
-    m_spec.mounts.push_back({m.target, "bind", source, {"rbind", m.read_only ? "ro" : "rw"}});
+    m_spec.mounts.push_back({target, "bind", source, {"rbind", m.read_only ? "ro" : "rw"}});
     m_holders.views.push_back(std::move(*view));
     return {};
   }
@@ -240,12 +246,12 @@ private:
     return base + "/m";
   }
 
-  util::Status cache_mount(const df::Mount& m) {
+  util::Status cache_mount(const df::Mount& m, const df::MountPlacement& place) {
     if (!m.from.empty())
       return util::make_error(util::ErrorCode::unsupported,
                               "RUN --mount=type=cache,from=...: seeding a cache from a stage is "
                               "not supported yet");
-    const std::string id = m.cache_id.empty() ? m.target : m.cache_id;
+    const std::string& id = place.id;
     const std::string dir = m_ctx.engine.cache_dir + "/" +
                             std::string(image::Digest::sha256_of(id).hex().substr(0, 32));
     if (::mkdir(dir.c_str(), 0755) == 0) {
@@ -276,7 +282,7 @@ private:
         m_holders.locks.push_back(std::move(lock));
       }
     }
-    m_spec.mounts.push_back({m.target, "bind", source, {"rbind", m.read_only ? "ro" : "rw"}});
+    m_spec.mounts.push_back({*place.target, "bind", source, {"rbind", m.read_only ? "ro" : "rw"}});
     return {};
   }
 
@@ -299,9 +305,8 @@ private:
     return std::optional<std::string>(std::move(*data));
   }
 
-  util::Status secret_mount(const df::Mount& m) {
-    std::string id = m.cache_id;
-    if (id.empty() && !m.target.empty()) id = m.target.substr(m.target.find_last_of('/') + 1);
+  util::Status secret_mount(const df::Mount& m, const df::MountPlacement& place) {
+    const std::string& id = place.id;
     auto value = secret_value(id);
     if (!value) return std::unexpected(value.error());
     if (!*value) {
@@ -312,8 +317,7 @@ private:
       return {};
     }
     if (m.env) m_spec.process.env.push_back(*m.env + "=" + **value);
-    if (m.env && m.target.empty()) return {};
-    const std::string target = m.target.empty() ? "/run/secrets/" + id : m.target;
+    if (!place.target) return {};
     auto dir = sys::TempDir::create_in(m_ctx.engine.work_dir, "secret-");
     if (!dir) return std::unexpected(dir.error());
     const std::string path = dir->path() + "/secret";
@@ -324,7 +328,7 @@ private:
     if (::fchown(fd.get(), m.uid.value_or(0), m.gid.value_or(0)) != 0 ||
         ::fchmod(fd.get(), m.mode.value_or(0400)) != 0)
       return util::make_error(util::ErrorCode::internal, "secret " + id, errno);
-    m_spec.mounts.push_back({target, "bind", path, {"rbind", "ro"}});
+    m_spec.mounts.push_back({*place.target, "bind", path, {"rbind", "ro"}});
     m_holders.temps.push_back(std::move(*dir));
     return {};
   }

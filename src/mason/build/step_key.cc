@@ -100,20 +100,28 @@ private:
       m_key.add("device-required", d.required);
     }
     m_key.add("mounts", static_cast<std::int64_t>(run.resolved_mounts.size()));
-    for (const auto& m : run.resolved_mounts)
-      if (auto r = add_mount(m); !r) return r;
+    std::size_t ssh_mounts = 0;
+    for (const auto& m : run.resolved_mounts) {
+      const auto workdir = config().working_dir.empty() ? "/" : config().working_dir;
+      auto place = df::place_mount(m, workdir, m.type == df::MountType::ssh ? ssh_mounts++ : 0);
+      if (!place) return std::unexpected(place.error());
+      if (auto r = add_mount(m, *place); !r) return r;
+    }
     return {};
   }
 
-  util::Status add_mount(const df::Mount& m) {
+  // `place`: where the mount lands (targets relative to the WORKDIR
+  // resolved, as the step runs it) and its id.
+  util::Status add_mount(const df::Mount& m, const df::MountPlacement& place) {
     m_key.add("mount-type", df::to_string(m.type));
-    m_key.add("mount-target", m.target);
+    m_key.add("mount-target", place.target.value_or(""));
     m_key.add("mount-readonly", m.read_only);
     m_key.add("mount-source", m.source);
     m_key.add("mount-from", m.from);
     switch (m.type) {
     case df::MountType::bind: {
-      auto source = source_key(m.from, {m.source.empty() ? "/" : m.source}, "mount " + m.target);
+      auto source =
+          source_key(m.from, {m.source.empty() ? "/" : m.source}, "mount " + *place.target);
       if (!source) return std::unexpected(std::move(source.error()));
       m_key.add("mount-content", *source);
       break;
@@ -122,7 +130,7 @@ private:
     case df::MountType::cache:
       // The cache's contents are not an input (BuildKit: a cache mount
       // never invalidates); its identity and shape are.
-      m_key.add("mount-id", m.cache_id);
+      m_key.add("mount-id", place.id);
       m_key.add("mount-sharing", static_cast<std::int64_t>(m.sharing));
       m_key.add("mount-mode", static_cast<std::int64_t>(m.mode.value_or(0755)));
       m_key.add("mount-uid", static_cast<std::int64_t>(m.uid.value_or(0)));
@@ -130,7 +138,7 @@ private:
       break;
     case df::MountType::secret:
     case df::MountType::ssh:
-      m_key.add("mount-id", m.cache_id);
+      m_key.add("mount-id", place.id);
       m_key.add("mount-required", m.required);
       m_key.add("mount-env", m.env.value_or(""));
       m_key.add("mount-mode", static_cast<std::int64_t>(m.mode.value_or(0400)));

@@ -130,23 +130,25 @@ util::Result<LocalImage> find_image(const content::Store& store, std::string_vie
 
 util::Result<LocalImage> store_image(content::Store& store, image::ImageConfig config,
                                      const std::vector<image::Descriptor>& layers,
-                                     const std::vector<std::string>& tags) {
+                                     const std::vector<std::string>& tags,
+                                     image::TypeFamily family) {
   if (config.raw.empty()) config.seal(); // a loaded config keeps its bytes (the image ID)
-  content::IngestOptions config_opts;
-  config_opts.media_type = std::string(image::media_type::oci_config);
-  auto config_desc = store.ingest_bytes(config.raw, config_opts);
-  if (!config_desc) return std::unexpected(config_desc.error().with_context("store config"));
   image::Manifest manifest;
   manifest.media_type = std::string(image::media_type::oci_manifest);
   manifest.config = config.descriptor(image::media_type::oci_config);
   manifest.layers = layers;
-  manifest.seal();
+  manifest = image::with_family(manifest, family);
+  if (manifest.raw.empty()) manifest.seal();
+  content::IngestOptions config_opts;
+  config_opts.media_type = manifest.config.media_type;
+  auto config_desc = store.ingest_bytes(config.raw, config_opts);
+  if (!config_desc) return std::unexpected(config_desc.error().with_context("store config"));
   content::IngestOptions manifest_opts;
   manifest_opts.media_type = manifest.media_type;
   auto manifest_desc = store.ingest_bytes(manifest.raw, manifest_opts);
   if (!manifest_desc) return std::unexpected(manifest_desc.error().with_context("store manifest"));
   std::vector<image::Descriptor> children = {manifest.config};
-  children.insert(children.end(), layers.begin(), layers.end());
+  children.insert(children.end(), manifest.layers.begin(), manifest.layers.end());
   if (auto r = store.record_references(manifest.digest, children); !r)
     return std::unexpected(r.error());
   LocalImage img{{}, manifest.descriptor(), std::move(manifest), std::move(config)};

@@ -36,10 +36,14 @@ util::Result<std::vector<LocalImage>> list_local_images(const content::Store& st
 // Stores `config` (sealed here unless it carries its raw bytes already)
 // and a manifest over `layers`, records the blob references and points
 // every name in `tags` (normalised references) at it. With no tags nothing
-// is tagged: the caller tags (or keeps it as untagged). Returns the image.
+// is tagged: the caller tags (or keeps it as untagged). The manifest, the
+// config and every layer descriptor get the media types of `family`
+// (image::with_family: layers inherited from a base of the other family
+// are converted; zstd layers force OCI types). Returns the image.
 util::Result<LocalImage> store_image(content::Store& store, image::ImageConfig config,
                                      const std::vector<image::Descriptor>& layers,
-                                     const std::vector<std::string>& tags);
+                                     const std::vector<std::string>& tags,
+                                     image::TypeFamily family = image::TypeFamily::oci);
 
 // Normalises a user-given name for tagging (`busybox` ->
 // `docker.io/library/busybox:latest`); digests are not allowed in tags.

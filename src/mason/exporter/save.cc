@@ -172,7 +172,7 @@ util::Status write_docker(const content::Store& store, const std::vector<SaveIte
 }
 
 util::Status write_oci(const content::Store& store, const std::vector<SaveItem>& items,
-                       OutputTree& out) {
+                       image::TypeFamily types, OutputTree& out) {
   std::set<std::string> written;
   auto blob = [&](const image::Descriptor& d) -> util::Status {
     const auto path = "blobs/sha256/" + std::string(d.digest.hex());
@@ -184,14 +184,23 @@ util::Status write_oci(const content::Store& store, const std::vector<SaveItem>&
   index.media_type = std::string(image::media_type::oci_index);
   for (const auto& item : items) {
     const auto& img = item.image;
-    if (auto r = blob(img.manifest.config); !r) return r;
-    for (const auto& layer : img.manifest.layers)
+    const auto manifest = image::with_family(img.manifest, types);
+    if (auto r = blob(manifest.config); !r) return r;
+    for (const auto& layer : manifest.layers)
       if (auto r = blob(layer); !r) return r;
-    if (auto r = blob(img.target); !r) return r;
+    const bool converted = manifest.digest != img.target.digest;
+    const auto target = converted ? manifest.descriptor() : img.target;
+    if (converted) {
+      const auto path = "blobs/sha256/" + std::string(target.digest.hex());
+      if (written.insert(path).second)
+        if (auto r = out.add(path, manifest.raw); !r) return r;
+    } else if (auto r = blob(img.target); !r) {
+      return r;
+    }
     std::vector<std::string> names = item.tags;
     if (names.empty()) names.push_back("");
     for (const auto& name : names) {
-      image::Descriptor d = img.target;
+      image::Descriptor d = target;
       d.platform = img.config.platform();
       if (!name.empty()) {
         auto ref = image::Reference::parse(name);
@@ -206,9 +215,9 @@ util::Status write_oci(const content::Store& store, const std::vector<SaveItem>&
 }
 
 util::Status write_all(const content::Store& store, const std::vector<SaveItem>& items,
-                       SaveFormat format, OutputTree& out) {
+                       SaveFormat format, image::TypeFamily types, OutputTree& out) {
   auto r = format == SaveFormat::docker_archive ? write_docker(store, items, out)
-                                                : write_oci(store, items, out);
+                                                : write_oci(store, items, types, out);
   if (!r) return r;
   return out.finish();
 }
@@ -225,22 +234,22 @@ util::Result<SaveFormat> parse_save_format(std::string_view name) {
 }
 
 util::Status save_images(const content::Store& store, const std::vector<SaveItem>& items,
-                         SaveFormat format, const fs::path& dest) {
+                         SaveFormat format, const fs::path& dest, image::TypeFamily types) {
   if (format == SaveFormat::oci_dir) {
     DirTree tree(dest);
-    return write_all(store, items, format, tree);
+    return write_all(store, items, format, types, tree);
   }
   if (dest == "-") {
     archive::FdSink sink(STDOUT_FILENO);
     TarTree tree(sink);
-    return write_all(store, items, format, tree);
+    return write_all(store, items, format, types, tree);
   }
   const auto tmp = dest.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return std::unexpected(sys_error("create " + tmp));
   archive::FdSink sink(fd);
   TarTree tree(sink);
-  auto r = write_all(store, items, format, tree);
+  auto r = write_all(store, items, format, types, tree);
   if (r && ::fsync(fd) != 0) r = std::unexpected(sys_error("fsync " + tmp));
   ::close(fd);
   if (r && ::rename(tmp.c_str(), dest.c_str()) != 0)

@@ -33,8 +33,13 @@ struct SaveItem {
 };
 
 // Writes `items` to `dest` (a file, or a directory for oci_dir; "-" writes
-// an archive to standard output).
+// an archive to standard output). An OCI layout holds each manifest in one
+// family of media types: `types`, by default OCI (what umoci and other
+// layout readers expect); a stored manifest of the other family is
+// converted (image::with_family) and the converted bytes written to the
+// layout only. A docker archive names no media types.
 util::Status save_images(const content::Store& store, const std::vector<SaveItem>& items,
-                         SaveFormat format, const std::filesystem::path& dest);
+                         SaveFormat format, const std::filesystem::path& dest,
+                         image::TypeFamily types = image::TypeFamily::oci);
 
 } // namespace mason::exporter

@@ -178,6 +178,34 @@ Descriptor Manifest::descriptor() const {
   return descriptor_of(media_type.empty() ? media_type::oci_manifest : media_type, raw, digest);
 }
 
+bool in_family(const Manifest& m, TypeFamily family) {
+  const auto convert = family == TypeFamily::oci ? to_oci : to_docker;
+  const auto type =
+      m.media_type.empty() ? media_type::oci_manifest : std::string_view(m.media_type);
+  if (convert(type) != type || convert(m.config.media_type) != m.config.media_type) return false;
+  for (const auto& l : m.layers)
+    if (convert(l.media_type) != l.media_type) return false;
+  return true;
+}
+
+Manifest with_family(const Manifest& m, TypeFamily family) {
+  if (family == TypeFamily::docker) {
+    bool oci_only = m.subject || !m.artifact_type.empty() || !m.annotations.empty();
+    for (const auto& l : m.layers)
+      oci_only = oci_only || layer_compression(l.media_type) == Compression::zstd;
+    if (oci_only) family = TypeFamily::oci;
+  }
+  if (in_family(m, family)) return m;
+  const auto convert = family == TypeFamily::oci ? to_oci : to_docker;
+  Manifest out = m;
+  out.media_type = std::string(
+      convert(m.media_type.empty() ? media_type::oci_manifest : std::string_view(m.media_type)));
+  out.config.media_type = std::string(convert(m.config.media_type));
+  for (auto& l : out.layers) l.media_type = std::string(convert(l.media_type));
+  out.seal();
+  return out;
+}
+
 // ----- Index -----
 
 util::Result<Index> parse_index(std::string_view raw) {

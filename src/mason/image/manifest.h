@@ -78,6 +78,23 @@ struct Index {
 util::Result<Manifest> parse_manifest(std::string_view raw);
 util::Result<Index> parse_index(std::string_view raw);
 
+// One family of media types for a whole manifest, as BuildKit's exporters
+// write it (oci-mediatypes=true|false): the manifest, its config and every
+// layer in OCI types, or all in Docker schema 2 types.
+enum class TypeFamily { oci, docker };
+
+// Does every type of `m` (manifest, config, layers) belong to `family`? A
+// manifest without mediaType counts as OCI.
+bool in_family(const Manifest& m, TypeFamily family);
+
+// `m` with every type converted to `family` (media_type.h to_oci /
+// to_docker: gzip stays gzip, foreign <-> nondistributable), sealed anew
+// when anything changed (compact JSON; the digest changes, the blobs do
+// not). Docker schema 2 cannot express zstd layers, a subject, an
+// artifactType or manifest annotations: asked for Docker types, such a
+// manifest comes back in OCI types (BuildKit forces OCI types for zstd too).
+Manifest with_family(const Manifest& m, TypeFamily family);
+
 // The index entries that run on `wanted`, best first (containerd's default
 // matcher; ties keep the index's order, more os.features first). Entries
 // without a platform, and entries that are not manifests or indexes, are

@@ -24,6 +24,7 @@
 #include "mason/sys/dynlib.h"
 #include "mason/sys/errors.h"
 #include "mason/sys/in_root.h"
+#include "mason/util/path.h"
 
 namespace mason::ops {
 
@@ -253,13 +254,14 @@ private:
     return finish(e, *path, link_target);
   }
 
-  // The cleaned, root-relative name ("" for the root itself).
+  // The cleaned, root-relative name ("" for the root itself). As BuildKit,
+  // which extracts chrooted into the destination, a name is taken as if
+  // joined to "/": "../x" and "/x" both land at <dest>/x, never above it.
   static util::Result<std::string> entry_name(std::string_view raw) {
-    while (!raw.empty() && raw.front() == '/') raw.remove_prefix(1);
-    auto clean = sys::clean_path(raw);
+    auto clean = sys::clean_path(util::path_clean_rooted(raw));
     if (!clean)
       return util::make_error(util::ErrorCode::invalid_argument,
-                              "invalid entry name " + sys::quote(raw) + ": it escapes the root");
+                              "invalid entry name " + sys::quote(raw));
     return clean;
   }
 

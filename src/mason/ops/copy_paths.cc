@@ -16,6 +16,7 @@
 #include "mason/sys/dir.h"
 #include "mason/sys/errors.h"
 #include "mason/sys/in_root.h"
+#include "mason/util/path.h"
 #include "mason/util/strings.h"
 
 namespace mason::ops {
@@ -23,22 +24,6 @@ namespace mason::ops {
 namespace {
 
 constexpr int k_max_links = 255;
-
-// path.Clean for a rooted path: "/" + components, ".." never above "/".
-std::string clean_rooted(std::string_view p) {
-  std::vector<std::string_view> parts;
-  for (const auto part : util::split(p, '/')) {
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out;
-  for (const auto part : parts) out.append("/").append(part);
-  return out.empty() ? "/" : out;
-}
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -169,9 +154,9 @@ std::string normalize_dest(std::string_view dest, std::string_view workdir) {
   std::string p(dest);
   if (p.empty() || p.front() != '/') {
     if (p.empty() || p == ".") p = "./";
-    p = clean_rooted("/" + std::string(workdir)) + "/" + p;
+    p = util::path_clean_rooted("/" + std::string(workdir)) + "/" + p;
   }
-  std::string out = clean_rooted(p);
+  std::string out = util::path_clean_rooted(p);
   if (ends_with(p, "/") && !ends_with(out, "/")) {
     out += '/';
   } else if (ends_with(p, "/.")) {
@@ -185,7 +170,9 @@ bool dest_is_dir(std::string_view normalized_dest) {
   return ends_with(normalized_dest, "/") || ends_with(normalized_dest, "/.");
 }
 
-std::string normalize_source(std::string_view src) { return clean_rooted("/" + std::string(src)); }
+std::string normalize_source(std::string_view src) {
+  return util::path_clean_rooted("/" + std::string(src));
+}
 
 std::string join_path(std::string_view dir, std::string_view name) {
   if (dir.empty()) return std::string(name);

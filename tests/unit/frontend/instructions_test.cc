@@ -719,5 +719,86 @@ TEST(InstrDuration, InvalidForms) {
   }
 }
 
+// Mount targets and ids as the reference resolves them (dockerfile2llb
+// convert_runmount.go dispatchRunMounts, convert_secrets.go, convert_ssh.go;
+// client/llb/exec.go numbers default ssh sockets).
+MountPlacement placed(std::string_view value, std::string_view workdir, std::size_t ssh = 0) {
+  auto m = mount(value);
+  EXPECT_TRUE(m) << m.error().to_string();
+  if (!m) return {};
+  auto p = place_mount(*m, workdir, ssh);
+  EXPECT_TRUE(p) << value << ": " << p.error().to_string();
+  return p ? *p : MountPlacement{};
+}
+
+std::string place_error(std::string_view value, std::string_view workdir) {
+  auto m = mount(value);
+  if (!m) return m.error().to_string();
+  auto p = place_mount(*m, workdir, 0);
+  return p ? std::string() : p.error().to_string();
+}
+
+TEST(MountPlacement, RelativeTargetsJoinTheWorkdir) {
+  EXPECT_EQ(placed("target=.", "/src").target, "/src");
+  EXPECT_EQ(placed("type=bind,source=package.json,target=package.json", "/app").target,
+            "/app/package.json");
+  EXPECT_EQ(placed("type=bind,target=./sub/../lib/", "/app").target, "/app/lib");
+  EXPECT_EQ(placed("type=tmpfs,target=tmp", "/w/").target, "/w/tmp");
+  EXPECT_EQ(placed("type=bind,target=../../up", "/a").target, "/up");
+  EXPECT_EQ(placed("type=bind,target=/abs/./x/", "/app").target, "/abs/x");
+  EXPECT_EQ(placed("type=bind,target=x", "").target, "/x"); // no WORKDIR: "/"
+  // no target: the workdir itself (the reference joins "")
+  EXPECT_EQ(placed("type=bind", "/src").target, "/src");
+  EXPECT_EQ(placed("type=cache", "/go/src").target, "/go/src");
+}
+
+TEST(MountPlacement, TheRootIsNoTarget) {
+  EXPECT_EQ(place_error("target=.", "/"), "invalid mount target \"/\"");
+  EXPECT_EQ(place_error("type=bind", ""), "invalid mount target \"/\"");
+  EXPECT_EQ(place_error("type=cache,target=/", "/app"), "invalid mount target \"/\"");
+  EXPECT_EQ(place_error("type=tmpfs,target=..", "/app"), "invalid mount target \"/\"");
+}
+
+TEST(MountPlacement, CacheIdIsTheTargetAsWritten) {
+  EXPECT_EQ(placed("type=cache,target=node_modules", "/app").id, "node_modules");
+  EXPECT_EQ(placed("type=cache,target=node_modules", "/app").target, "/app/node_modules");
+  EXPECT_EQ(placed("type=cache,target=/root/.cache/go-build/", "/").id, "/root/.cache/go-build");
+  EXPECT_EQ(placed("type=cache,id=gomod,target=/go/pkg/mod", "/").id, "gomod");
+  EXPECT_EQ(placed("type=cache", "/w").id, ".");
+  EXPECT_EQ(placed("type=bind,target=x", "/").id, "");
+}
+
+TEST(MountPlacement, Secrets) {
+  auto p = placed("type=secret,id=npmrc", "/app");
+  EXPECT_EQ(p.id, "npmrc");
+  EXPECT_EQ(p.target, "/run/secrets/npmrc");
+  p = placed("type=secret,source=aws", "/app"); // source names the secret
+  EXPECT_EQ(p.id, "aws");
+  EXPECT_EQ(p.target, "/run/secrets/aws");
+  p = placed("type=secret,target=/root/.npmrc", "/app"); // id from the target
+  EXPECT_EQ(p.id, ".npmrc");
+  EXPECT_EQ(p.target, "/root/.npmrc");
+  p = placed("type=secret,id=tok,target=tok.txt", "/app"); // relative: the workdir's
+  EXPECT_EQ(p.target, "/app/tok.txt");
+  p = placed("type=secret,id=tok,env=TOKEN", "/app"); // env alone: no file
+  EXPECT_EQ(p.id, "tok");
+  EXPECT_FALSE(p.target);
+  p = placed("type=secret,id=tok,env=TOKEN,target=/t", "/app");
+  EXPECT_EQ(p.target, "/t");
+  p = placed("type=secret,id=a/b", "/app");
+  EXPECT_EQ(p.target, "/run/secrets/b");
+}
+
+TEST(MountPlacement, Ssh) {
+  auto p = placed("type=ssh", "/app", 0);
+  EXPECT_EQ(p.id, "default");
+  EXPECT_EQ(p.target, "/run/buildkit/ssh_agent.0");
+  p = placed("type=ssh,id=github", "/app", 2);
+  EXPECT_EQ(p.id, "github");
+  EXPECT_EQ(p.target, "/run/buildkit/ssh_agent.2");
+  EXPECT_EQ(placed("type=ssh,target=agent.sock", "/app").target, "/app/agent.sock");
+  EXPECT_EQ(place_error("type=ssh,source=x", "/"), "ssh does not support source");
+}
+
 } // namespace
 } // namespace mason::frontend::dockerfile

@@ -162,6 +162,55 @@ TEST(Manifest, OwnObjectsRoundTrip) {
   EXPECT_EQ(parsed->serialize(), m.raw);
 }
 
+// A built image over a base pulled with Docker types: one family per
+// manifest, as BuildKit's exporters write it (oci-mediatypes).
+Manifest mixed_manifest() {
+  Manifest m;
+  m.media_type = media_type::oci_manifest;
+  const auto desc = [](std::string_view type, std::string_view data) {
+    Descriptor d;
+    d.media_type = type;
+    d.digest = Digest::sha256_of(data);
+    d.size = static_cast<std::int64_t>(data.size());
+    return d;
+  };
+  m.config = desc(media_type::oci_config, "c");
+  m.layers = {desc(media_type::docker_layer_gzip, "base"), desc(media_type::oci_layer_gzip, "own")};
+  m.seal();
+  return m;
+}
+
+TEST(ManifestFamily, ConvertsEveryTypeToOneFamily) {
+  const auto m = mixed_manifest();
+  EXPECT_FALSE(in_family(m, TypeFamily::oci));
+  EXPECT_FALSE(in_family(m, TypeFamily::docker));
+  const auto oci = with_family(m, TypeFamily::oci);
+  EXPECT_TRUE(in_family(oci, TypeFamily::oci));
+  EXPECT_EQ(oci.layers[0].media_type, media_type::oci_layer_gzip);
+  EXPECT_EQ(oci.layers[0].digest, m.layers[0].digest); // the blobs stay
+  EXPECT_EQ(oci.digest, Digest::sha256_of(oci.raw));
+  EXPECT_NE(oci.digest, m.digest);
+  const auto docker = with_family(m, TypeFamily::docker);
+  EXPECT_TRUE(in_family(docker, TypeFamily::docker));
+  EXPECT_EQ(docker.media_type, media_type::docker_manifest);
+  EXPECT_EQ(docker.config.media_type, media_type::docker_config);
+  EXPECT_EQ(docker.layers[1].media_type, media_type::docker_layer_gzip);
+  auto parsed = parse_manifest(docker.raw);
+  ASSERT_TRUE(parsed) << parsed.error().to_string();
+  EXPECT_EQ(*parsed, docker);
+  // already in the family: unchanged, bytes and all
+  EXPECT_EQ(with_family(oci, TypeFamily::oci).raw, oci.raw);
+}
+
+TEST(ManifestFamily, DockerTypesCannotExpressZstd) {
+  auto m = mixed_manifest();
+  m.layers[1].media_type = media_type::oci_layer_zstd;
+  m.seal();
+  const auto out = with_family(m, TypeFamily::docker);
+  EXPECT_TRUE(in_family(out, TypeFamily::oci)); // BuildKit forces OCI types for zstd
+  EXPECT_EQ(out.layers[1].media_type, media_type::oci_layer_zstd);
+}
+
 TEST(Manifest, MediaTypeMayBeAbsent) {
   const auto raw = manifest_without("mediaType");
   auto m = parse_manifest(raw);

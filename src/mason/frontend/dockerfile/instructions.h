@@ -196,6 +196,30 @@ util::Result<std::variant<FromInstr, Instruction>> parse_instruction(const Node&
 using WordExpander = std::function<util::Result<std::string>(std::string_view)>;
 util::Result<Mount> parse_mount(std::string_view value, const WordExpander& expand);
 
+// Where a RUN --mount appears in the container and what it is called, as
+// the reference resolves them (dockerfile2llb's dispatchRunMounts,
+// dispatchSecret, dispatchSSH, and the solver's PrepareMounts, which joins
+// any relative destination to the step's working directory):
+//   every type          a relative target is joined to the stage's WORKDIR
+//                       ("" = "/"); a result of "/" is an error
+//   bind, cache, tmpfs  no target: the WORKDIR itself. A cache's id
+//                       defaults to the target as written, cleaned
+//                       (before the join)
+//   secret              id = id=, else source=, else the target's last
+//                       element; no target: /run/secrets/<id>, or no file
+//                       at all when env= is given
+//   ssh                 id defaults to "default"; no target:
+//                       /run/buildkit/ssh_agent.<N>, N counting the step's
+//                       ssh mounts from 0
+// Targets come out absolute and clean. `workdir` is the stage's working
+// directory at the step (from the base image or WORKDIR, expanded).
+struct MountPlacement {
+  std::string id;                    // cache, secret, ssh; "" for bind and tmpfs
+  std::optional<std::string> target; // nullopt: a secret exposed only as env
+};
+util::Result<MountPlacement> place_mount(const Mount& m, std::string_view workdir,
+                                         std::size_t ssh_index);
+
 // Parses one RUN --device value (`name[,required[=bool]]`).
 util::Result<Device> parse_device(std::string_view value);
 

@@ -10,6 +10,7 @@
 
 #include "mason/frontend/dockerfile/flags.h"
 #include "mason/frontend/dockerfile/instructions.h"
+#include "mason/util/path.h"
 #include "mason/util/utf8.h"
 
 namespace mason::frontend::dockerfile {
@@ -335,6 +336,45 @@ util::Result<std::int64_t> parse_go_duration(std::string_view s) {
   }
   const auto ns = static_cast<std::int64_t>(total);
   return neg ? -ns : ns;
+}
+
+util::Result<MountPlacement> place_mount(const Mount& m, std::string_view workdir,
+                                         std::size_t ssh_index) {
+  MountPlacement out;
+  // Relative targets are the step's working directory's (the solver's
+  // PrepareMounts joins every relative destination to the exec's cwd).
+  const auto checked = [&](const std::string& target) -> util::Result<MountPlacement> {
+    auto abs = util::path_clean(target);
+    if (!abs.starts_with('/')) abs = util::path_join("/" + std::string(workdir), target);
+    if (abs == "/") return std::unexpected(invalid("invalid mount target \"/\""));
+    out.target = std::move(abs);
+    return out;
+  };
+  switch (m.type) {
+  case MountType::bind:
+  case MountType::cache:
+  case MountType::tmpfs: {
+    if (m.type == MountType::cache)
+      out.id = m.cache_id.empty() ? util::path_clean(m.target) : m.cache_id;
+    return checked(m.target);
+  }
+  case MountType::secret: {
+    out.id = !m.source.empty() ? m.source : m.cache_id;
+    if (out.id.empty()) {
+      if (m.target.empty()) return std::unexpected(invalid("one of source, target required"));
+      out.id = util::path_base(m.target);
+    }
+    if (!m.target.empty()) return checked(m.target);
+    if (m.env) return out;
+    return checked("/run/secrets/" + util::path_base(out.id));
+  }
+  case MountType::ssh:
+    if (!m.source.empty()) return std::unexpected(invalid("ssh does not support source"));
+    out.id = m.cache_id.empty() ? "default" : m.cache_id;
+    if (!m.target.empty()) return checked(m.target);
+    return checked("/run/buildkit/ssh_agent." + std::to_string(ssh_index));
+  }
+  return out;
 }
 
 } // namespace mason::frontend::dockerfile
