@@ -5,21 +5,24 @@
 #   debian:bookworm  from `debootstrap --variant=minbase` against the mirror
 #                    this machine's apt uses (about a minute; cached)
 # Root filesystems are written as tarballs into CACHE_DIR (reused when
-# present) and, with --root, imported into that mason store.
+# present) and, with --root, imported into that mason store. --no-busybox
+# leaves busybox out (the quick start needs only Debian).
 #
-# usage: scripts/base-images.sh [--debian] [--root STORE] [--mason BIN] CACHE_DIR
+# usage: scripts/base-images.sh [--debian] [--no-busybox] [--root STORE] [--mason BIN] CACHE_DIR
 set -euo pipefail
 
-debian=0 root="" mason="$(dirname "$0")/../build/mason"
+debian=0 busybox=1 root="" mason="$(dirname "$0")/../build/mason"
+usage="usage: $0 [--debian] [--no-busybox] [--root STORE] [--mason BIN] CACHE_DIR"
 while [[ $# -gt 1 ]]; do
   case $1 in
     --debian) debian=1; shift ;;
+    --no-busybox) busybox=0; shift ;;
     --root) root=$2; shift 2 ;;
     --mason) mason=$2; shift 2 ;;
-    *) echo "usage: $0 [--debian] [--root STORE] [--mason BIN] CACHE_DIR" >&2; exit 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
 done
-[[ $# -eq 1 ]] || { echo "usage: $0 [--debian] [--root STORE] [--mason BIN] CACHE_DIR" >&2; exit 2; }
+[[ $# -eq 1 ]] || { echo "$usage" >&2; exit 2; }
 cache=$1
 mkdir -p "$cache"
 
@@ -34,7 +37,7 @@ pack() {
 }
 
 busybox_tar=$cache/busybox-rootfs.tar
-if [[ ! -f $busybox_tar ]]; then
+if [[ $busybox -eq 1 && ! -f $busybox_tar ]]; then
   bb=/bin/busybox
   file -L "$bb" 2>/dev/null | grep -q "statically linked" || {
     echo "base-images: $bb is not busybox-static (apt-get install busybox-static)" >&2; exit 1; }
@@ -66,7 +69,9 @@ if [[ $debian -eq 1 && ! -f $debian_tar ]]; then
 fi
 
 if [[ -n $root ]]; then
-  "$mason" --root "$root" import "$busybox_tar" busybox:latest --change 'CMD ["sh"]'
+  if [[ $busybox -eq 1 ]]; then
+    "$mason" --root "$root" import "$busybox_tar" busybox:latest --change 'CMD ["sh"]'
+  fi
   if [[ $debian -eq 1 ]]; then
     "$mason" --root "$root" import "$debian_tar" debian:bookworm --change 'CMD ["bash"]' \
       --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'

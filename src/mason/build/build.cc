@@ -303,6 +303,9 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
   auto snapshots = snapshot::open_snapshotter(snapshot_dir(root, options.snapshotter),
                                               options.snapshotter, &why);
   if (!snapshots) return std::unexpected(snapshots.error());
+  if ((*snapshots)->kind() == snapshot::Kind::copy &&
+      options.snapshotter == snapshot::KindChoice::automatic)
+    progress.message(fmt::format("[warning]: {}; {}", why, snapshot::k_copy_fallback_hint));
   auto exec = executor::make_runtime_executor({options.runtime, root + "/run"});
   if (!exec) return std::unexpected(exec.error());
 

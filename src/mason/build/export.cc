@@ -22,11 +22,10 @@
 namespace mason::build {
 namespace {
 
-// Sizes that never change are remembered in small files under the store
-// root ("<size> <key>" lines): tree sizes of committed snapshots
-// (k_tree_sizes_file) and uncompressed sizes of layer blobs
-// (k_layer_sizes_file), so that a rebuild neither walks every stage's tree
-// nor decompresses every layer again.
+// Tree sizes of committed snapshots never change: they are remembered in a
+// small file under the store root ("<size> <key>" lines,
+// k_tree_sizes_file), so that a rebuild does not walk every stage's tree
+// again. (Uncompressed layer sizes live in the store's blob metadata.)
 std::optional<std::int64_t> remembered(const Engine& engine, std::string_view file,
                                        const std::string& key) {
   std::ifstream in(engine.store.root().string() + "/" + std::string(file));
@@ -43,12 +42,9 @@ void remember(const Engine& engine, std::string_view file, const std::string& ke
   out << size << ' ' << key << '\n';
 }
 
+// Kept in the store's blob metadata: counted once per layer blob.
 util::Result<std::int64_t> uncompressed_size(Engine& engine, const image::Descriptor& layer) {
-  const auto key = layer.digest.str();
-  if (auto known = remembered(engine, k_layer_sizes_file, key)) return *known;
-  auto size = exporter::layer_uncompressed_size(engine.store, layer);
-  if (size) remember(engine, k_layer_sizes_file, key, *size);
-  return size;
+  return exporter::remember_uncompressed_size(engine.store, layer);
 }
 
 struct Layer {
@@ -252,7 +248,9 @@ util::Result<StepLayer> step_layer(Engine& engine, const std::string& snapshot,
   if (!info) return std::unexpected(info.error());
   auto committed = writer->commit(info->digest);
   if (!committed) return std::unexpected(committed.error());
-  remember(engine, k_layer_sizes_file, info->digest.str(), info->uncompressed_size);
+  content::BlobAnnotation note;
+  note.unpacked_size = info->uncompressed_size;
+  (void)engine.store.annotate_blob(info->digest, note); // a cache: losing it costs time only
   StepLayer out{info->descriptor(), info->diff_id, true};
   if (cache_key)
     (void)engine.store.set_cache_layer(*cache_key, k_layer_variant,

@@ -44,7 +44,8 @@ util::Status export_target(Engine& engine, int target, BuildResult& out);
 // snapshots hold whole trees, counted once. Remembered per snapshot
 // (k_tree_sizes_file under the store root, emptied by `mason cache prune`).
 inline constexpr std::string_view k_tree_sizes_file = "cache/tree-sizes";
-// Uncompressed sizes of layer blobs, remembered the same way.
+// Where older versions remembered uncompressed layer sizes (now in the
+// store's blob metadata); removed by `mason cache prune`.
 inline constexpr std::string_view k_layer_sizes_file = "cache/layer-sizes";
 util::Result<std::int64_t> tree_size(Engine& engine, const std::optional<std::string>& snapshot);
 

@@ -117,6 +117,7 @@ util::Result<exporter::LocalImage> import_rootfs(content::Store& store, int fd,
   content::BlobAnnotation note;
   note.diff_id = layer->diff_id;
   note.media_type = layer->media_type;
+  note.unpacked_size = layer->uncompressed_size;
   (void)store.annotate_blob(desc->digest, note);
   config.rootfs.diff_ids = {layer->diff_id};
   image::HistoryEntry h;

@@ -272,7 +272,10 @@ private:
     vertex.started(vertex_name(instr));
     auto r = snapshot_step_in(instr, vertex);
     if (!r) {
-      vertex.failed(r.error().to_string());
+      // The step's line says what failed; the final error repeats it with
+      // the Dockerfile line and the last lines of output, once.
+      const auto text = r.error().to_string();
+      vertex.failed(text.substr(0, text.find('\n')));
       return std::unexpected(std::move(r.error()).with_context(where(instr)));
     }
     if (*r)

@@ -93,8 +93,7 @@ ordered_json repo_digests(const content::Store& store, const image::Digest& mani
   return out;
 }
 
-util::Result<ordered_json> inspect_json(const content::Store& store,
-                                        const exporter::LocalImage& img) {
+util::Result<ordered_json> inspect_json(content::Store& store, const exporter::LocalImage& img) {
   auto size = exporter::image_size(store, img);
   if (!size) return std::unexpected(size.error());
   ordered_json tags = ordered_json::array();
@@ -192,7 +191,10 @@ util::Status run_history(const GlobalOptions& g, const std::string& name) {
     std::string size = "0B";
     if (!it->empty_layer && layer > 0) {
       --layer;
-      size = human_size(img->manifest.layers[layer].size);
+      // uncompressed, as `mason images` and docker history
+      auto bytes = exporter::remember_uncompressed_size(**store, img->manifest.layers[layer]);
+      if (!bytes) return std::unexpected(bytes.error());
+      size = human_size(*bytes);
     }
     auto by = it->created_by;
     if (by.size() > 50) by = by.substr(0, 47) + "...";
@@ -394,6 +396,21 @@ util::Status run_du(const GlobalOptions& g) {
     total += u.bytes;
   }
   std::cout << fmt::format("{:<16} {:>8} {:>12}\n", "total", "", human_size(total));
+  // Which snapshotter the store's builds use, and why (a fallback to
+  // copies costs disk and time: say so, with the fix).
+  const auto dir =
+      snapshot::snapshot_dir((*store)->root().string(), snapshot::KindChoice::automatic);
+  if (::access(dir.c_str(), F_OK) != 0) {
+    std::cout << "snapshotter: not chosen yet (the first build probes overlayfs)\n";
+    return {};
+  }
+  std::string why;
+  auto snapshots = snapshot::open_snapshotter(dir, snapshot::KindChoice::automatic, &why);
+  if (!snapshots) return std::unexpected(snapshots.error());
+  if ((*snapshots)->kind() == snapshot::Kind::overlay)
+    std::cout << "snapshotter: overlay\n";
+  else
+    std::cout << fmt::format("snapshotter: {}\n  {}\n", why, snapshot::k_copy_fallback_hint);
   return {};
 }
 

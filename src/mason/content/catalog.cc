@@ -37,11 +37,13 @@ util::Status Store::annotate_blob(const image::Digest& digest, const BlobAnnotat
   if (!txn) return fail(std::move(txn));
   if (auto ok = detail::upsert_blob_row(db, digest, *size, ""); !ok) return ok;
   auto stmt = db.prepare("UPDATE blobs SET media_type = COALESCE(?2, media_type), "
-                         "diff_id = COALESCE(?3, diff_id) WHERE digest = ?1");
+                         "diff_id = COALESCE(?3, diff_id), "
+                         "unpacked_size = COALESCE(?4, unpacked_size) WHERE digest = ?1");
   if (!stmt) return fail(std::move(stmt));
   stmt->bind(1, digest.str());
   if (annotation.media_type) stmt->bind(2, *annotation.media_type);
   if (annotation.diff_id) stmt->bind(3, annotation.diff_id->str());
+  if (annotation.unpacked_size) stmt->bind(4, *annotation.unpacked_size);
   if (auto ok = stmt->run(); !ok) return ok;
   return txn->commit();
 }
@@ -50,7 +52,8 @@ util::Result<BlobInfo> Store::blob_info(const image::Digest& digest) const {
   if (auto ok = detail::check_digest(digest); !ok) return fail(std::move(ok));
   const std::lock_guard guard(m_state->mutex);
   auto stmt = m_state->db.prepare(
-      "SELECT size, media_type, diff_id, created_at, last_used FROM blobs WHERE digest = ?1");
+      "SELECT size, media_type, diff_id, created_at, last_used, unpacked_size FROM blobs "
+      "WHERE digest = ?1");
   if (!stmt) return fail(std::move(stmt));
   auto row = stmt->bind(1, digest.str()).step();
   if (!row) return fail(std::move(row));
@@ -67,6 +70,7 @@ util::Result<BlobInfo> Store::blob_info(const image::Digest& digest) const {
   }
   info.created = detail::from_unix(stmt->int64(3));
   info.last_used = detail::from_unix(stmt->int64(4));
+  if (!stmt->is_null(5)) info.unpacked_size = stmt->int64(5);
   return info;
 }
 

@@ -95,6 +95,12 @@ CREATE TABLE cache_layers (
 ) WITHOUT ROWID;
 CREATE INDEX cache_layers_by_digest ON cache_layers(digest);
 )sql",
+    // 4: a layer's uncompressed size, kept when it is first known (build,
+    // load, import, or the first `mason images` after a pull) so that
+    // listing images never decompresses layers again.
+    R"sql(
+ALTER TABLE blobs ADD COLUMN unpacked_size INTEGER;
+)sql",
 };
 
 util::Result<int> user_version(sql::Db& db) {

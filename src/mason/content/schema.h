@@ -8,7 +8,7 @@
 
 namespace mason::content {
 
-inline constexpr int k_schema_version = 3;
+inline constexpr int k_schema_version = 4;
 
 // Brings the database to k_schema_version. Errors: unsupported when the
 // database is newer than this mason; database errors otherwise.

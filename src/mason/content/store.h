@@ -73,15 +73,17 @@ struct ImageRecord {
 struct BlobInfo {
   image::Digest digest;
   std::int64_t size = 0;
-  std::string media_type;               // empty when unknown
-  std::optional<image::Digest> diff_id; // uncompressed digest, layers only
-  Seconds created;                      // first recorded
-  Seconds last_used;                    // last commit, tag, reference or mark_used
+  std::string media_type;                    // empty when unknown
+  std::optional<image::Digest> diff_id;      // uncompressed digest, layers only
+  std::optional<std::int64_t> unpacked_size; // uncompressed bytes, layers only
+  Seconds created;                           // first recorded
+  Seconds last_used;                         // last commit, tag, reference or mark_used
 };
 
 struct BlobAnnotation {
   std::optional<std::string> media_type{};
   std::optional<image::Digest> diff_id{};
+  std::optional<std::int64_t> unpacked_size{};
 };
 
 // A build-cache record: the committed snapshot a build step produced,

@@ -140,6 +140,7 @@ util::Result<image::Descriptor> ingest_layer(content::Store& store, int root,
   auto desc = store.ingest_file(fd->get(), opts);
   if (desc && t_fresh && !existed) t_fresh->note(store, desc->digest, false);
   if (!desc) return std::unexpected(desc.error().with_context("layer " + path));
+  std::int64_t unpacked = desc->size;
   if (*compression != archive::Compression::none) {
     auto blob = store.open_blob(desc->digest);
     if (!blob) return std::unexpected(blob.error());
@@ -154,9 +155,11 @@ util::Result<image::Descriptor> ingest_layer(content::Store& store, int root,
       if (!got) return std::unexpected(got.error().with_context("layer " + path));
       if (*got == 0) break;
     }
+    unpacked = reader->uncompressed_size();
   }
   content::BlobAnnotation note;
   note.diff_id = diff_id;
+  note.unpacked_size = unpacked;
   (void)store.annotate_blob(desc->digest, note);
   return desc;
 }

@@ -163,6 +163,8 @@ util::Result<std::int64_t> layer_uncompressed_size(const content::Store& store,
                                                    const image::Descriptor& layer) {
   const auto compression = image::layer_compression(layer.media_type);
   if (compression && *compression == image::Compression::none) return layer.size;
+  if (auto info = store.blob_info(layer.digest); info && info->unpacked_size)
+    return *info->unpacked_size;
   auto fd = store.open_blob(layer.digest);
   if (!fd) return std::unexpected(fd.error());
   archive::FdSource raw(fd->get());
@@ -177,10 +179,24 @@ util::Result<std::int64_t> layer_uncompressed_size(const content::Store& store,
   return reader->uncompressed_size();
 }
 
-util::Result<std::int64_t> image_size(const content::Store& store, const LocalImage& img) {
+util::Result<std::int64_t> remember_uncompressed_size(content::Store& store,
+                                                      const image::Descriptor& layer) {
+  const auto compression = image::layer_compression(layer.media_type);
+  if (compression && *compression == image::Compression::none) return layer.size;
+  if (auto info = store.blob_info(layer.digest); info && info->unpacked_size)
+    return *info->unpacked_size;
+  auto size = layer_uncompressed_size(store, layer);
+  if (!size) return size;
+  content::BlobAnnotation note;
+  note.unpacked_size = *size;
+  (void)store.annotate_blob(layer.digest, note); // a cache: failing to keep it costs time only
+  return size;
+}
+
+util::Result<std::int64_t> image_size(content::Store& store, const LocalImage& img) {
   std::int64_t total = 0;
   for (const auto& layer : img.manifest.layers) {
-    auto size = layer_uncompressed_size(store, layer);
+    auto size = remember_uncompressed_size(store, layer);
     if (!size) return std::unexpected(size.error());
     total += *size;
   }

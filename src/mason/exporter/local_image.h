@@ -53,14 +53,19 @@ util::Result<std::string> normalize_tag(std::string_view name);
 // untagged image's internal name.
 std::string display_name(std::string_view store_name);
 
-// The uncompressed size of the image's layers (docker's "Size"), from the
-// layers' recorded sizes (uncompressed layers) or by decompressing.
-util::Result<std::int64_t> image_size(const content::Store& store, const LocalImage& img);
+// The uncompressed size of the image's layers (docker's "Size"), each as
+// remember_uncompressed_size gives it.
+util::Result<std::int64_t> image_size(content::Store& store, const LocalImage& img);
 
 // One layer's uncompressed size: its blob size when stored uncompressed,
+// else the size the store keeps for the blob (BlobInfo::unpacked_size),
 // else by decompressing it.
 util::Result<std::int64_t> layer_uncompressed_size(const content::Store& store,
                                                    const image::Descriptor& layer);
+// The same, and a size counted by decompressing is kept in the store, so
+// that it is counted once per blob.
+util::Result<std::int64_t> remember_uncompressed_size(content::Store& store,
+                                                      const image::Descriptor& layer);
 
 inline constexpr std::string_view k_untagged_prefix = "@";
 

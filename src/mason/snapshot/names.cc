@@ -14,8 +14,8 @@ namespace mason::snapshot::detail {
 namespace {
 
 constexpr std::size_t k_max_name = 255;
-constexpr std::array<std::string_view, 7> k_reserved = {
-    ".", "..", k_tmp_dir, k_link_dir, k_flat_dir, k_empty_dir, k_kind_file};
+constexpr std::array<std::string_view, 8> k_reserved = {
+    ".", "..", k_tmp_dir, k_link_dir, k_flat_dir, k_empty_dir, k_kind_file, k_kind_reason_file};
 
 bool kept(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||

@@ -19,6 +19,8 @@ inline constexpr std::string_view k_link_dir = "l";      // short names → <nam
 inline constexpr std::string_view k_flat_dir = "flat";   // flattened chains (overlay)
 inline constexpr std::string_view k_empty_dir = "empty"; // always empty (a spare lowerdir)
 inline constexpr std::string_view k_kind_file = "kind";  // "overlay" or "copy"
+// Why the automatic choice fell back to copies (the overlayfs probe's error).
+inline constexpr std::string_view k_kind_reason_file = "kind-reason";
 
 // Files inside a snapshot directory.
 inline constexpr std::string_view k_fs_dir = "fs";           // the tree (upperdir or full)

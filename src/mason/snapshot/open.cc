@@ -4,7 +4,9 @@
 // snapshots hold full trees, overlay snapshots only changes, and the two
 // cannot be mixed. On a fresh dir, automatic probes overlayfs with a real
 // mount in the dir itself (which also tests that the dir's file system can
-// hold an upperdir) and falls back to copy; the reason goes to `why`.
+// hold an upperdir) and falls back to copy; the reason goes to `why`, and
+// is remembered in the dir (kind-reason) so that every later build can say
+// why its snapshots are copies.
 #include <cerrno>
 
 #include "mason/snapshot/kinds.h"
@@ -47,6 +49,7 @@ util::Result<Kind> choose_kind(Store& store, KindChoice choice, std::string& why
     return std::unexpected(std::move(probe.error()).with_context("overlayfs unusable"));
   why =
       "copy snapshotter: overlayfs unusable in " + store.path() + ": " + probe.error().to_string();
+  (void)detail::write_small_file(store.fd(), std::string(detail::k_kind_reason_file), why);
   return Kind::copy;
 }
 
@@ -76,6 +79,10 @@ util::Result<Kind> settle_kind(Store& store, KindChoice choice, std::string& why
     return util::make_error(util::ErrorCode::invalid_argument,
                             "it holds " + std::string(name_of(kind)) + " snapshots");
   why = std::string(name_of(kind)) + " snapshotter: the kind " + store.path() + " was created with";
+  if (kind == Kind::copy && choice == KindChoice::automatic) {
+    auto reason = detail::read_small_file(store.fd(), std::string(detail::k_kind_reason_file));
+    if (reason && *reason) why = **reason;
+  }
   return kind;
 }
 

@@ -131,9 +131,17 @@ inline std::string snapshot_dir(const std::string& root, KindChoice choice) {
   return root + (choice == KindChoice::copy ? "/snapshots-copy" : "/snapshots");
 }
 
+// What to do when overlayfs is unusable where the store lives (said with
+// the reason whenever the automatic choice fell back to copies).
+inline constexpr std::string_view k_copy_fallback_hint =
+    "copies are slower and take more disk than overlay snapshots: put the store (--root or "
+    "MASON_ROOT) on a file system that can hold an overlayfs upper directory (ext4, xfs, btrfs; "
+    "not an overlay root, as inside a container), or choose --snapshotter copy to silence this";
+
 // Opens (creating) the snapshot directory. KindChoice::automatic probes
 // overlayfs (a test mount in state_dir) and falls back to copy; `why`
-// receives the probe's outcome for --debug output.
+// receives the outcome (for a fallback: the probe's error, remembered in
+// the directory for later opens).
 util::Result<std::unique_ptr<Snapshotter>>
 open_snapshotter(const std::string& state_dir, KindChoice choice, std::string* why = nullptr);
 

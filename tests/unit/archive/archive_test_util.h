@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "../kernel_scratch.h"
 #include "mason/archive/layer.h"
 #include "mason/archive/tar_reader.h"
 #include "mason/archive/tar_writer.h"
@@ -210,7 +211,7 @@ inline util::Result<std::vector<ReadEntry>> read_all(std::string_view tar) {
 class Dirs : public ::testing::Test {
 protected:
   void SetUp() override {
-    auto tmp = sys::TempDir::create("mason-archive-test-");
+    auto tmp = sys::TempDir::create_in(test::scratch_base(), "mason-archive-test-");
     ASSERT_TRUE(tmp) << tmp.error().to_string();
     m_tmp.emplace(std::move(*tmp));
     for (const char* d : {"src", "dest", "outside"}) ASSERT_EQ(::mkdirat(m_tmp->fd(), d, 0755), 0);

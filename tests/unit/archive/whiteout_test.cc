@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 #include <sys/xattr.h>
 
+#include "../kernel_scratch.h"
 #include "archive_test_util.h"
 
 using namespace mason;
@@ -72,7 +73,7 @@ class Whiteouts : public Dirs {};
 } // namespace
 
 TEST_F(Whiteouts, UpperdirBecomesOciEntries) {
-  if (!is_root()) GTEST_SKIP() << "0:0 devices and trusted.* xattrs need root";
+  MASON_NEED_KERNEL_SCRATCH();
   const std::string s = src();
   mknod_whiteout(s + "/gone");
   ASSERT_EQ(::link((s + "/gone").c_str(), (s + "/also-gone").c_str()), 0); // one inode, two names
@@ -117,7 +118,7 @@ TEST_F(Whiteouts, UpperdirBecomesOciEntries) {
 }
 
 TEST_F(Whiteouts, RedirectUpperdirsAreRefused) {
-  if (!is_root()) GTEST_SKIP() << "trusted.* xattrs need root";
+  MASON_NEED_KERNEL_SCRATCH();
   ASSERT_EQ(::mkdir((src() + "/moved").c_str(), 0755), 0);
   ASSERT_EQ(::setxattr((src() + "/moved").c_str(), "trusted.overlay.redirect", "/orig", 5, 0), 0);
   StringSink out;
@@ -168,7 +169,7 @@ TEST_F(Whiteouts, OpaqueMarkerAfterTheContentKeepsTheContent) {
 }
 
 TEST_F(Whiteouts, OciLayerOntoUpperdirMarks) {
-  if (!is_root()) GTEST_SKIP() << "0:0 devices and trusted.* xattrs need root";
+  MASON_NEED_KERNEL_SCRATCH();
   ApplyOptions o;
   o.target = ApplyTarget::overlay_upper;
   auto r = apply(oci_layer(), o);
@@ -226,9 +227,9 @@ private:
 } // namespace
 
 TEST_F(Whiteouts, KernelOverlayAgreesBothWays) {
-  if (!is_root()) GTEST_SKIP() << "mount needs root";
+  MASON_NEED_KERNEL_SCRATCH();
   // tmp/src = lower, tmp/dest = upper; tmp/outside stays untouched.
-  auto scratch = sys::TempDir::create("mason-overlay-test-");
+  auto scratch = sys::TempDir::create_in(test::scratch_base(), "mason-overlay-test-");
   ASSERT_TRUE(scratch);
   const std::string work = scratch->path() + "/work", merged = scratch->path() + "/merged",
                     expect = scratch->path() + "/expect";

@@ -519,14 +519,15 @@ TEST(CacheSchema, StoreOfSchemaVersionTwoIsMigrated) {
     ASSERT_TRUE(store->tag("example.com/old:1", blob));
     ASSERT_TRUE(store->record_blob_source(blob.digest, "example.com/old"));
   }
-  // Back to version 2 exactly: what migration 3 adds is gone.
+  // Back to version 2 exactly: what migrations 3 and 4 add is gone.
   EXPECT_EQ(run_sql(dir.root() / "metadata.db",
-                    "DROP TABLE cache_layers; DROP TABLE cache_records; PRAGMA user_version=2;"),
+                    "DROP TABLE cache_layers; DROP TABLE cache_records; "
+                    "ALTER TABLE blobs DROP COLUMN unpacked_size; PRAGMA user_version=2;"),
             2);
 
   auto store = open_store(dir.root());
   ASSERT_TRUE(store);
-  EXPECT_EQ(k_schema_version, 3);
+  EXPECT_EQ(k_schema_version, 4);
   EXPECT_EQ(run_sql(dir.root() / "metadata.db", "SELECT 1"), k_schema_version);
   EXPECT_TRUE(store->resolve("example.com/old:1")); // old rows kept
   EXPECT_EQ(store->blob_sources(blob.digest).value(), std::vector<std::string>{"example.com/old"});
@@ -534,6 +535,34 @@ TEST(CacheSchema, StoreOfSchemaVersionTwoIsMigrated) {
   ASSERT_TRUE(store->set_cache_layer("k", "gzip", layer_of(blob, "tar")));
   EXPECT_TRUE(layer(*store, "k", "gzip"));
   EXPECT_TRUE(store->check()) << store->check().error().to_string();
+}
+
+// Version 4 keeps a layer's uncompressed size with the blob; a version 3
+// store gains the column, its blobs without a size.
+TEST(BlobSchema, StoreOfSchemaVersionThreeIsMigratedAndKeepsUnpackedSizes) {
+  ScratchDir dir;
+  Descriptor blob;
+  {
+    auto store = open_store(dir.root());
+    ASSERT_TRUE(store);
+    blob = ingest(*store, "a layer", mt::oci_layer_gzip);
+    ASSERT_TRUE(store->tag("example.com/old:1", blob));
+  }
+  EXPECT_EQ(run_sql(dir.root() / "metadata.db",
+                    "ALTER TABLE blobs DROP COLUMN unpacked_size; PRAGMA user_version=3;"),
+            3);
+  auto store = open_store(dir.root());
+  ASSERT_TRUE(store);
+  EXPECT_EQ(run_sql(dir.root() / "metadata.db", "SELECT 1"), k_schema_version);
+  EXPECT_FALSE(store->blob_info(blob.digest).value().unpacked_size);
+  BlobAnnotation note;
+  note.unpacked_size = 12345;
+  ASSERT_TRUE(store->annotate_blob(blob.digest, note));
+  EXPECT_EQ(store->blob_info(blob.digest).value().unpacked_size, 12345);
+  note = {}; // an annotation without a size keeps the one known
+  note.media_type = std::string(mt::oci_layer_gzip);
+  ASSERT_TRUE(store->annotate_blob(blob.digest, note));
+  EXPECT_EQ(store->blob_info(blob.digest).value().unpacked_size, 12345);
 }
 
 TEST(CacheConcurrency, TwoStoresOnOneRootSeeEachOther) {

@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <thread>
 
+#include "../kernel_scratch.h"
 #include "mason/snapshot/overlay.h"
 #include "snapshot_test_util.h"
 
@@ -68,8 +69,8 @@ std::map<std::string, std::string> files_of(const std::string& dir) {
 class ChainTest : public ::testing::TestWithParam<Kind> {
 protected:
   void SetUp() override {
-    if (GetParam() == Kind::overlay && !is_root()) GTEST_SKIP() << "overlay needs root";
-    auto dir = sys::TempDir::create("mason-snapshot-test-");
+    if (GetParam() == Kind::overlay) MASON_NEED_KERNEL_SCRATCH();
+    auto dir = sys::TempDir::create_in(test::scratch_base(), "mason-snapshot-test-");
     ASSERT_TRUE(dir);
     m_dir.emplace(std::move(*dir));
   }
@@ -272,7 +273,8 @@ INSTANTIATE_TEST_SUITE_P(Kinds, ChainTest, ::testing::Values(Kind::overlay, Kind
                          });
 
 TEST(OpenSnapshotter, AutomaticPicksOverlayAsRootAndKeepsTheKind) {
-  auto dir = sys::TempDir::create("mason-snapshot-test-");
+  MASON_NEED_KERNEL_SCRATCH();
+  auto dir = sys::TempDir::create_in(test::scratch_base(), "mason-snapshot-test-");
   ASSERT_TRUE(dir);
   const std::string state = dir->path() + "/state";
   std::string why;

@@ -7,6 +7,7 @@
 
 #include <sys/sysmacros.h>
 
+#include "../kernel_scratch.h"
 #include "mason/snapshot/overlay.h"
 #include "snapshot_test_util.h"
 
@@ -52,8 +53,8 @@ std::string second_layer() {
 class SnapshotterTest : public ::testing::TestWithParam<Kind> {
 protected:
   void SetUp() override {
-    if (GetParam() == Kind::overlay && !is_root()) GTEST_SKIP() << "overlay needs root";
-    auto dir = sys::TempDir::create("mason-snapshot-test-");
+    if (GetParam() == Kind::overlay) MASON_NEED_KERNEL_SCRATCH();
+    auto dir = sys::TempDir::create_in(test::scratch_base(), "mason-snapshot-test-");
     ASSERT_TRUE(dir);
     m_dir.emplace(std::move(*dir));
     m_snap = open();
@@ -334,7 +335,7 @@ TEST_P(SnapshotterTest, BothKindsGiveEquivalentLayers) {
   const std::vector<std::string> layers = {base_layer(), second_layer()};
   std::vector<std::string> trees;
   for (const Kind kind : {Kind::overlay, Kind::copy}) {
-    if (kind == Kind::overlay && !is_root()) continue;
+    if (kind == Kind::overlay && test::kernel_scratch().dir.empty()) continue;
     auto s = open_snapshotter(m_dir->path() + "/eq-" + std::to_string(static_cast<int>(kind)),
                               kind == Kind::overlay ? KindChoice::overlay : KindChoice::copy);
     ASSERT_TRUE(s) << s.error().to_string();

@@ -3,6 +3,7 @@
 
 #include <sys/xattr.h>
 
+#include "../kernel_scratch.h"
 #include "mason/snapshot/names.h"
 #include "mason/snapshot/tree_copy.h"
 #include "mason/snapshot/tree_diff.h"
@@ -35,7 +36,7 @@ TEST(Names, DirectoryNamesGiveTheirIdsBack) {
 class TreeTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    auto dir = sys::TempDir::create("mason-snapshot-test-");
+    auto dir = sys::TempDir::create_in(test::scratch_base(), "mason-snapshot-test-");
     ASSERT_TRUE(dir);
     m_dir.emplace(std::move(*dir));
   }
