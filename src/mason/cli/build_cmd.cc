@@ -5,9 +5,10 @@
 
 #include <fmt/format.h>
 
-#include "mason/build/build.h"
-#include "mason/build/run_image.h"
 #include "mason/cli/commands.h"
+#include "mason/cli/flags.h"
+#include "mason/engine/build.h"
+#include "mason/engine/run_image.h"
 #include "mason/progress/progress.h"
 
 namespace mason::cli {
@@ -66,8 +67,8 @@ std::vector<std::pair<std::string, std::string>> build_args(const std::vector<st
   return out;
 }
 
-util::Result<build::BuildOptions> to_options(const GlobalOptions& g, const BuildFlags& f) {
-  build::BuildOptions o;
+util::Result<engine::BuildOptions> to_options(const GlobalOptions& g, const BuildFlags& f) {
+  engine::BuildOptions o;
   o.registry = registry_options(g);
   o.pull = f.pull;
   o.push = f.push;
@@ -95,13 +96,13 @@ util::Result<build::BuildOptions> to_options(const GlobalOptions& g, const Build
   o.build_args = build_args(f.build_args);
   o.tags = f.tags;
   for (const auto& out : f.outputs) {
-    auto spec = build::parse_output_flag(out);
+    auto spec = parse_output_flag(out);
     if (!spec) return std::unexpected(spec.error());
     if (spec->compression_level) o.compression_level = *spec->compression_level;
     o.outputs.push_back(std::move(*spec));
   }
   for (const auto& s : f.secrets) {
-    auto spec = build::parse_secret_flag(s);
+    auto spec = parse_secret_flag(s);
     if (!spec) return std::unexpected(spec.error());
     o.secrets.push_back(std::move(*spec));
   }
@@ -112,12 +113,12 @@ util::Result<build::BuildOptions> to_options(const GlobalOptions& g, const Build
   o.no_cache = f.no_cache;
   o.no_cache_filter = f.no_cache_filter;
   for (const auto& c : f.cache_to) {
-    auto spec = build::parse_cache_flag(c, true);
+    auto spec = parse_cache_flag(c, true);
     if (!spec) return std::unexpected(spec.error());
     o.cache_to.push_back(std::move(*spec));
   }
   for (const auto& c : f.cache_from) {
-    auto spec = build::parse_cache_flag(c, false);
+    auto spec = parse_cache_flag(c, false);
     if (!spec) return std::unexpected(spec.error());
     o.cache_from.push_back(std::move(*spec));
   }
@@ -133,14 +134,14 @@ util::Status run_build_cmd(const GlobalOptions& g, const BuildFlags& f) {
   if (!store) return std::unexpected(store.error());
   auto sink = progress::make_renderer(*mode, stderr);
   progress::Progress progress(*sink);
-  auto result = build::run_build(**store, *options, progress);
+  auto result = engine::run_build(**store, *options, progress);
   sink->finish();
   if (!result) return std::unexpected(result.error());
   if (f.quiet || *mode == progress::Mode::quiet) {
     if (result->image) fmt::print("{}\n", result->image_id.str());
     return {};
   }
-  fmt::print("\n{}", build::size_table(*result));
+  fmt::print("\n{}", engine::size_table(*result));
   (void)std::fflush(stdout);
   return {};
 }
@@ -153,7 +154,7 @@ struct RunFlags {
 };
 
 util::Status run_run_cmd(const GlobalOptions& g, const RunFlags& f, Registry& registry) {
-  build::RunImageOptions o;
+  engine::RunImageOptions o;
   o.image = f.image;
   o.command = f.command;
   if (f.entrypoint_set) o.entrypoint = f.entrypoint;
@@ -164,7 +165,7 @@ util::Status run_run_cmd(const GlobalOptions& g, const RunFlags& f, Registry& re
   if (auto r = sandbox_flags(o, f.network, f.snapshotter); !r) return r;
   auto store = open_store(g);
   if (!store) return std::unexpected(store.error());
-  auto code = build::run_image(**store, o);
+  auto code = engine::run_image(**store, o);
   if (!code) return std::unexpected(code.error());
   registry.set_exit_code(*code);
   return {};

@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "mason/build/cache_gc.h"
 #include "mason/cli/commands.h"
+#include "mason/engine/cache_gc.h"
 #include "mason/frontend/dockerfile/instructions.h"
 #include "mason/util/strings.h"
 
@@ -50,9 +50,9 @@ util::Result<Opened> open_all(const GlobalOptions& g) {
 util::Status run_ls(const GlobalOptions& g) {
   auto o = open_all(g);
   if (!o) return std::unexpected(o.error());
-  auto lock = build::CacheLock::take(o->root, build::CacheLock::Mode::shared);
+  auto lock = engine::CacheLock::take(o->root, engine::CacheLock::Mode::shared);
   if (!lock) return std::unexpected(lock.error());
-  auto listing = build::list_cache(*o->store, *o->snapshots, o->root);
+  auto listing = engine::list_cache(*o->store, *o->snapshots, o->root);
   if (!listing) return std::unexpected(listing.error());
   std::cout << fmt::format("{:<14} {:>10}  {:<16} {}\n", "ID", "SIZE", "LAST USED", "STEP");
   for (const auto& e : listing->records) {
@@ -83,10 +83,10 @@ struct PruneFlags {
 };
 
 util::Status run_prune(const GlobalOptions& g, const PruneFlags& f) {
-  build::PruneOptions options;
+  engine::PruneOptions options;
   options.dry_run = f.dry_run;
   if (!f.keep_storage.empty()) {
-    auto bytes = build::parse_size(f.keep_storage);
+    auto bytes = engine::parse_size(f.keep_storage);
     if (!bytes) return std::unexpected(std::move(bytes.error()).with_context("--keep-storage"));
     options.keep_bytes = *bytes;
   }
@@ -105,9 +105,9 @@ util::Status run_prune(const GlobalOptions& g, const PruneFlags& f) {
   }
   auto o = open_all(g);
   if (!o) return std::unexpected(o.error());
-  auto lock = build::CacheLock::take(o->root, build::CacheLock::Mode::exclusive);
+  auto lock = engine::CacheLock::take(o->root, engine::CacheLock::Mode::exclusive);
   if (!lock) return std::unexpected(lock.error());
-  auto report = build::prune_cache(*o->store, *o->snapshots, o->root, options);
+  auto report = engine::prune_cache(*o->store, *o->snapshots, o->root, options);
   if (!report) return std::unexpected(report.error());
   std::cout << fmt::format("{}{} records, {} snapshots, {} cache mounts\n",
                            f.dry_run ? "Would remove: " : "Removed: ", report->records,

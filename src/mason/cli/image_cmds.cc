@@ -12,11 +12,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "mason/build/cache_gc.h"
-#include "mason/build/import.h"
 #include "mason/cli/commands.h"
 #include "mason/content/root.h"
 #include "mason/content/store.h"
+#include "mason/engine/cache_gc.h"
+#include "mason/engine/import.h"
 #include "mason/exporter/load.h"
 #include "mason/exporter/local_image.h"
 #include "mason/exporter/save.h"
@@ -129,8 +129,8 @@ util::Status run_import(const GlobalOptions& g, const std::string& file, const s
     fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return util::make_error(util::ErrorCode::not_found, "open " + file, errno);
   }
-  build::ImportOptions opt{changes, file};
-  auto img = build::import_rootfs(**store, fd, name, opt);
+  engine::ImportOptions opt{changes, file};
+  auto img = engine::import_rootfs(**store, fd, name, opt);
   if (fd != STDIN_FILENO) ::close(fd);
   if (!img) return std::unexpected(img.error());
   std::cout << img->config.digest.str() << '\n';
@@ -319,8 +319,8 @@ util::Status run_prune(const GlobalOptions& g, bool dry_run) {
   // Unpacked layers of images no longer in the store; not while a build or
   // a container uses layers (they hold the layers lock shared).
   const std::string root = (*store)->root().string();
-  auto lock = build::CacheLock::take(root, build::CacheLock::Mode::exclusive, true,
-                                     build::CacheLock::Which::layers);
+  auto lock = engine::CacheLock::take(root, engine::CacheLock::Mode::exclusive, true,
+                                      engine::CacheLock::Which::layers);
   if (!lock && lock.error().code() != util::ErrorCode::unavailable)
     return std::unexpected(lock.error());
   if (!lock) {
@@ -329,7 +329,7 @@ util::Status run_prune(const GlobalOptions& g, bool dry_run) {
     auto all = existing_snapshotters(root);
     if (!all) return std::unexpected(all.error());
     for (const auto& snapshots : *all) {
-      auto layers = build::prune_image_layers(**store, *snapshots, root, dry_run);
+      auto layers = engine::prune_image_layers(**store, *snapshots, root, dry_run);
       if (!layers) return std::unexpected(layers.error());
       for (const auto& id : layers->layers)
         std::cout << (dry_run ? "Would delete layer snapshot: " : "Deleted layer snapshot: ") << id
@@ -362,7 +362,7 @@ util::Result<FileTrees> file_trees(const std::string& root) {
       u.bytes += used->bytes;
     }
   }
-  auto mounts = build::list_cache_mounts(root);
+  auto mounts = engine::list_cache_mounts(root);
   if (!mounts) return std::unexpected(mounts.error());
   for (const auto& m : *mounts) {
     ++out.mounts.count;

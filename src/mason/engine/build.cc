@@ -1,0 +1,374 @@
+// The build driver: parse → lower → prune → resolve bases → solve → export.
+// Each step is one call; the detail lives in the callees (stage.cc,
+// run_step.cc, copy_step.cc, export.cc).
+#include "mason/engine/build.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <functional>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "mason/engine/cache_gc.h"
+#include "mason/engine/cache_transfer.h"
+#include "mason/engine/engine.h"
+#include "mason/engine/export.h"
+#include "mason/engine/sandbox.h"
+#include "mason/image/config.h"
+#include "mason/image/platform.h"
+#include "mason/image/reference.h"
+#include "mason/sys/dir.h"
+#include "mason/sys/file.h"
+#include "mason/util/sha256.h"
+
+namespace mason::engine {
+namespace {
+
+bool is_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string base_name(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The Dockerfile: -f (relative to the current directory, as docker takes
+// it), else <context>/Dockerfile, else <context>/dockerfile.
+util::Result<std::pair<std::string, std::string>> dockerfile_of(const BuildOptions& o) {
+  if (o.dockerfile_text) return std::pair{std::string("Dockerfile"), *o.dockerfile_text};
+  std::string path = o.dockerfile_path;
+  if (path.empty()) {
+    path = o.context_dir + "/Dockerfile";
+    if (!is_file(path) && is_file(o.context_dir + "/dockerfile"))
+      path = o.context_dir + "/dockerfile";
+  }
+  auto text = sys::read_file(path);
+  if (!text) return std::unexpected(std::move(text.error()).with_context("load build definition"));
+  return std::pair{path, std::move(*text)};
+}
+
+std::string now_rfc3339() {
+  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch)
+    return image::format_timestamp(std::strtoll(epoch, nullptr, 10));
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return image::format_timestamp(ts.tv_sec, static_cast<std::uint32_t>(ts.tv_nsec));
+}
+
+util::Status open_context(Engine& e, const std::string& dockerfile_path) {
+  e.context_path = e.options.context_dir;
+  if (e.context_path.empty()) { // `docker build -`: a Dockerfile and no context
+    e.context_path = e.work_dir + "/no-context";
+    if (::mkdir(e.context_path.c_str(), 0755) != 0 && errno != EEXIST)
+      return util::make_error(util::ErrorCode::internal, "create " + e.context_path, errno);
+  }
+  e.context_fd = util::UniqueFd(::open(e.context_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!e.context_fd)
+    return util::make_error(util::ErrorCode::not_found,
+                            "build context " + e.context_path + " is not a directory", errno);
+  auto ignore_file = frontend::choose_dockerignore(dockerfile_path, e.context_path, is_file);
+  if (!ignore_file) return {};
+  auto text = sys::read_file(*ignore_file);
+  if (!text) return std::unexpected(text.error());
+  auto matcher = frontend::IgnoreMatcher::from_dockerignore(*text, *ignore_file);
+  if (!matcher) return std::unexpected(matcher.error());
+  e.ignore = std::move(*matcher);
+  return {};
+}
+
+// Pulls `ref` (or checks with --pull that the local copy is current).
+util::Status pull_image(Engine& e, const std::string& ref, const progress::Reporter& vertex,
+                        bool have_local) {
+  auto parsed = image::Reference::parse(ref);
+  if (!parsed) return std::unexpected(parsed.error());
+  auto client = e.registry();
+  if (!client) return std::unexpected(client.error());
+  if (have_local) {
+    auto remote = (*client)->resolve(*parsed);
+    if (!remote) return std::unexpected(remote.error());
+    if (e.store.has_blob(remote->digest)) return {}; // the same manifest or index
+  }
+  vertex.status("pulling " + parsed->str());
+  e.report_transfers_to(vertex);
+  auto pulled = (*client)->pull(e.store, *parsed, image::host_platform());
+  if (!pulled) return std::unexpected(pulled.error());
+  vertex.status("pulled " + pulled->digest.str());
+  return {};
+}
+
+util::Status resolve_image(Engine& e, const std::string& ref) {
+  if (e.images.contains(ref)) return {};
+  auto vertex = e.progress.vertex();
+  vertex.started("[internal] load metadata for " + ref);
+  auto img = exporter::find_image(e.store, ref);
+  if (!img || e.options.pull) {
+    auto pulled = pull_image(e, ref, vertex, img.has_value());
+    if (!pulled) {
+      vertex.failed(pulled.error().to_string());
+      return std::unexpected(std::move(pulled.error()).with_context("FROM " + ref));
+    }
+    img = exporter::find_image(e.store, ref);
+    if (!img) {
+      vertex.failed(img.error().to_string());
+      return std::unexpected(img.error());
+    }
+  }
+  auto source = std::make_unique<ImageSource>();
+  source->image = std::move(*img);
+  e.images.emplace(ref, std::move(source));
+  vertex.done();
+  return {};
+}
+
+// resolve bases: every image a needed stage uses, found in the local store.
+util::Status resolve_bases(Engine& e) {
+  for (const auto& s : e.graph.stages) {
+    if (!s.needed) continue;
+    if (s.base_kind == df::BaseKind::image)
+      if (auto r = resolve_image(e, s.base); !r) return r;
+    for (const auto& img : s.images)
+      if (auto r = resolve_image(e, img); !r) return r;
+  }
+  return {};
+}
+
+// solve: one job per needed stage, after the stages it depends on.
+util::Status solve(Engine& e) {
+  std::vector<solver::Job> jobs;
+  std::vector<std::size_t> job_of(e.graph.stages.size(), 0);
+  std::vector<int> stage_of;
+  for (const auto& s : e.graph.stages) {
+    if (!s.needed) continue;
+    job_of[static_cast<std::size_t>(s.index)] = jobs.size();
+    stage_of.push_back(s.index);
+    jobs.push_back(solver::Job{s.name.empty() ? fmt::format("stage-{}", s.index) : s.name, {}, {}});
+  }
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const int index = stage_of[j];
+    for (int dep : e.graph.stages[static_cast<std::size_t>(index)].depends_on)
+      jobs[j].deps.push_back(job_of[static_cast<std::size_t>(dep)]);
+    jobs[j].run = [&e, index](const solver::CancelToken& c) { return run_stage(e, index, c); };
+  }
+  solver::CancelToken cancel;
+  // By default every stage that is ready runs (as BuildKit): stages often
+  // wait (downloads, sleeps, single-threaded tools) more than they compute.
+  const std::size_t at_once =
+      e.options.jobs != 0 ? e.options.jobs : std::max<std::size_t>(1, jobs.size());
+  return solver::solve(jobs, {.jobs = at_once}, cancel);
+}
+
+util::Status summarize(Engine& e, BuildResult& out) {
+  for (const auto& s : e.graph.stages) {
+    const auto& r = e.results[static_cast<std::size_t>(s.index)];
+    if (!s.needed || !r) continue;
+    auto size = tree_size(e, r->snapshot);
+    if (!size) return std::unexpected(size.error());
+    out.stages.push_back(StageSummary{s.index,
+                                      s.name.empty() ? fmt::format("stage-{}", s.index) : s.name,
+                                      s.base, s.index == e.graph.target, *size});
+  }
+  return {};
+}
+
+// The context's stat cache and the lineage of this Dockerfile's records,
+// both named after the real paths of the context and the Dockerfile.
+void open_cache_state(Engine& e, const std::string& root, const std::string& dockerfile) {
+  auto real = [](const std::string& p) {
+    char* r = ::realpath(p.c_str(), nullptr);
+    std::string out = r ? r : p;
+    std::free(r); // NOLINT(cppcoreguidelines-no-malloc): realpath's buffer
+    return out;
+  };
+  const std::string context = real(e.context_path);
+  const std::string dir = root + "/cache";
+  ::mkdir(dir.c_str(), 0700);
+  ::mkdir((dir + "/context").c_str(), 0700);
+  e.context_stats = cache::StatCache::load(dir + "/context/" +
+                                           util::Sha256::hex_of(context).substr(0, 32) + ".stat");
+  e.lineage = util::Sha256::hex_of(context + '\0' + (dockerfile == "-" ? "-" : real(dockerfile)))
+                  .substr(0, 32);
+}
+
+// The automatic size limit (cache_size_limit): the least recently used
+// records go when the cache has grown past it. Skipped while another build
+// runs (it holds the cache lock shared).
+void keep_cache_in_bounds(Engine& e, const std::string& root) {
+  auto records = e.store.list_cache_records();
+  if (!records) return;
+  std::int64_t total = 0;
+  for (const auto& r : *records) total += r.size;
+  const auto limit = cache_size_limit(root);
+  if (total <= limit) return;
+  auto lock = CacheLock::take(root, CacheLock::Mode::exclusive, true);
+  if (!lock) return;
+  PruneOptions o;
+  o.keep_bytes = limit;
+  o.mounts = false;
+  auto vertex = e.progress.vertex();
+  vertex.started("[internal] pruning the build cache");
+  auto report = prune_cache(e.store, e.snapshots, root, o);
+  if (!report) {
+    vertex.failed(report.error().to_string());
+    return;
+  }
+  vertex.status(fmt::format("{} records, {} snapshots, {:.1f} MB freed (limit {:.1f} MB)",
+                            report->records, report->snapshots,
+                            static_cast<double>(report->bytes) / 1e6,
+                            static_cast<double>(limit) / 1e6));
+  vertex.done();
+}
+
+// Cache records used within this long are not marked used again: LRU
+// order does not need finer time, and an unchanged rebuild writes nothing.
+constexpr std::chrono::seconds k_mark_used_slack{60};
+
+void cleanup(Engine& e, bool ok) {
+  (void)e.store.mark_cache_records_used(e.hits, k_mark_used_slack);
+  if (ok) e.context_stats.drop_unused(); // entries of files no build step selected
+  (void)e.context_stats.save();
+  for (auto it = e.created.rbegin(); it != e.created.rend(); ++it) (void)e.snapshots.remove(*it);
+  util::UniqueFd dir(::open(e.work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir) (void)sys::remove_children(dir.get());
+  ::rmdir(e.work_dir.c_str());
+}
+
+// Work directories of builds that died (killed, power loss) are removed by
+// the next build: their names are the builds' pids.
+void remove_stale_work_dirs(const std::string& parent) {
+  util::UniqueFd dir(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return;
+  auto names = sys::read_dir_names(dir.get());
+  if (!names) return;
+  for (const auto& name : *names) {
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str(), &end, 10);
+    if (*end != '\0' || pid <= 0) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    (void)sys::remove_all_at(dir.get(), name);
+  }
+}
+
+util::Status make_dirs(const std::string& root, Engine& e) {
+  e.work_dir = fmt::format("{}/build-tmp/{}", root, ::getpid());
+  e.cache_dir = root + "/cache-mounts";
+  for (const auto& d : {root + "/build-tmp", e.work_dir, e.cache_dir})
+    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST)
+      return util::make_error(util::ErrorCode::internal, "create " + d, errno);
+  remove_stale_work_dirs(root + "/build-tmp");
+  return {};
+}
+
+} // namespace
+
+util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& options,
+                                    progress::Progress& progress) {
+  enter_private_mount_namespace();
+  // parse → lower → prune (the frontend marks the stages the target needs)
+  auto def = progress.vertex();
+  def.started("[internal] load build definition from Dockerfile");
+  auto dockerfile = dockerfile_of(options);
+  if (!dockerfile) return std::unexpected(dockerfile.error());
+  df::LowerOptions lower{options.target, options.build_args, "linux/amd64", "linux/amd64"};
+  auto fe = df::load_and_lower(base_name(dockerfile->first), dockerfile->second, lower);
+  if (!fe) {
+    def.failed(fe.error().message());
+    return std::unexpected(fe.error());
+  }
+  for (const auto& stage : options.no_cache_filter)
+    if (stage_for_from(fe->graph, stage) < 0) {
+      def.failed("--no-cache-filter " + stage + ": no such stage");
+      return util::make_error(util::ErrorCode::invalid_argument, "--no-cache-filter " + stage +
+                                                                     ": no such stage in " +
+                                                                     base_name(dockerfile->first));
+    }
+  def.done();
+  for (const auto& unused : fe->graph.unused_build_args)
+    progress.message(fmt::format("[warning]: The build-arg \"{}\" was not consumed", unused));
+
+  const std::string root = store.root().string();
+  // Held until the end: no cache prune removes what this build uses.
+  auto cache_lock = CacheLock::take(root, CacheLock::Mode::shared);
+  if (!cache_lock) return std::unexpected(cache_lock.error());
+  auto layers_lock =
+      CacheLock::take(root, CacheLock::Mode::shared, false, CacheLock::Which::layers);
+  if (!layers_lock) return std::unexpected(layers_lock.error());
+  std::string why;
+  auto snapshots = snapshot::open_snapshotter(snapshot_dir(root, options.snapshotter),
+                                              options.snapshotter, &why);
+  if (!snapshots) return std::unexpected(snapshots.error());
+  if ((*snapshots)->kind() == snapshot::Kind::copy &&
+      options.snapshotter == snapshot::KindChoice::automatic)
+    progress.message(fmt::format("[warning]: {}; {}", why, snapshot::k_copy_fallback_hint));
+  auto exec = executor::make_runtime_executor({options.runtime, root + "/run"});
+  if (!exec) return std::unexpected(exec.error());
+
+  Engine e{.store = store,
+           .options = options,
+           .progress = progress,
+           .snapshots = **snapshots,
+           .executor = **exec,
+           .dockerfile = fe->loaded.dockerfile,
+           .graph = fe->graph,
+           .dockerfile_label = base_name(dockerfile->first),
+           .dockerfile_text = dockerfile->second,
+           .build_time = now_rfc3339()};
+  e.results.resize(fe->graph.stages.size());
+  if (auto r = make_dirs(root, e); !r) return std::unexpected(r.error());
+  e.downloads = std::make_unique<Downloads>(e.work_dir + "/downloads", root + "/cache/http");
+  if (auto r = open_context(e, options.dockerfile_text ? "" : dockerfile->first); !r)
+    return std::unexpected(r.error());
+  open_cache_state(e, root, options.dockerfile_text ? "-" : dockerfile->first);
+
+  BuildResult out;
+  out.snapshotter = (*snapshots)->kind() == snapshot::Kind::overlay ? "overlay" : "copy";
+  auto status = resolve_bases(e);
+  if (status) load_cache_sources(e);
+  if (status) status = solve(e);
+  if (status) status = export_target(e, fe->graph.target, out);
+  if (status) status = export_cache(e, fe->graph.target);
+  if (status) status = summarize(e, out);
+  cleanup(e, status.has_value());
+  cache_lock->release();
+  if (status) keep_cache_in_bounds(e, root);
+  if (!status) return std::unexpected(status.error());
+  if (!options.iidfile.empty()) {
+    util::UniqueFd fd(
+        ::open(options.iidfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    const auto id = out.image_id.str();
+    if (!fd || ::write(fd.get(), id.data(), id.size()) != static_cast<ssize_t>(id.size()))
+      return util::make_error(util::ErrorCode::invalid_argument, "write " + options.iidfile, errno);
+  }
+  return out;
+}
+
+namespace {
+
+std::string human(std::int64_t bytes) {
+  const double b = static_cast<double>(bytes);
+  if (b >= 1e9) return fmt::format("{:.2f} GB", b / 1e9);
+  if (b >= 1e6) return fmt::format("{:.1f} MB", b / 1e6);
+  if (b >= 1e3) return fmt::format("{:.1f} kB", b / 1e3);
+  return fmt::format("{} B", bytes);
+}
+
+} // namespace
+
+std::string size_table(const BuildResult& result) {
+  std::string out = fmt::format("{:<20} {:<36} {:>12}  {}\n", "STAGE", "FROM", "SIZE", "");
+  for (const auto& s : result.stages)
+    out += fmt::format("{:<20} {:<36} {:>12}  {}\n", s.name, s.base, human(s.size),
+                       s.target ? "the house (exported)" : "construction site (left behind)");
+  if (result.image)
+    out += fmt::format("image {}  {}\n", result.image_id.str().substr(0, 19),
+                       human(result.image_size));
+  return out;
+}
+
+} // namespace mason::engine

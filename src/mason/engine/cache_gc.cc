@@ -1,0 +1,340 @@
+#include "mason/engine/cache_gc.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <fcntl.h>
+#include <functional>
+#include <map>
+#include <set>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "mason/engine/export.h"
+#include "mason/exporter/local_image.h"
+#include "mason/ops/image_source.h"
+#include "mason/sys/dir.h"
+
+namespace mason::engine {
+
+namespace {
+
+constexpr std::int64_t k_min_limit = 2'000'000'000;
+constexpr std::string_view k_id_suffix = ".id";
+
+std::string read_text(int dir_fd, const std::string& name) {
+  sys::UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return {};
+  std::string out(4096, '\0');
+  const ssize_t n = ::read(fd.get(), out.data(), out.size());
+  out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  return out;
+}
+
+std::string step_of(const std::string& info) {
+  auto j = nlohmann::json::parse(info, nullptr, false);
+  if (!j.is_object() || !j.contains("inputs") || !j["inputs"].is_object()) return "";
+  const auto& in = j["inputs"];
+  return in.contains("step") && in["step"].is_string() ? in["step"].get<std::string>() : "";
+}
+
+util::Result<std::vector<CacheMount>> list_mounts(const std::string& root) {
+  std::vector<CacheMount> out;
+  sys::UniqueFd dir(::open(cache_mounts_dir(root).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) {
+    if (errno == ENOENT) return out;
+    return util::make_error(util::ErrorCode::internal, "open " + cache_mounts_dir(root), errno);
+  }
+  auto names = sys::read_dir_names(dir.get());
+  if (!names) return std::unexpected(names.error());
+  for (const auto& name : *names) {
+    if (name.ends_with(k_id_suffix)) continue;
+    auto st = sys::lstat_at(dir.get(), name);
+    if (!st) return std::unexpected(st.error());
+    if (!*st || !S_ISDIR((*st)->st_mode)) continue;
+    CacheMount m;
+    m.path = cache_mounts_dir(root) + "/" + name;
+    m.id = read_text(dir.get(), name + std::string(k_id_suffix));
+    if (m.id.empty()) m.id = "(unknown: " + name + ")";
+    auto used = sys::lstat_at(dir.get(), name + std::string(k_id_suffix));
+    const struct stat& s = used && *used ? **used : **st;
+    m.last_used = std::chrono::system_clock::time_point(std::chrono::seconds(s.st_mtim.tv_sec));
+    auto usage = sys::tree_usage(dir.get(), name);
+    if (!usage) return std::unexpected(usage.error());
+    m.bytes = usage->bytes;
+    out.push_back(std::move(m));
+  }
+  std::ranges::sort(out, [](const auto& a, const auto& b) { return a.last_used > b.last_used; });
+  return out;
+}
+
+// Depth of each snapshot in its chain (0 for a root), for deepest-first removal.
+int depth_of(const std::map<std::string, snapshot::SnapshotEntry>& all, const std::string& id) {
+  int depth = 0;
+  for (auto it = all.find(id); it != all.end() && it->second.parent && depth < 100000; ++depth)
+    it = all.find(*it->second.parent);
+  return depth;
+}
+
+struct Removal {
+  std::vector<std::string> ids; // removed (dry run: removable)
+  std::int64_t bytes = 0;       // their disk bytes
+};
+
+// Removes the snapshots of `all` that `doomed` picks, deepest first (a
+// child before its parent), counting their disk bytes; one in use in this
+// process is skipped. Unpacked image layers go through remove_layer. When
+// any were picked, the size memos (export.h) are forgotten. dry_run: only
+// counts.
+util::Result<Removal>
+remove_snapshots(snapshot::Snapshotter& snapshots,
+                 const std::map<std::string, snapshot::SnapshotEntry>& all,
+                 const std::function<bool(const snapshot::SnapshotEntry&)>& doomed,
+                 const std::string& root, bool dry_run) {
+  std::vector<std::pair<int, std::string>> order;
+  for (const auto& [id, s] : all)
+    if (doomed(s)) order.emplace_back(depth_of(all, id), id);
+  std::ranges::sort(order, std::greater<>());
+  Removal out;
+  for (const auto& [depth, id] : order) {
+    auto used = snapshots.usage(id);
+    const std::int64_t bytes = used ? used->bytes : 0;
+    if (!dry_run) {
+      const bool layer = all.at(id).unpacked;
+      if (auto ok = layer ? snapshots.remove_layer(id) : snapshots.remove(id); !ok) {
+        if (ok.error().code() == util::ErrorCode::unavailable) continue; // in use here
+        return std::unexpected(
+            std::move(ok.error())
+                .with_context((layer ? "prune image layer " : "prune snapshot ") + id));
+      }
+    }
+    out.ids.push_back(id);
+    out.bytes += bytes;
+  }
+  if (!dry_run && !order.empty())
+    for (auto file : {k_tree_sizes_file, k_layer_sizes_file})
+      (void)::unlink((root + "/" + std::string(file)).c_str());
+  return out;
+}
+
+} // namespace
+
+std::string cache_mounts_dir(const std::string& root) { return root + "/cache-mounts"; }
+
+util::Result<std::vector<CacheMount>> list_cache_mounts(const std::string& root) {
+  return list_mounts(root);
+}
+
+util::Result<CacheLock> CacheLock::take(const std::string& root, Mode mode, bool try_only,
+                                        Which which) {
+  const std::string dir = root + "/cache";
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return util::make_error(util::ErrorCode::internal, "create " + dir, errno);
+  const std::string path = dir + (which == Which::cache ? "/lock" : "/layers.lock");
+  sys::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) return util::make_error(util::ErrorCode::internal, "open " + path, errno);
+  int op = mode == Mode::shared ? LOCK_SH : LOCK_EX;
+  if (try_only) op |= LOCK_NB;
+  while (::flock(fd.get(), op) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK)
+      return util::make_error(util::ErrorCode::unavailable, which == Which::cache
+                                                                ? "the build cache is in use"
+                                                                : "image layers are in use");
+    return util::make_error(util::ErrorCode::internal, "lock " + path, errno);
+  }
+  return CacheLock(std::move(fd));
+}
+
+util::Result<CacheListing> list_cache(content::Store& store, snapshot::Snapshotter& snapshots,
+                                      const std::string& root) {
+  CacheListing out;
+  auto records = store.list_cache_records();
+  if (!records) return std::unexpected(records.error());
+  for (auto& r : *records) {
+    auto there = snapshots.exists(r.snapshot);
+    if (!there) return std::unexpected(there.error());
+    out.record_bytes += r.size;
+    CacheEntry e{std::move(r), "", *there};
+    e.step = step_of(e.record.info);
+    out.records.push_back(std::move(e));
+  }
+  auto mounts = list_mounts(root);
+  if (!mounts) return std::unexpected(mounts.error());
+  out.mounts = std::move(*mounts);
+  return out;
+}
+
+util::Result<PruneReport> prune_cache(content::Store& store, snapshot::Snapshotter& snapshots,
+                                      const std::string& root, const PruneOptions& options) {
+  PruneReport report;
+  auto records = store.list_cache_records(); // most recently used first
+  if (!records) return std::unexpected(records.error());
+  auto listed = snapshots.list();
+  if (!listed) return std::unexpected(listed.error());
+  std::map<std::string, snapshot::SnapshotEntry> all;
+  for (auto& s : *listed) all.emplace(s.id, std::move(s));
+
+  const auto now = std::chrono::system_clock::now();
+  auto old_enough = [&](content::Seconds last_used) {
+    return !options.unused_for || last_used + *options.unused_for <= now;
+  };
+  // Records to keep: not old enough to go, or within the size budget
+  // (most recently used first).
+  std::set<std::string> keep_snapshots;
+  std::vector<std::string> evict;
+  std::int64_t kept_bytes = 0;
+  for (const auto& r : *records) {
+    bool keep = !old_enough(r.last_used);
+    if (!keep && options.keep_bytes && kept_bytes + r.size <= *options.keep_bytes) keep = true;
+    if (!keep || !all.contains(r.snapshot)) {
+      evict.push_back(r.key);
+      continue;
+    }
+    kept_bytes += r.size;
+    for (auto it = all.find(r.snapshot); it != all.end();) {
+      if (!keep_snapshots.insert(it->first).second) break;
+      it = it->second.parent ? all.find(*it->second.parent) : all.end();
+    }
+  }
+  report.records = static_cast<std::int64_t>(evict.size());
+  if (!options.dry_run && !evict.empty())
+    if (auto ok = store.delete_cache_records(evict); !ok) return std::unexpected(ok.error());
+  // Snapshots made by builds that nothing keeps.
+  auto removed = remove_snapshots(
+      snapshots, all,
+      [&](const snapshot::SnapshotEntry& s) {
+        return !s.unpacked && !keep_snapshots.contains(s.id);
+      },
+      root, options.dry_run);
+  if (!removed) return std::unexpected(removed.error());
+  report.snapshots = static_cast<std::int64_t>(removed->ids.size());
+  report.bytes += removed->bytes;
+
+  if (options.mounts && !options.keep_bytes) {
+    auto mounts = list_mounts(root);
+    if (!mounts) return std::unexpected(mounts.error());
+    sys::UniqueFd dir(::open(cache_mounts_dir(root).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    for (const auto& m : *mounts) {
+      if (options.unused_for && m.last_used + *options.unused_for > now) continue;
+      ++report.mounts;
+      report.bytes += m.bytes;
+      if (options.dry_run || !dir) continue;
+      const std::string name = m.path.substr(m.path.rfind('/') + 1);
+      if (auto ok = sys::remove_all_at(dir.get(), name); !ok) return std::unexpected(ok.error());
+      (void)::unlinkat(dir.get(), (name + std::string(k_id_suffix)).c_str(), 0);
+    }
+  }
+
+  content::GcOptions gc;
+  gc.dry_run = options.dry_run;
+  auto freed = store.gc(gc);
+  if (!freed) return std::unexpected(freed.error());
+  report.bytes += freed->blob_bytes;
+  return report;
+}
+
+util::Status drop_dependents(content::Store& store, const std::string& key) {
+  auto records = store.list_cache_records();
+  if (!records) return std::unexpected(records.error());
+  // record key -> the keys it was computed from
+  std::vector<std::pair<std::string, std::vector<std::string>>> uses;
+  for (const auto& r : *records) {
+    auto j = nlohmann::json::parse(r.info, nullptr, false);
+    if (!j.is_object() || !j.contains("inputs") || !j["inputs"].is_object()) continue;
+    const auto& in = j["inputs"];
+    std::vector<std::string> from;
+    if (in.contains("parent") && in["parent"].is_string()) from.push_back(in["parent"]);
+    if (in.contains("from") && in["from"].is_object())
+      for (const auto& [name, value] : in["from"].items())
+        if (value.is_string()) from.push_back(value.get<std::string>());
+    uses.emplace_back(r.key, std::move(from));
+  }
+  std::set<std::string> changed{key};
+  std::vector<std::string> doomed;
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& [k, from] : uses) {
+      if (changed.contains(k)) continue;
+      if (std::ranges::any_of(from, [&](const auto& f) { return changed.contains(f); })) {
+        changed.insert(k);
+        doomed.push_back(k);
+        grew = true;
+      }
+    }
+  }
+  if (doomed.empty()) return {};
+  return store.delete_cache_records(doomed);
+}
+
+util::Result<LayerPruneReport> prune_image_layers(content::Store& store,
+                                                  snapshot::Snapshotter& snapshots,
+                                                  const std::string& root, bool dry_run) {
+  auto images = exporter::list_local_images(store);
+  if (!images) return std::unexpected(images.error().with_context("prune image layers"));
+  auto listed = snapshots.list();
+  if (!listed) return std::unexpected(listed.error());
+  std::map<std::string, snapshot::SnapshotEntry> all;
+  for (auto& s : *listed) all.emplace(s.id, std::move(s));
+  std::set<std::string> keep;
+  for (const auto& img : *images)
+    for (const auto& chain : ops::chain_ids(img.config.rootfs.diff_ids)) keep.insert(chain.str());
+  for (const auto& [id, s] : all) { // what builds made sits on its layers
+    if (s.unpacked) continue;
+    for (auto it = all.find(id); it != all.end();) {
+      if (it->second.unpacked && !keep.insert(it->first).second) break;
+      it = it->second.parent ? all.find(*it->second.parent) : all.end();
+    }
+  }
+  auto removed = remove_snapshots(
+      snapshots, all,
+      [&](const snapshot::SnapshotEntry& s) { return s.unpacked && !keep.contains(s.id); }, root,
+      dry_run);
+  if (!removed) return std::unexpected(removed.error());
+  return LayerPruneReport{std::move(removed->ids), removed->bytes};
+}
+
+std::int64_t cache_size_limit(const std::string& root) {
+  if (const char* env = std::getenv("MASON_CACHE_MAX_SIZE"); env && *env)
+    if (auto size = parse_size(env)) return *size;
+  struct statvfs fs {};
+  if (::statvfs(root.c_str(), &fs) != 0) return k_min_limit;
+  const auto total =
+      static_cast<std::int64_t>(fs.f_blocks) * static_cast<std::int64_t>(fs.f_frsize);
+  return std::max(k_min_limit, total / 10);
+}
+
+util::Result<std::int64_t> parse_size(std::string_view text) {
+  std::string lower;
+  for (const char c : text)
+    if (c != ' ') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static constexpr std::pair<std::string_view, double> k_units[] = {
+      {"tb", 1e12}, {"gb", 1e9}, {"mb", 1e6}, {"kb", 1e3}, {"t", 1e12},
+      {"g", 1e9},   {"m", 1e6},  {"k", 1e3},  {"b", 1}};
+  double unit = 1;
+  std::string_view number = lower;
+  for (const auto& [suffix, factor] : k_units)
+    if (number.ends_with(suffix)) {
+      number.remove_suffix(suffix.size());
+      unit = factor;
+      break;
+    }
+  double value = 0;
+  std::size_t used = 0;
+  try {
+    value = std::stod(std::string(number), &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (number.empty() || used != number.size() || value < 0 || !std::isfinite(value))
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            fmt::format("invalid size \"{}\" (e.g. 10GB, 500MB, 1234)", text));
+  return static_cast<std::int64_t>(value * unit);
+}
+
+} // namespace mason::engine

@@ -1,0 +1,378 @@
+#include "mason/engine/cache_transfer.h"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <fstream>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "mason/archive/layer.h"
+#include "mason/archive/stream.h"
+#include "mason/engine/export.h"
+#include "mason/image/manifest.h"
+#include "mason/image/reference.h"
+#include "mason/sys/dir.h"
+#include "mason/sys/file.h"
+#include "mason/util/sha256.h"
+
+namespace mason::engine {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view k_ref_annotation = "org.opencontainers.image.ref.name";
+
+bool valid_key(const std::string& key) {
+  return key.size() == 71 && key.starts_with("sha256:") &&
+         key.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
+}
+
+std::string default_tag(const Engine& engine, int target) {
+  const auto& name = engine.graph.stages.at(static_cast<std::size_t>(target)).name;
+  return engine.options.target.empty() || name.empty() ? "latest" : name;
+}
+
+// The layer of a cached step (export.cc's step_layer).
+util::Result<content::CacheLayer> layer_of(Engine& engine, const CachedStep& step) {
+  auto layer = step_layer(engine, step.snapshot, step.key);
+  if (!layer) return std::unexpected(layer.error());
+  return content::CacheLayer{layer->descriptor, layer->diff_id};
+}
+
+// The steps to export: the target's chain (min) or every built stage's.
+std::vector<CachedStep> steps_to_export(const Engine& engine, int target, bool max) {
+  std::vector<CachedStep> out;
+  std::set<std::string> seen;
+  auto add = [&](const StageResult& r) {
+    for (const auto& s : r.steps)
+      if (seen.insert(s.key).second) out.push_back(s);
+  };
+  if (max) {
+    for (const auto& r : engine.results)
+      if (r) add(*r);
+  } else if (const auto& r = engine.results.at(static_cast<std::size_t>(target))) {
+    add(*r);
+  }
+  return out;
+}
+
+// Config + manifest of the cache, stored as blobs; returns the manifest.
+util::Result<image::Descriptor> make_cache_image(Engine& engine,
+                                                 const std::vector<CachedStep>& steps,
+                                                 std::vector<image::Descriptor>& layers) {
+  json records = json::array();
+  std::map<std::string, std::size_t> index_of; // layer digest -> position
+  for (const auto& step : steps) {
+    auto layer = layer_of(engine, step);
+    if (!layer) return std::unexpected(std::move(layer.error()).with_context("step " + step.key));
+    auto [it, added] = index_of.try_emplace(layer->layer.digest.str(), layers.size());
+    if (added) layers.push_back(layer->layer);
+    records.push_back({{"key", step.key},
+                       {"layer", it->second},
+                       {"diff_id", layer->diff_id.str()},
+                       {"created_by", step.created_by},
+                       {"empty_layer", !step.layer},
+                       {"created", step.created}});
+  }
+  const std::string config = json{{"records", records}}.dump();
+  auto config_desc = engine.store.ingest_bytes(config, {std::string(k_cache_config_type)});
+  if (!config_desc) return std::unexpected(config_desc.error());
+  image::Manifest m;
+  m.media_type = std::string(image::media_type::oci_manifest);
+  m.config = *config_desc;
+  m.config.media_type = std::string(k_cache_config_type);
+  m.layers = layers;
+  m.seal();
+  auto stored = engine.store.ingest_bytes(m.raw, {std::string(image::media_type::oci_manifest)});
+  if (!stored) return std::unexpected(stored.error());
+  std::vector<image::Descriptor> children{m.config};
+  children.insert(children.end(), layers.begin(), layers.end());
+  if (auto ok = engine.store.record_references(stored->digest, children); !ok)
+    return std::unexpected(ok.error());
+  stored->media_type = std::string(image::media_type::oci_manifest);
+  return *stored;
+}
+
+util::Status write_file_atomic(const std::string& path, std::string_view data) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    if (!out.flush()) return util::make_error(util::ErrorCode::internal, "write " + tmp, errno);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return util::make_error(util::ErrorCode::internal, "rename " + tmp, errno);
+  return {};
+}
+
+// Copies blob `d` from the store into <dir>/blobs/sha256/ unless there.
+util::Status copy_blob_out(Engine& engine, const std::string& dir, const image::Digest& d) {
+  const std::string path = dir + "/blobs/sha256/" + std::string(d.hex());
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) return {};
+  auto fd = engine.store.open_blob(d);
+  if (!fd) return std::unexpected(fd.error());
+  const std::string tmp = path + ".tmp";
+  util::UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!out) return util::make_error(util::ErrorCode::internal, "create " + tmp, errno);
+  char buf[1 << 16];
+  for (ssize_t n; (n = ::read(fd->get(), buf, sizeof buf)) != 0;) {
+    if (n < 0) return util::make_error(util::ErrorCode::internal, "read blob " + d.str(), errno);
+    if (::write(out.get(), buf, static_cast<std::size_t>(n)) != n)
+      return util::make_error(util::ErrorCode::internal, "write " + tmp, errno);
+  }
+  if (::fsync(out.get()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0)
+    return util::make_error(util::ErrorCode::internal, "write " + path, errno);
+  return {};
+}
+
+util::Status export_local(Engine& engine, const CacheSpec& spec, const std::string& tag,
+                          const image::Descriptor& manifest,
+                          const std::vector<image::Descriptor>& blobs) {
+  const std::string& dir = spec.dir;
+  for (const auto& d : {dir, dir + "/blobs", dir + "/blobs/sha256"})
+    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
+      return util::make_error(util::ErrorCode::invalid_argument, "create " + d, errno);
+  for (const auto& b : blobs)
+    if (auto ok = copy_blob_out(engine, dir, b.digest); !ok) return ok;
+  if (auto ok = write_file_atomic(dir + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})"); !ok)
+    return ok;
+  json index = {{"schemaVersion", 2},
+                {"mediaType", image::media_type::oci_index},
+                {"manifests", json::array()}};
+  std::ifstream in(dir + "/index.json");
+  if (in) {
+    auto old = json::parse(in, nullptr, false);
+    if (old.is_object() && old.contains("manifests") && old["manifests"].is_array())
+      for (const auto& m : old["manifests"]) {
+        const bool same_tag = m.is_object() && m.contains("annotations") &&
+                              m["annotations"].is_object() &&
+                              m["annotations"].value(std::string(k_ref_annotation), "") == tag;
+        if (!same_tag) index["manifests"].push_back(m);
+      }
+  }
+  index["manifests"].push_back({{"mediaType", image::media_type::oci_manifest},
+                                {"digest", manifest.digest.str()},
+                                {"size", manifest.size},
+                                {"annotations", {{std::string(k_ref_annotation), tag}}}});
+  return write_file_atomic(dir + "/index.json", index.dump());
+}
+
+// Adds the records of a cache config to engine.imported.
+util::Status read_config(Engine& engine, const std::string& config, const image::Manifest& m,
+                         const std::string& layout_dir, const std::string& what) {
+  auto j = json::parse(config, nullptr, false);
+  if (!j.is_object() || !j.contains("records") || !j["records"].is_array())
+    return util::make_error(util::ErrorCode::corruption, what + ": not a mason build cache");
+  for (const auto& r : j["records"]) {
+    if (!r.is_object() || !r.contains("key") || !r["key"].is_string() || !r.contains("layer") ||
+        !r["layer"].is_number_unsigned() || !r.contains("diff_id") || !r["diff_id"].is_string())
+      return util::make_error(util::ErrorCode::corruption, what + ": a malformed record");
+    ImportedStep s;
+    s.key = r["key"].get<std::string>();
+    const auto layer = r["layer"].get<std::size_t>();
+    auto diff_id = image::Digest::parse(r["diff_id"].get<std::string>());
+    if (!valid_key(s.key) || layer >= m.layers.size() || !diff_id)
+      return util::make_error(util::ErrorCode::corruption,
+                              what + ": a record with a bad key, layer or diff_id");
+    s.layer = m.layers[layer];
+    s.diff_id = *diff_id;
+    s.created_by = r.value("created_by", "");
+    s.is_layer = !r.value("empty_layer", false);
+    s.created = r.value("created", "");
+    s.layout_dir = layout_dir;
+    engine.imported.try_emplace(s.key, std::move(s));
+  }
+  return {};
+}
+
+// A blob of a layout directory, verified.
+util::Result<std::string> layout_blob(const std::string& dir, const image::Digest& d) {
+  auto data = sys::read_file(dir + "/blobs/sha256/" + std::string(d.hex()), 64 << 20);
+  if (!data) return std::unexpected(data.error());
+  if (image::Digest::sha256_of(*data) != d)
+    return util::make_error(util::ErrorCode::corruption,
+                            dir + ": blob " + d.str() + " does not match its digest");
+  return data;
+}
+
+util::Status load_local(Engine& engine, const CacheSpec& spec) {
+  auto text = sys::read_file(spec.dir + "/index.json", 16 << 20);
+  if (!text) return std::unexpected(text.error());
+  auto index = json::parse(*text, nullptr, false);
+  if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array())
+    return util::make_error(util::ErrorCode::corruption, spec.dir + "/index.json: not an index");
+  int found = 0;
+  for (const auto& entry : index["manifests"]) {
+    if (!entry.is_object() || !entry.contains("digest") || !entry["digest"].is_string()) continue;
+    const std::string tag = entry.contains("annotations") && entry["annotations"].is_object()
+                                ? entry["annotations"].value(std::string(k_ref_annotation), "")
+                                : "";
+    if (!spec.tag.empty() && tag != spec.tag) continue;
+    auto digest = image::Digest::parse(entry["digest"].get<std::string>());
+    if (!digest) continue;
+    auto raw = layout_blob(spec.dir, *digest);
+    if (!raw) return std::unexpected(raw.error());
+    auto m = image::parse_manifest(*raw);
+    if (!m) return std::unexpected(m.error());
+    if (m->config.media_type != k_cache_config_type) continue;
+    auto config = layout_blob(spec.dir, m->config.digest);
+    if (!config) return std::unexpected(config.error());
+    if (auto ok = read_config(engine, *config, *m, spec.dir, spec.dir + " (" + tag + ")"); !ok)
+      return ok;
+    ++found;
+  }
+  if (found == 0)
+    return util::make_error(util::ErrorCode::not_found,
+                            spec.dir + ": no build cache" +
+                                (spec.tag.empty() ? std::string() : " tagged " + spec.tag));
+  return {};
+}
+
+util::Status load_registry(Engine& engine, const CacheSpec& spec) {
+  auto ref = image::Reference::parse(spec.ref);
+  if (!ref) return std::unexpected(ref.error());
+  auto client = engine.registry();
+  if (!client) return std::unexpected(client.error());
+  auto remote = (*client)->resolve(*ref);
+  if (!remote) return std::unexpected(remote.error());
+  // By digest: the cache is not an image and gets no name in the store.
+  auto by_digest = image::Reference::parse(ref->name() + "@" + remote->digest.str());
+  if (!by_digest) return std::unexpected(by_digest.error());
+  auto pulled = (*client)->pull(engine.store, *by_digest, image::host_platform());
+  if (!pulled) return std::unexpected(pulled.error());
+  auto raw = engine.store.read_blob(pulled->digest);
+  if (!raw) return std::unexpected(raw.error());
+  auto m = image::parse_manifest(*raw);
+  if (!m) return std::unexpected(m.error());
+  if (m->config.media_type != k_cache_config_type)
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            spec.ref + " is not a mason build cache");
+  auto config = engine.store.read_blob(m->config.digest);
+  if (!config) return std::unexpected(config.error());
+  return read_config(engine, *config, *m, "", spec.ref);
+}
+
+} // namespace
+
+void load_cache_sources(Engine& engine) {
+  for (const auto& spec : engine.options.cache_from) {
+    auto vertex = engine.progress.vertex();
+    const std::string name = spec.type == CacheSpec::Type::local ? spec.dir : spec.ref;
+    vertex.started("importing cache manifest from " + name);
+    const auto before = engine.imported.size();
+    auto ok = spec.type == CacheSpec::Type::local ? load_local(engine, spec)
+                                                  : load_registry(engine, spec);
+    if (!ok) {
+      engine.progress.message("[warning]: --cache-from " + name + ": " + ok.error().to_string());
+      vertex.done();
+      continue;
+    }
+    vertex.status(fmt::format("{} steps", engine.imported.size() - before));
+    vertex.done();
+  }
+}
+
+util::Result<std::optional<std::string>> import_step(Engine& engine, const ImportedStep& step,
+                                                     const std::optional<std::string>& parent,
+                                                     const progress::Reporter& vertex) {
+  auto warn = [&](const util::Error& e) -> util::Result<std::optional<std::string>> {
+    vertex.status("imported cache not used: " + e.to_string());
+    return std::optional<std::string>();
+  };
+  if (!engine.store.has_blob(step.layer.digest)) {
+    if (step.layout_dir.empty()) return warn(util::Error(util::ErrorCode::not_found, "no layer"));
+    const std::string path =
+        step.layout_dir + "/blobs/sha256/" + std::string(step.layer.digest.hex());
+    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return warn(util::Error(util::ErrorCode::not_found, "open " + path));
+    content::IngestOptions o;
+    o.media_type = step.layer.media_type;
+    o.expected_digest = step.layer.digest;
+    o.expected_size = step.layer.size;
+    if (auto in = engine.store.ingest_file(fd.get(), o); !in) return warn(in.error());
+  }
+  auto active = engine.snapshots.prepare(parent);
+  if (!active) return std::unexpected(active.error());
+  {
+    auto blob = engine.store.open_blob(step.layer.digest);
+    if (!blob) return warn(blob.error());
+    util::UniqueFd root(::open((*active)->path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root)
+      return util::make_error(util::ErrorCode::internal, "open " + (*active)->path(), errno);
+    archive::FdSource source(blob->get());
+    archive::ApplyOptions options;
+    options.target = archive::ApplyTarget::merged;
+    options.read.expected_digest = step.layer.digest;
+    options.read.expected_diff_id = step.diff_id;
+    if (auto applied = archive::apply_layer(source, root.get(), options); !applied)
+      return warn(applied.error());
+  }
+  auto id = engine.snapshots.commit(std::move(*active));
+  if (!id) return std::unexpected(id.error());
+  json info = {{"created_by", step.created_by},
+               {"layer", step.is_layer},
+               {"created", step.created},
+               {"imported", true},
+               {"inputs", json::object()}};
+  content::CacheRecord rec;
+  rec.key = step.key;
+  rec.snapshot = *id;
+  rec.info = info.dump();
+  if (auto used = engine.snapshots.usage(*id)) rec.size = used->bytes;
+  if (auto ok = engine.store.put_cache_record(rec); !ok) {
+    engine.remember(*id);
+    return warn(ok.error());
+  }
+  (void)engine.store.set_cache_layer(step.key, k_layer_variant,
+                                     content::CacheLayer{step.layer, step.diff_id});
+  return std::optional<std::string>(*id);
+}
+
+util::Status export_cache(Engine& engine, int target) {
+  for (const auto& spec : engine.options.cache_to) {
+    auto vertex = engine.progress.vertex();
+    const std::string name = spec.type == CacheSpec::Type::local ? spec.dir : spec.ref;
+    vertex.started("exporting cache to " + name);
+    auto steps = steps_to_export(engine, target, spec.max);
+    std::vector<image::Descriptor> layers;
+    auto manifest = make_cache_image(engine, steps, layers);
+    util::Status ok;
+    if (!manifest) {
+      ok = std::unexpected(manifest.error());
+    } else if (spec.type == CacheSpec::Type::local) {
+      std::vector<image::Descriptor> blobs = layers;
+      auto raw = engine.store.read_blob(manifest->digest);
+      if (!raw) return std::unexpected(raw.error());
+      auto m = image::parse_manifest(*raw);
+      if (!m) return std::unexpected(m.error());
+      blobs.push_back(m->config);
+      blobs.push_back(*manifest);
+      ok = export_local(engine, spec, spec.tag.empty() ? default_tag(engine, target) : spec.tag,
+                        *manifest, blobs);
+    } else {
+      auto ref = image::Reference::parse(spec.ref);
+      auto client = engine.registry();
+      if (!ref)
+        ok = std::unexpected(ref.error());
+      else if (!client)
+        ok = std::unexpected(client.error());
+      else if (auto pushed = (*client)->push(engine.store, *manifest, *ref); !pushed)
+        ok = std::unexpected(pushed.error());
+    }
+    if (!ok) {
+      vertex.failed(ok.error().to_string());
+      return std::unexpected(std::move(ok.error()).with_context("--cache-to " + name));
+    }
+    vertex.status(fmt::format("{} steps, {} layers", steps.size(), layers.size()));
+    vertex.done();
+  }
+  return {};
+}
+
+} // namespace mason::engine

@@ -1,0 +1,68 @@
+// The Engine's shared services (engine.h): unpacked base images, the
+// registry client made on first use, context hashing, transfer progress,
+// and the snapshots to discard at the end; and stage lookup by name.
+#include <algorithm>
+
+#include "mason/engine/engine.h"
+#include "mason/ops/image_source.h"
+#include "mason/util/strings.h"
+
+namespace mason::engine {
+
+int stage_for_from(const df::StageGraph& graph, const std::string& from) {
+  std::string lower = from;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const auto& s : graph.stages)
+    if (!s.name.empty() && s.name == lower) return s.index;
+  if (!from.empty() &&
+      std::all_of(from.begin(), from.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const auto n = std::stoul(from.size() > 6 ? std::string("999999") : from);
+    if (n < graph.stages.size()) return static_cast<int>(n);
+  }
+  return -1;
+}
+
+util::Result<std::optional<std::string>> Engine::image_snapshot(ImageSource& source) {
+  std::call_once(source.unpacked, [&] {
+    source.snapshot =
+        ops::unpack_image(snapshots, store, source.image.manifest, source.image.config);
+  });
+  return source.snapshot;
+}
+
+util::Result<registry::Client*> Engine::registry() {
+  if (!registry_client) {
+    auto client_options = options.registry;
+    client_options.progress = [this](const registry::TransferEvent& t) {
+      if (!t.finished) return;
+      std::lock_guard lock(transfer_mutex);
+      transfer_vertex.status(
+          t.what + (t.skipped ? ": already exists" : ": done " + util::human_size(t.done)));
+    };
+    auto c = registry::Client::create(client_options);
+    if (!c) return std::unexpected(c.error());
+    registry_client = std::move(*c);
+  }
+  return registry_client.get();
+}
+
+util::Result<ops::SourcesDigest> Engine::hash_context(const std::vector<std::string>& paths) {
+  ops::SourceHashOptions o;
+  o.ignore = &ignore;
+  o.stats = &context_stats;
+  o.threads = 4;
+  return ops::hash_sources(context_fd.get(), paths, o);
+}
+
+void Engine::report_transfers_to(const progress::Reporter& vertex) {
+  std::lock_guard lock(transfer_mutex);
+  transfer_vertex = vertex;
+}
+
+void Engine::remember(const std::string& snapshot_id) {
+  std::lock_guard lock(created_mutex);
+  created.push_back(snapshot_id);
+}
+
+} // namespace mason::engine

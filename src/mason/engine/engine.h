@@ -1,0 +1,135 @@
+// The build engine's shared state and the stage runner (internal to
+// build/). One Engine per build; one StageRunner per needed stage, run as
+// a solver job. A stage's result is written once by its own job and read
+// by dependent jobs only after it finished (the solver orders them).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mason/cache/stat_cache.h"
+#include "mason/content/store.h"
+#include "mason/engine/build.h"
+#include "mason/engine/downloads.h"
+#include "mason/executor/executor.h"
+#include "mason/frontend/dockerfile/frontend.h"
+#include "mason/frontend/dockerignore.h"
+#include "mason/image/config.h"
+#include "mason/ops/source_hash.h"
+#include "mason/progress/progress.h"
+#include "mason/registry/client.h"
+#include "mason/snapshot/snapshotter.h"
+#include "mason/solver/solver.h"
+#include "mason/util/unique_fd.h"
+
+namespace mason::engine {
+
+namespace df = frontend::dockerfile;
+
+// One layer of a stage's image: a blob already in the store (a base image
+// layer) or a snapshot made by this build (diffed at export).
+struct LayerRef {
+  std::optional<image::Descriptor> blob;
+  std::optional<image::Digest> diff_id; // with blob
+  std::optional<std::string> snapshot;
+  std::optional<std::string> cache_key{}; // with snapshot: the step's key (its layer is cached)
+};
+
+// A step answered from or written to the build cache, in stage order
+// (what --cache-to exports).
+struct CachedStep {
+  std::string key;
+  std::string snapshot;
+  std::string created_by;
+  bool layer = true;
+  std::string created;
+};
+
+// A step offered by --cache-from: its layer is applied over the parent's
+// snapshot when the build reaches its key.
+struct ImportedStep {
+  std::string key;
+  image::Descriptor layer;
+  image::Digest diff_id;
+  std::string created_by;
+  bool is_layer = true;
+  std::string created;
+  std::string layout_dir; // the OCI layout holding the blob; "": already in the store
+};
+
+struct StageResult {
+  image::ImageConfig config;
+  std::optional<std::string> snapshot; // the stage's root (nullopt: empty)
+  std::vector<LayerRef> layers;
+  df::EnvList env;                    // the build scope at the end (ARG and ENV values)
+  std::vector<df::ArgDef> build_args; // ARGs declared (inherited by FROM <stage>)
+  std::string cache_key;              // the key of the stage's last step (or of its base)
+  std::string last_layer_time;        // when the last layer this build added was made ("" none)
+  std::vector<CachedStep> steps;      // this stage's chain of cached steps (with its base stage's)
+};
+
+// An image used by FROM, COPY --from or RUN --mount from=.
+struct ImageSource {
+  exporter::LocalImage image;
+  std::once_flag unpacked;
+  util::Result<std::optional<std::string>> snapshot = std::optional<std::string>{};
+};
+
+struct Engine {
+  content::Store& store;
+  const BuildOptions& options;
+  progress::Progress& progress;
+  snapshot::Snapshotter& snapshots;
+  executor::Executor& executor;
+  const df::Dockerfile& dockerfile;
+  const df::StageGraph& graph;
+  std::string dockerfile_label{};
+  std::string dockerfile_text{};
+  std::string context_path{};
+  util::UniqueFd context_fd{};
+  frontend::IgnoreMatcher ignore{};
+  std::string work_dir{};   // <root>/build-tmp/<pid>: secrets, downloads
+  std::string cache_dir{};  // <root>/cache-mounts
+  std::string build_time{}; // RFC 3339, for history and config
+
+  std::map<std::string, std::unique_ptr<ImageSource>> images{}; // by reference as written
+  std::vector<std::optional<StageResult>> results{};
+
+  std::mutex created_mutex{};         // guards created and hits
+  std::vector<std::string> created{}; // snapshots committed by this build, in order
+  std::vector<std::string> hits{};    // keys of the cache records this build used
+
+  cache::StatCache context_stats{}; // content digests of context files, kept across builds
+  std::map<std::string, ImportedStep> imported{}; // --cache-from, by key
+  std::string lineage{}; // identifies this Dockerfile in this context (cache records)
+
+  std::unique_ptr<Downloads> downloads{};              // ADD <url> without --checksum (downloads.h)
+  std::unique_ptr<registry::Client> registry_client{}; // made on first use
+  std::mutex transfer_mutex{};
+  progress::Reporter transfer_vertex{}; // where registry transfers are reported
+
+  // The snapshot of an image (unpacked on first use).
+  util::Result<std::optional<std::string>> image_snapshot(ImageSource& source);
+  void remember(const std::string& snapshot_id);
+  // The registry client (created on first use; not thread-safe to create:
+  // call before the solve or from one thread).
+  util::Result<registry::Client*> registry();
+  // Blob transfers of the registry client end as status lines of `vertex`
+  // ("sha256:… (layer): done 1.2MB") from now on.
+  void report_transfers_to(const progress::Reporter& vertex);
+  // Content digest of what `paths` select in the context (step_key.h).
+  util::Result<ops::SourcesDigest> hash_context(const std::vector<std::string>& paths);
+};
+
+// Which stage a `--from` value names (a stage name, case-insensitive, or an
+// index), or -1 for an image reference.
+int stage_for_from(const df::StageGraph& graph, const std::string& from);
+
+// Runs stage `index` to its end; stores engine.results[index].
+util::Status run_stage(Engine& engine, int index, const solver::CancelToken& cancel);
+
+} // namespace mason::engine

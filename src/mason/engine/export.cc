@@ -1,0 +1,322 @@
+// Export: the target stage's result → an image in the store (layers diffed
+// from this build's snapshots, base image layers reused as they are) and
+// the requested outputs (oci/docker archives from the stored image, local
+// directory and tar from the stage's file system, which need no layers).
+#include "mason/engine/export.h"
+
+#include <fcntl.h>
+#include <fstream>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "mason/archive/layer.h"
+#include "mason/archive/stream.h"
+#include "mason/exporter/save.h"
+#include "mason/image/reference.h"
+#include "mason/sys/dir.h"
+#include "mason/sys/temp_dir.h"
+
+namespace mason::engine {
+namespace {
+
+// Tree sizes of committed snapshots never change: they are remembered in a
+// small file under the store root ("<size> <key>" lines,
+// k_tree_sizes_file), so that a rebuild does not walk every stage's tree
+// again. (Uncompressed layer sizes live in the store's blob metadata.)
+std::optional<std::int64_t> remembered(const Engine& engine, std::string_view file,
+                                       const std::string& key) {
+  std::ifstream in(engine.store.root().string() + "/" + std::string(file));
+  std::int64_t size = 0;
+  std::string line_key;
+  while (in >> size && std::getline(in >> std::ws, line_key))
+    if (line_key == key) return size;
+  return std::nullopt;
+}
+
+void remember(const Engine& engine, std::string_view file, const std::string& key,
+              std::int64_t size) {
+  std::ofstream out(engine.store.root().string() + "/" + std::string(file), std::ios::app);
+  out << size << ' ' << key << '\n';
+}
+
+// Kept in the store's blob metadata: counted once per layer blob.
+util::Result<std::int64_t> uncompressed_size(Engine& engine, const image::Descriptor& layer) {
+  return exporter::remember_uncompressed_size(engine.store, layer);
+}
+
+struct Layer {
+  image::Descriptor descriptor;
+  image::Digest diff_id;
+  std::int64_t uncompressed = 0;
+};
+
+util::Result<std::vector<Layer>> layers_of(Engine& engine, const StageResult& result,
+                                           const progress::Reporter& vertex) {
+  std::vector<Layer> out;
+  for (const auto& ref : result.layers) {
+    if (ref.blob) {
+      auto size = uncompressed_size(engine, *ref.blob);
+      if (!size) return std::unexpected(size.error());
+      out.push_back(Layer{*ref.blob, *ref.diff_id, *size});
+      continue;
+    }
+    auto layer = step_layer(engine, *ref.snapshot, ref.cache_key);
+    if (!layer) return std::unexpected(layer.error());
+    auto size = uncompressed_size(engine, layer->descriptor);
+    if (!size) return std::unexpected(size.error());
+    if (layer->made)
+      vertex.status(fmt::format("exporting layer {} {:.1f}MB", layer->descriptor.digest.str(),
+                                static_cast<double>(layer->descriptor.size) / 1e6));
+    out.push_back(Layer{layer->descriptor, layer->diff_id, *size});
+  }
+  return out;
+}
+
+image::ImageConfig final_config(const Engine& engine, const StageResult& result,
+                                const std::vector<Layer>& layers) {
+  image::ImageConfig config = result.config;
+  config.raw.clear();
+  // As BuildKit: the image is as old as its newest layer, so a rebuild
+  // answered from the cache gives the same image (and the same ID).
+  const std::string created =
+      result.last_layer_time.empty() ? engine.build_time : result.last_layer_time;
+  config.created = created;
+  config.rootfs.type = "layers";
+  config.rootfs.diff_ids.clear();
+  for (const auto& l : layers) config.rootfs.diff_ids.push_back(l.diff_id);
+  for (auto& h : config.history)
+    if (h.created.empty()) h.created = created;
+  return config;
+}
+
+// The stage's file system as a plain tar (no compression) into `out`.
+util::Status write_tree_tar(Engine& engine, const std::optional<std::string>& snapshot,
+                            archive::Sink& out) {
+  auto view = engine.snapshots.view(snapshot);
+  if (!view) return std::unexpected(view.error());
+  archive::LayerOptions opts;
+  opts.compress.compression = archive::Compression::none;
+  auto info = archive::write_layer((*view)->path(), opts, out);
+  if (!info) return std::unexpected(info.error());
+  return {};
+}
+
+util::Status export_tar(Engine& engine, const StageResult& result, const std::string& dest) {
+  util::UniqueFd fd(dest == "-"
+                        ? ::dup(STDOUT_FILENO)
+                        : ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return util::make_error(util::ErrorCode::invalid_argument, "open " + dest, errno);
+  archive::FdSink sink(fd.get());
+  return write_tree_tar(engine, result.snapshot, sink);
+}
+
+util::Status export_local(Engine& engine, const StageResult& result, const std::string& dest) {
+  if (::mkdir(dest.c_str(), 0755) != 0 && errno != EEXIST)
+    return util::make_error(util::ErrorCode::invalid_argument, "create " + dest, errno);
+  util::UniqueFd dir(::open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return util::make_error(util::ErrorCode::invalid_argument, "open " + dest, errno);
+  auto tmp = sys::TempDir::create_in(engine.work_dir, "local-");
+  if (!tmp) return std::unexpected(tmp.error());
+  const std::string tar = tmp->path() + "/fs.tar";
+  {
+    util::UniqueFd fd(::open(tar.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd) return util::make_error(util::ErrorCode::internal, "create " + tar, errno);
+    archive::FdSink sink(fd.get());
+    if (auto r = write_tree_tar(engine, result.snapshot, sink); !r) return r;
+  }
+  util::UniqueFd in(::open(tar.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) return util::make_error(util::ErrorCode::internal, "open " + tar, errno);
+  archive::FdSource source(in.get());
+  archive::ApplyOptions opts;
+  opts.read.compression = archive::Compression::none;
+  auto applied = archive::apply_layer(source, dir.get(), opts);
+  if (!applied) return std::unexpected(applied.error());
+  return {};
+}
+
+bool wants_image(const BuildOptions& options) {
+  if (options.outputs.empty()) return true;
+  for (const auto& o : options.outputs)
+    if (o.type != OutputType::local && o.type != OutputType::tar) return true;
+  return false;
+}
+
+bool keeps_untagged(const BuildOptions& options) {
+  if (options.outputs.empty()) return true;
+  for (const auto& o : options.outputs)
+    if (o.type == OutputType::image) return true;
+  return false;
+}
+
+// The media types of the image stored (and pushed): oci-mediatypes of the
+// image and registry outputs, else Docker's, as BuildKit's image exporter.
+util::Result<image::TypeFamily> stored_family(const BuildOptions& options) {
+  std::optional<bool> oci;
+  for (const auto& o : options.outputs) {
+    if (o.type != OutputType::image && o.type != OutputType::registry) continue;
+    if (!o.oci_mediatypes) continue;
+    if (oci && *oci != *o.oci_mediatypes)
+      return util::make_error(util::ErrorCode::invalid_argument,
+                              "the image outputs ask for different oci-mediatypes");
+    oci = o.oci_mediatypes;
+  }
+  return oci.value_or(false) ? image::TypeFamily::oci : image::TypeFamily::docker;
+}
+
+util::Result<std::vector<std::string>> normalized(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const auto& n : names) {
+    auto t = exporter::normalize_tag(n);
+    if (!t) return std::unexpected(std::move(t.error()).with_context("tag " + n));
+    out.push_back(*t);
+  }
+  return out;
+}
+
+// --push, type=image,push=true and type=registry: each name is pushed.
+util::Status push_image(Engine& engine, const exporter::LocalImage& img,
+                        const progress::Reporter& vertex) {
+  std::vector<std::string> names;
+  const auto& o = engine.options;
+  if (o.push) names = o.tags;
+  for (const auto& out : o.outputs)
+    if (out.type == OutputType::registry || (out.type == OutputType::image && out.push))
+      names.insert(names.end(), out.names.begin(), out.names.end());
+  if (names.empty()) {
+    if (o.push)
+      return util::make_error(util::ErrorCode::invalid_argument, "--push needs a tag (-t)");
+    return {};
+  }
+  auto client = engine.registry();
+  if (!client) return std::unexpected(client.error());
+  engine.report_transfers_to(vertex);
+  for (const auto& name : names) {
+    auto ref = image::Reference::parse(name);
+    if (!ref) return std::unexpected(ref.error());
+    vertex.status("pushing " + ref->str());
+    auto pushed = (*client)->push(engine.store, img.target, *ref);
+    if (!pushed)
+      return std::unexpected(std::move(pushed.error()).with_context("push " + ref->str()));
+    vertex.status("pushed " + ref->str() + "@" + pushed->digest.str());
+  }
+  return {};
+}
+
+util::Status write_outputs(Engine& engine, const StageResult& result, BuildResult& out) {
+  for (const auto& o : engine.options.outputs) {
+    util::Status r;
+    switch (o.type) {
+    case OutputType::image:
+    case OutputType::registry: break; // stored and pushed in export_target
+    case OutputType::oci:
+    case OutputType::docker: {
+      auto tags = normalized(o.names.empty() ? engine.options.tags : o.names);
+      if (!tags) return std::unexpected(tags.error());
+      exporter::SaveItem item{*out.image, *tags};
+      r = exporter::save_images(engine.store, {item},
+                                o.type == OutputType::oci ? exporter::SaveFormat::oci_archive
+                                                          : exporter::SaveFormat::docker_archive,
+                                o.dest,
+                                o.oci_mediatypes.value_or(true) ? image::TypeFamily::oci
+                                                                : image::TypeFamily::docker);
+      break;
+    }
+    case OutputType::local: r = export_local(engine, result, o.dest); break;
+    case OutputType::tar: r = export_tar(engine, result, o.dest); break;
+    }
+    if (!r) return std::unexpected(std::move(r.error()).with_context("output " + o.dest));
+  }
+  return {};
+}
+
+} // namespace
+
+util::Result<StepLayer> step_layer(Engine& engine, const std::string& snapshot,
+                                   const std::optional<std::string>& cache_key) {
+  if (cache_key)
+    if (auto cached = engine.store.cache_layer(*cache_key, k_layer_variant); cached && *cached)
+      return StepLayer{(*cached)->layer, (*cached)->diff_id, false};
+  auto writer = engine.store.new_writer();
+  if (!writer) return std::unexpected(writer.error());
+  WriterSink sink(*writer);
+  archive::LayerOptions options;
+  options.compress.level = engine.options.compression_level;
+  auto info = engine.snapshots.diff(snapshot, options, sink);
+  if (!info) return std::unexpected(info.error());
+  auto committed = writer->commit(info->digest);
+  if (!committed) return std::unexpected(committed.error());
+  content::BlobAnnotation note;
+  note.unpacked_size = info->uncompressed_size;
+  (void)engine.store.annotate_blob(info->digest, note); // a cache: losing it costs time only
+  StepLayer out{info->descriptor(), info->diff_id, true};
+  if (cache_key)
+    (void)engine.store.set_cache_layer(*cache_key, k_layer_variant,
+                                       content::CacheLayer{out.descriptor, out.diff_id});
+  return out;
+}
+
+util::Result<std::int64_t> tree_size(Engine& engine, const std::optional<std::string>& snapshot) {
+  if (!snapshot) return 0;
+  if (auto known = remembered(engine, k_tree_sizes_file, *snapshot)) return *known;
+  auto own = engine.snapshots.usage(*snapshot);
+  if (!own) return std::unexpected(own.error());
+  std::int64_t size = own->apparent;
+  if (engine.snapshots.kind() == snapshot::Kind::overlay) { // a chain of changes: add the parent's
+    auto parent = engine.snapshots.parent(*snapshot);
+    if (!parent) return std::unexpected(parent.error());
+    auto below = tree_size(engine, *parent);
+    if (!below) return std::unexpected(below.error());
+    size += *below;
+  }
+  remember(engine, k_tree_sizes_file, *snapshot, size);
+  return size;
+}
+
+util::Status export_target(Engine& engine, int target, BuildResult& out) {
+  const auto& result = *engine.results.at(static_cast<std::size_t>(target));
+  if (wants_image(engine.options)) {
+    auto vertex = engine.progress.vertex();
+    vertex.started("exporting to image");
+    auto layers = layers_of(engine, result, vertex);
+    if (!layers) return std::unexpected(layers.error());
+    auto config = final_config(engine, result, *layers);
+    std::vector<image::Descriptor> descriptors;
+    for (const auto& l : *layers) {
+      descriptors.push_back(l.descriptor);
+      out.image_size += l.uncompressed;
+    }
+    std::vector<std::string> names = engine.options.tags;
+    for (const auto& o : engine.options.outputs)
+      if (o.type == OutputType::image || o.type == OutputType::registry)
+        names.insert(names.end(), o.names.begin(), o.names.end());
+    auto tags = normalized(names);
+    if (!tags) return std::unexpected(tags.error());
+    auto family = stored_family(engine.options);
+    if (!family) return std::unexpected(family.error());
+    auto stored =
+        exporter::store_image(engine.store, std::move(config), descriptors, *tags, *family);
+    if (!stored) return std::unexpected(stored.error());
+    if (!image::in_family(stored->manifest, *family))
+      vertex.status("zstd layers need OCI media types: the manifest uses them");
+    if (tags->empty() && keeps_untagged(engine.options)) {
+      // like docker's dangling images: kept (GC-safe) until removed
+      const auto name = std::string(exporter::k_untagged_prefix) + stored->target.digest.str();
+      if (auto r = engine.store.tag(name, stored->target); !r) return r;
+    }
+    out.image_id = stored->config.digest;
+    vertex.status("writing image " + out.image_id.str());
+    for (const auto& t : *tags) vertex.status("naming to " + t);
+    out.image = std::move(*stored);
+    if (auto r = push_image(engine, *out.image, vertex); !r) {
+      vertex.failed(r.error().to_string());
+      return r;
+    }
+    vertex.done();
+  }
+  return write_outputs(engine, result, out);
+}
+
+} // namespace mason::engine

@@ -1,0 +1,111 @@
+// Unpack the image (snapshots shared with builds), prepare a writable
+// snapshot over it, run the process, discard the snapshot.
+#include "mason/engine/run_image.h"
+#include "mason/engine/cache_gc.h"
+#include "mason/engine/sandbox.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "mason/exporter/local_image.h"
+#include "mason/ops/copy.h"
+#include "mason/ops/image_source.h"
+
+namespace mason::engine {
+namespace {
+
+void write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const auto n = ::write(fd, data.data(), data.size());
+    if (n <= 0) return;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+std::vector<std::string> environment(const image::ImageConfig& config,
+                                     const RunImageOptions& options) {
+  std::vector<std::string> env = config.config.env;
+  auto set = [&](const std::string& kv) {
+    const auto key = kv.substr(0, kv.find('=') + 1);
+    std::erase_if(env, [&](const std::string& e) { return e.starts_with(key); });
+    env.push_back(kv);
+  };
+  if (std::none_of(env.begin(), env.end(), [](auto& e) { return e.starts_with("PATH="); }))
+    env.push_back("PATH=" + std::string(k_default_path));
+  for (const auto& e : options.env) {
+    if (e.find('=') != std::string::npos) {
+      set(e);
+    } else if (const char* v = std::getenv(e.c_str())) {
+      set(e + "=" + v);
+    }
+  }
+  return env;
+}
+
+util::Result<std::vector<std::string>> command_line(const image::ImageConfig& config,
+                                                    const RunImageOptions& options) {
+  std::vector<std::string> args;
+  if (options.entrypoint) {
+    if (!options.entrypoint->empty()) args.push_back(*options.entrypoint);
+  } else {
+    args = config.config.entrypoint;
+  }
+  const auto& cmd =
+      options.command.empty() && !options.entrypoint ? config.config.cmd : options.command;
+  args.insert(args.end(), cmd.begin(), cmd.end());
+  if (args.empty())
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            "no command specified (the image has no ENTRYPOINT or CMD)");
+  return args;
+}
+
+} // namespace
+
+util::Result<int> run_image(content::Store& store, const RunImageOptions& options) {
+  enter_private_mount_namespace();
+  auto img = exporter::find_image(store, options.image);
+  if (!img) return std::unexpected(img.error());
+  const std::string root = store.root().string();
+  // Held while the container runs: `mason prune` removes no layer under it.
+  auto lock = CacheLock::take(root, CacheLock::Mode::shared, false, CacheLock::Which::layers);
+  if (!lock) return std::unexpected(lock.error());
+  auto snapshots =
+      snapshot::open_snapshotter(snapshot_dir(root, options.snapshotter), options.snapshotter);
+  if (!snapshots) return std::unexpected(snapshots.error());
+  auto top = ops::unpack_image(**snapshots, store, img->manifest, img->config);
+  if (!top) return std::unexpected(top.error());
+  auto active = (*snapshots)->prepare(*top);
+  if (!active) return std::unexpected(active.error());
+  auto exec = executor::make_runtime_executor({options.runtime, root + "/run"});
+  if (!exec) return std::unexpected(exec.error());
+
+  executor::RunSpec spec;
+  spec.rootfs = (*active)->path();
+  spec.network = options.network;
+  spec.stdin_null = false;
+  auto args = command_line(img->config, options);
+  if (!args) return std::unexpected(args.error());
+  spec.process.args = std::move(*args);
+  spec.process.env = environment(img->config, options);
+  spec.process.cwd = !options.workdir.empty()                 ? options.workdir
+                     : img->config.config.working_dir.empty() ? "/"
+                                                              : img->config.config.working_dir;
+  const std::string user = options.user.empty() ? img->config.config.user : options.user;
+  if (!user.empty()) {
+    util::UniqueFd fd(::open(spec.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    auto id = ops::resolve_user(fd.get(), user, true);
+    if (!id) return std::unexpected(id.error());
+    spec.process.uid = id->uid;
+    spec.process.gid = id->gid;
+    spec.process.additional_gids = id->additional_gids;
+  }
+  auto result = (*exec)->run(spec, [](executor::OutputStream s, std::string_view chunk) {
+    write_all(s == executor::OutputStream::out ? STDOUT_FILENO : STDERR_FILENO, chunk);
+  });
+  if (!result) return std::unexpected(result.error());
+  return result->exit_code;
+}
+
+} // namespace mason::engine

@@ -1,0 +1,444 @@
+// One stage, step by step.
+//
+// The stage starts from its base (scratch, an image unpacked into
+// snapshots, or another stage's result), runs the base's ONBUILD triggers,
+// expands its instructions with the base's environment, and then applies
+// each instruction in order:
+//   - config instructions change the image config (config_ops);
+//   - WORKDIR changes the config and makes the directory in a new snapshot;
+//   - RUN, COPY and ADD each prepare a writable snapshot over the current
+//     one, do their work in it and commit it as the stage's new top.
+// Every step that makes a snapshot is a progress vertex named like
+// BuildKit's: "[builder 2/4] RUN go build".
+#include <algorithm>
+#include <fcntl.h>
+
+#include <fmt/format.h>
+
+#include "mason/engine/cache_gc.h"
+#include "mason/engine/cache_transfer.h"
+#include "mason/engine/config_ops.h"
+#include "mason/engine/engine.h"
+#include "mason/engine/sandbox.h"
+#include "mason/engine/step_key.h"
+#include "mason/engine/steps.h"
+#include "mason/image/platform.h"
+#include "mason/ops/image_source.h"
+#include "mason/sys/in_root.h"
+#include "mason/util/strings.h"
+
+namespace mason::engine {
+namespace {
+
+bool env_has(const std::vector<std::string>& env, std::string_view key) {
+  return std::any_of(env.begin(), env.end(), [&](const std::string& kv) {
+    return kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=';
+  });
+}
+
+df::EnvList env_list(const std::vector<std::string>& env) {
+  df::EnvList out;
+  for (const auto& kv : env) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos)
+      out.set(kv, "");
+    else
+      out.set(std::string_view(kv).substr(0, eq), std::string_view(kv).substr(eq + 1));
+  }
+  return out;
+}
+
+// The empty image BuildKit starts `FROM scratch` with.
+image::ImageConfig scratch_config() {
+  image::ImageConfig c;
+  c.architecture = "amd64";
+  c.os = "linux";
+  c.config.working_dir = "/";
+  return c;
+}
+
+std::string stage_label(const df::StageNode& node) {
+  return node.name.empty() ? fmt::format("stage-{}", node.index) : node.name;
+}
+
+class StageRunner {
+public:
+  StageRunner(Engine& engine, int index)
+      : m_engine(engine), m_index(index),
+        m_node(engine.graph.stages.at(static_cast<std::size_t>(index))),
+        m_stage(engine.dockerfile.stages.at(static_cast<std::size_t>(index))) {}
+
+  util::Status run(const solver::CancelToken& cancel) {
+    if (auto r = init_base(); !r) return r;
+    set_base_key();
+    auto commands = expand();
+    if (!commands) return std::unexpected(commands.error());
+    m_total = static_cast<int>(commands->size()) + 1;
+    for (const auto& instr : *commands) {
+      if (cancel.cancelled()) return util::make_error(util::ErrorCode::cancelled, "cancelled");
+      ++m_step;
+      if (auto r = apply(instr); !r) return r;
+    }
+    m_result.env = m_env;
+    m_result.build_args = m_build_args;
+    m_engine.results[static_cast<std::size_t>(m_index)] = std::move(m_result);
+    return {};
+  }
+
+private:
+  util::Status init_base() {
+    auto vertex = m_engine.progress.vertex();
+    vertex.started(fmt::format("[{} 1/{}] FROM {}", stage_label(m_node),
+                               m_stage.commands.size() + 1, m_node.base));
+    auto r = load_base();
+    if (!r) {
+      vertex.failed(r.error().to_string());
+      return r;
+    }
+    // make sure that PATH is always set (as BuildKit does)
+    if (!env_has(m_result.config.config.env, "PATH"))
+      m_result.config.config.env.push_back("PATH=" + std::string(k_default_path));
+    if (m_node.base_kind != df::BaseKind::stage) m_env = env_list(m_result.config.config.env);
+    vertex.done();
+    return {};
+  }
+
+  // The base's key and description (for miss explanations).
+  void set_base_key() {
+    const std::string platform = m_node.platform.value_or("");
+    switch (m_node.base_kind) {
+    case df::BaseKind::scratch:
+      m_base = "scratch";
+      m_result.cache_key = base_key("scratch", platform);
+      break;
+    case df::BaseKind::image: {
+      // By the ChainID of its layers, as BuildKit: the file system, not
+      // how it is compressed or which manifest carries it. (What the
+      // config adds -- ENV, USER, WORKDIR, SHELL -- is in each RUN's key.)
+      const auto& img = m_engine.images.at(m_node.base)->image;
+      const auto chain = ops::chain_ids(img.config.rootfs.diff_ids);
+      const std::string identity = chain.empty() ? "no layers" : chain.back().str();
+      m_base = "image " + m_node.base + " " + identity;
+      m_result.cache_key = base_key("image", identity);
+      break;
+    }
+    case df::BaseKind::stage:
+      m_base = "stage " + m_node.base;
+      break; // m_result.cache_key is the parent stage's
+    }
+  }
+
+  bool cache_disabled() const {
+    const auto& o = m_engine.options;
+    if (o.no_cache) return true;
+    for (const auto& s : o.no_cache_filter)
+      if (stage_for_from(m_engine.graph, s) == m_index) return true;
+    return false;
+  }
+
+  // Only the host's platform is built (no emulation).
+  util::Status check_platform() const {
+    if (!m_node.platform || m_node.platform->empty()) return {};
+    auto wanted = image::parse_platform(*m_node.platform);
+    if (!wanted) return std::unexpected(wanted.error());
+    const auto host = image::host_platform();
+    if (image::format_platform(image::normalize_platform(*wanted)) != image::format_platform(host))
+      return util::make_error(util::ErrorCode::unsupported,
+                              fmt::format("FROM --platform={}: only the host platform ({}) can be "
+                                          "built",
+                                          *m_node.platform, image::format_platform(host)));
+    return {};
+  }
+
+  util::Status load_base() {
+    if (auto r = check_platform(); !r) return r;
+    switch (m_node.base_kind) {
+    case df::BaseKind::scratch: m_result.config = scratch_config(); return {};
+    case df::BaseKind::stage: {
+      const auto& parent = m_engine.results.at(static_cast<std::size_t>(m_node.base_stage));
+      if (!parent)
+        return util::make_error(util::ErrorCode::internal,
+                                fmt::format("stage {} was not built", m_node.base_stage));
+      m_result = *parent;
+      m_env = parent->env;
+      m_build_args = parent->build_args; // BuildKit's dispatchState.init (frontend 1.9+)
+      return {};
+    }
+    case df::BaseKind::image: return load_image_base();
+    }
+    return {};
+  }
+
+  util::Status load_image_base() {
+    auto& source = *m_engine.images.at(m_node.base);
+    auto snap = m_engine.image_snapshot(source);
+    if (!snap) return std::unexpected(snap.error());
+    m_result.config = source.image.config;
+    m_result.config.raw.clear();
+    m_result.snapshot = *snap;
+    const auto& layers = source.image.manifest.layers;
+    for (std::size_t i = 0; i < layers.size(); ++i)
+      m_result.layers.push_back(
+          LayerRef{layers[i], source.image.config.rootfs.diff_ids.at(i), std::nullopt});
+    return {};
+  }
+
+  // The stage's instructions expanded, with the base's ONBUILD triggers
+  // first (they are consumed: the new image has none).
+  util::Result<std::vector<df::Instruction>> expand() {
+    df::Dockerfile dockerfile = m_engine.dockerfile;
+    auto& stage = dockerfile.stages.at(static_cast<std::size_t>(m_index));
+    if (!m_result.config.config.on_build.empty()) {
+      auto triggers = onbuild_triggers(m_result.config.config.on_build);
+      if (!triggers) return std::unexpected(triggers.error());
+      stage.commands.insert(stage.commands.begin(), triggers->begin(), triggers->end());
+      m_result.config.config.on_build.clear();
+    }
+    const auto config_env = env_list(m_result.config.config.env);
+    auto expanded = df::expand_stage(dockerfile, m_engine.graph, m_index, m_env, config_env);
+    if (!expanded.ok())
+      return util::make_error(util::ErrorCode::invalid_argument,
+                              df::format_diagnostics(m_engine.dockerfile_label,
+                                                     m_engine.dockerfile_text, expanded.errors));
+    return std::move(expanded.stage.commands);
+  }
+
+  util::Result<std::vector<df::Instruction>>
+  onbuild_triggers(const std::vector<std::string>& triggers) {
+    std::string text = "FROM scratch\n";
+    for (const auto& t : triggers) text += t + "\n";
+    auto loaded = df::load_dockerfile("ONBUILD trigger", text);
+    if (!loaded)
+      return std::unexpected(std::move(loaded.error()).with_context("base image ONBUILD"));
+    auto commands = loaded->dockerfile.stages.at(0).commands;
+    for (auto& c : commands) {
+      c.start_line = m_stage.start_line; // reported at the FROM line
+      c.end_line = m_stage.start_line;
+    }
+    return commands;
+  }
+
+  util::Status apply(const df::Instruction& instr) {
+    if (const auto* arg = std::get_if<df::ArgInstr>(&instr.kind)) return apply_arg(*arg);
+    if (std::holds_alternative<df::RunInstr>(instr.kind) ||
+        std::holds_alternative<df::CopyInstr>(instr.kind) ||
+        std::holds_alternative<df::AddInstr>(instr.kind) ||
+        std::holds_alternative<df::WorkdirInstr>(instr.kind))
+      return snapshot_step(instr);
+    if (const auto* env = std::get_if<df::EnvInstr>(&instr.kind))
+      for (const auto& kv : env->vars) m_env.set(kv.key, kv.value);
+    auto r = apply_to_config(m_result.config, m_config_state, instr);
+    if (!r) return std::unexpected(std::move(r.error()).with_context(where(instr)));
+    return {};
+  }
+
+  util::Status apply_arg(const df::ArgInstr& arg) {
+    std::string text = "ARG";
+    for (const auto& def : arg.args) {
+      text += " " + def.key;
+      if (def.value) {
+        text += "=" + *def.value;
+        m_env.set(def.key, *def.value);
+      }
+      m_build_args.push_back(def);
+    }
+    add_history(text, false);
+    return {};
+  }
+
+  void add_history(std::string created_by, bool layer, std::string created = {}) {
+    image::HistoryEntry h;
+    h.created = std::move(created);
+    h.created_by = std::move(created_by);
+    h.comment = "buildkit.dockerfile.v0";
+    h.empty_layer = !layer;
+    m_result.config.history.push_back(std::move(h));
+  }
+
+  std::string where(const df::Instruction& instr) const {
+    return fmt::format("{}:{}", m_engine.dockerfile_label, instr.start_line);
+  }
+
+  std::string vertex_name(const df::Instruction& instr) const {
+    std::string line = instr.original;
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    return fmt::format("[{} {}/{}] {}", stage_label(m_node), m_step + 1, m_total, line);
+  }
+
+  // RUN, COPY, ADD, WORKDIR: one new snapshot over the current top, or the
+  // snapshot the cache has under the step's key.
+  util::Status snapshot_step(const df::Instruction& instr) {
+    auto vertex = m_engine.progress.vertex();
+    vertex.started(vertex_name(instr));
+    auto r = snapshot_step_in(instr, vertex);
+    if (!r) {
+      // The step's line says what failed; the final error repeats it with
+      // the Dockerfile line and the last lines of output, once.
+      const auto text = r.error().to_string();
+      vertex.failed(text.substr(0, text.find('\n')));
+      return std::unexpected(std::move(r.error()).with_context(where(instr)));
+    }
+    if (*r)
+      vertex.cached();
+    else
+      vertex.done();
+    return {};
+  }
+
+  // The record's name for this step across builds: this Dockerfile in this
+  // context, this stage, this position.
+  std::string lineage() const {
+    return fmt::format("{}|{}|{}", m_engine.lineage, stage_label(m_node), m_step);
+  }
+
+  // true: answered from the cache.
+  util::Result<bool> snapshot_step_in(const df::Instruction& instr,
+                                      const progress::Reporter& vertex) {
+    if (const auto* wd = std::get_if<df::WorkdirInstr>(&instr.kind)) {
+      df::Instruction config_part{*wd, "WORKDIR", "WORKDIR " + wd->path, 0, 0};
+      if (auto r = apply_to_config(m_result.config, m_config_state, config_part, false); !r)
+        return std::unexpected(r.error());
+    }
+    const KeyScope scope{m_result.cache_key, m_base, m_result.config, m_env, m_build_args};
+    auto key = step_key(m_sources, scope, instr);
+    if (!key) return std::unexpected(key.error());
+    if (!cache_disabled()) {
+      auto hit = lookup(*key);
+      if (!hit) return std::unexpected(hit.error());
+      if (*hit) return true;
+      if (auto it = m_engine.imported.find(key->key); it != m_engine.imported.end()) {
+        vertex.status("importing cached layer " + it->second.layer.digest.str());
+        auto snap = import_step(m_engine, it->second, m_result.snapshot, vertex);
+        if (!snap) return std::unexpected(snap.error());
+        if (*snap) {
+          apply_step(key->key, **snap, StepHistory{it->second.created_by, it->second.is_layer},
+                     it->second.created);
+          return true;
+        }
+      }
+    }
+    explain(*key, vertex);
+    auto active = m_engine.snapshots.prepare(m_result.snapshot);
+    if (!active) return std::unexpected(active.error());
+    StepContext ctx{m_engine,     m_index, m_result.config,  m_env,
+                    m_build_args, vertex,  (*active)->path()};
+    auto history = run_op(ctx, instr);
+    if (!history) return std::unexpected(history.error());
+    auto id = m_engine.snapshots.commit(std::move(*active));
+    if (!id) return std::unexpected(id.error());
+    if (inputs_unchanged(*key, scope, instr, vertex))
+      record(*key, *id, *history);
+    else
+      m_engine.remember(*id); // not kept: removed at the end of the build
+    apply_step(key->key, *id, *history, m_engine.build_time);
+    return false;
+  }
+
+  // The context is read twice (hashed for the key, then copied or bound):
+  // a file changed in between would put new content under the old key.
+  // The key is computed again after the step (the stat cache makes that
+  // cheap) and the result is recorded only if it is the same.
+  bool inputs_unchanged(const StepKey& key, const KeyScope& scope, const df::Instruction& instr,
+                        const progress::Reporter& vertex) {
+    if (!key.inputs.contains("files")) return true;
+    auto again = step_key(m_sources, scope, instr);
+    if (again && again->key == key.key) return true;
+    vertex.status("the build context changed while the step ran: its result is not cached");
+    return false;
+  }
+
+  // `created`: when the step's result was made (this build, or the build
+  // that made the cached record).
+  void apply_step(const std::string& key, const std::string& snapshot, const StepHistory& history,
+                  const std::string& created) {
+    m_result.snapshot = snapshot;
+    m_result.cache_key = key;
+    m_result.steps.push_back(CachedStep{key, snapshot, history.created_by, history.layer, created});
+    if (history.layer) {
+      m_result.layers.push_back(LayerRef{std::nullopt, std::nullopt, snapshot, key});
+      m_result.last_layer_time = created;
+    }
+    add_history(history.created_by, history.layer, history.layer ? created : std::string());
+  }
+
+  // A usable record under the key: its snapshot still there.
+  util::Result<bool> lookup(const StepKey& key) {
+    auto found = m_engine.store.find_cache_record(key.key);
+    if (!found) return std::unexpected(found.error());
+    if (!*found) return false;
+    auto there = m_engine.snapshots.exists((*found)->snapshot);
+    if (!there) return std::unexpected(there.error());
+    if (!*there) return false;
+    auto info = nlohmann::json::parse((*found)->info, nullptr, false);
+    if (!info.is_object() || !info.contains("created_by") || !info["created_by"].is_string())
+      return false;
+    apply_step(key.key, (*found)->snapshot,
+               StepHistory{info["created_by"].get<std::string>(), info.value("layer", true)},
+               info.value("created", m_engine.build_time));
+    const std::lock_guard guard(m_engine.created_mutex);
+    m_engine.hits.push_back(key.key);
+    return true;
+  }
+
+  // "cache miss: <why>" on the step's vertex (plain progress shows it).
+  void explain(const StepKey& key, const progress::Reporter& vertex) {
+    if (cache_disabled()) {
+      vertex.status(m_engine.options.no_cache ? "cache disabled: --no-cache"
+                                              : "cache disabled: --no-cache-filter");
+      return;
+    }
+    auto before = m_engine.store.latest_cache_record(lineage());
+    nlohmann::json inputs;
+    if (before && *before) inputs = nlohmann::json::parse((*before)->info, nullptr, false);
+    vertex.status("cache miss: " + explain_miss(inputs.is_object()
+                                                    ? inputs.value("inputs", nlohmann::json())
+                                                    : nlohmann::json(),
+                                                key.inputs));
+  }
+
+  // Keeps the step's snapshot under its key; without a record the snapshot
+  // is removed at the end of the build.
+  void record(const StepKey& key, const std::string& snapshot, const StepHistory& history) {
+    nlohmann::json info = {{"created_by", history.created_by},
+                           {"layer", history.layer},
+                           {"created", m_engine.build_time},
+                           {"inputs", key.inputs}};
+    content::CacheRecord rec;
+    rec.key = key.key;
+    rec.snapshot = snapshot;
+    rec.lineage = lineage();
+    rec.info = info.dump();
+    if (auto used = m_engine.snapshots.usage(snapshot)) rec.size = used->bytes;
+    if (cache_disabled()) (void)drop_dependents(m_engine.store, key.key);
+    if (auto ok = m_engine.store.put_cache_record(rec); !ok) m_engine.remember(snapshot);
+  }
+
+  util::Result<StepHistory> run_op(StepContext& ctx, const df::Instruction& instr) {
+    if (const auto* run = std::get_if<df::RunInstr>(&instr.kind)) return run_step(ctx, *run);
+    if (const auto* copy = std::get_if<df::CopyInstr>(&instr.kind)) return copy_step(ctx, *copy);
+    if (const auto* add = std::get_if<df::AddInstr>(&instr.kind)) return copy_step(ctx, *add);
+    if (std::holds_alternative<df::WorkdirInstr>(instr.kind)) return workdir_step(ctx);
+    return util::make_error(util::ErrorCode::internal, "not a snapshot step");
+  }
+
+  Engine& m_engine;
+  int m_index;
+  const df::StageNode& m_node;
+  const df::Stage& m_stage;
+  StageResult m_result;
+  df::EnvList m_env;
+  std::vector<df::ArgDef> m_build_args;
+  StageConfigState m_config_state;
+  int m_step = 0;
+  int m_total = 0;
+  std::string m_base; // the base, for miss explanations
+  KeySources m_sources = engine_sources(m_engine);
+};
+
+} // namespace
+
+util::Status run_stage(Engine& engine, int index, const solver::CancelToken& cancel) {
+  return StageRunner(engine, index).run(cancel);
+}
+
+} // namespace mason::engine
