@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "mason/cli/commands.h"
+#include "mason/content/layout.h"
 #include "mason/engine/cache_gc.h"
 #include "mason/frontend/dockerfile/instructions.h"
 #include "mason/util/strings.h"
@@ -42,7 +43,7 @@ util::Result<Opened> open_all(const GlobalOptions& g) {
   if (!store) return std::unexpected(store.error());
   std::string root = (*store)->root().string();
   const auto kind = snapshot::KindChoice::automatic;
-  auto snapshots = snapshot::open_snapshotter(snapshot::snapshot_dir(root, kind), kind);
+  auto snapshots = snapshot::open_snapshotter(content::StoreLayout(root).snapshots(false), kind);
   if (!snapshots) return std::unexpected(snapshots.error());
   return Opened{std::move(*store), std::move(*snapshots), std::move(root)};
 }

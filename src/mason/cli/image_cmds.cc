@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mason/cli/commands.h"
+#include "mason/content/layout.h"
 #include "mason/content/root.h"
 #include "mason/content/store.h"
 #include "mason/engine/cache_gc.h"
@@ -297,7 +298,7 @@ util::Result<std::vector<std::unique_ptr<snapshot::Snapshotter>>>
 existing_snapshotters(const std::string& root) {
   std::vector<std::unique_ptr<snapshot::Snapshotter>> out;
   for (const auto kind : {snapshot::KindChoice::automatic, snapshot::KindChoice::copy}) {
-    const auto dir = snapshot::snapshot_dir(root, kind);
+    const auto dir = content::StoreLayout(root).snapshots(kind == snapshot::KindChoice::copy);
     if (::access(dir.c_str(), F_OK) != 0) continue;
     auto snapshots = snapshot::open_snapshotter(dir, kind);
     if (!snapshots) return std::unexpected(snapshots.error());
@@ -398,8 +399,7 @@ util::Status run_du(const GlobalOptions& g) {
   std::cout << fmt::format("{:<16} {:>8} {:>12}\n", "total", "", human_size(total));
   // Which snapshotter the store's builds use, and why (a fallback to
   // copies costs disk and time: say so, with the fix).
-  const auto dir =
-      snapshot::snapshot_dir((*store)->root().string(), snapshot::KindChoice::automatic);
+  const auto dir = content::StoreLayout((*store)->root().string()).snapshots(false);
   if (::access(dir.c_str(), F_OK) != 0) {
     std::cout << "snapshotter: not chosen yet (the first build probes overlayfs)\n";
     return {};

@@ -216,11 +216,11 @@ util::Status open_layout(detail::StoreState& state) {
   state.root_fd = std::move(*root_fd);
   bool root_changed = false;
   bool blobs_changed = false;
-  auto blobs = open_dir(state.root_fd.get(), "blobs", 0755, root_changed);
+  auto blobs = open_dir(state.root_fd.get(), k_blobs_dir, 0755, root_changed);
   if (!blobs) return fail(std::move(blobs));
   auto sha = open_dir(blobs->get(), "sha256", 0755, blobs_changed);
-  auto ingest = open_dir(state.root_fd.get(), "ingest", 0755, root_changed);
-  auto leases = open_dir(state.root_fd.get(), "leases", 0755, root_changed);
+  auto ingest = open_dir(state.root_fd.get(), k_ingest_dir, 0755, root_changed);
+  auto leases = open_dir(state.root_fd.get(), k_leases_dir, 0755, root_changed);
   for (auto* r : {&sha, &ingest, &leases})
     if (!*r) return fail(std::move(*r));
   state.blobs_fd = std::move(*sha);

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "mason/content/fs.h"
+#include "mason/content/layout.h"
 #include "mason/content/sqlite.h"
 #include "mason/content/store.h"
 #include "mason/content/unique_fd.h"
@@ -16,8 +17,8 @@
 
 namespace mason::content::detail {
 
-inline constexpr const char* k_db_name = "metadata.db";
-inline constexpr const char* k_lock_name = "lock";
+inline constexpr const char* k_db_name = k_metadata_db;
+inline constexpr const char* k_lock_name = k_store_lock;
 
 struct StoreState {
   std::filesystem::path root;

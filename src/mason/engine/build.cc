@@ -2,6 +2,7 @@
 // Each step is one call; the detail lives in the callees (stage.cc,
 // run_step.cc, copy_step.cc, export.cc).
 #include "mason/engine/build.h"
+#include "mason/content/layout.h"
 
 #include <csignal>
 #include <cstdlib>
@@ -187,10 +188,10 @@ void open_cache_state(Engine& e, const std::string& root, const std::string& doc
     return out;
   };
   const std::string context = real(e.context_path);
-  const std::string dir = root + "/cache";
-  ::mkdir(dir.c_str(), 0700);
-  ::mkdir((dir + "/context").c_str(), 0700);
-  e.context_stats = cache::StatCache::load(dir + "/context/" +
+  const content::StoreLayout layout(root);
+  ::mkdir(layout.cache_dir().c_str(), 0700);
+  ::mkdir(layout.context_stats().c_str(), 0700);
+  e.context_stats = cache::StatCache::load(layout.context_stats() + "/" +
                                            util::Sha256::hex_of(context).substr(0, 32) + ".stat");
   e.lineage = util::Sha256::hex_of(context + '\0' + (dockerfile == "-" ? "-" : real(dockerfile)))
                   .substr(0, 32);
@@ -256,12 +257,13 @@ void remove_stale_work_dirs(const std::string& parent) {
 }
 
 util::Status make_dirs(const std::string& root, Engine& e) {
-  e.work_dir = fmt::format("{}/build-tmp/{}", root, ::getpid());
-  e.cache_dir = root + "/cache-mounts";
-  for (const auto& d : {root + "/build-tmp", e.work_dir, e.cache_dir})
+  const content::StoreLayout layout(root);
+  e.work_dir = fmt::format("{}/{}", layout.build_tmp(), ::getpid());
+  e.cache_dir = layout.cache_mounts();
+  for (const auto& d : {layout.build_tmp(), e.work_dir, e.cache_dir})
     if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST)
       return util::make_error(util::ErrorCode::internal, "create " + d, errno);
-  remove_stale_work_dirs(root + "/build-tmp");
+  remove_stale_work_dirs(layout.build_tmp());
   return {};
 }
 
@@ -300,13 +302,15 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
       CacheLock::take(root, CacheLock::Mode::shared, false, CacheLock::Which::layers);
   if (!layers_lock) return std::unexpected(layers_lock.error());
   std::string why;
-  auto snapshots = snapshot::open_snapshotter(snapshot_dir(root, options.snapshotter),
-                                              options.snapshotter, &why);
+  const content::StoreLayout layout(root);
+  auto snapshots = snapshot::open_snapshotter(
+      layout.snapshots(options.snapshotter == snapshot::KindChoice::copy), options.snapshotter,
+      &why);
   if (!snapshots) return std::unexpected(snapshots.error());
   if ((*snapshots)->kind() == snapshot::Kind::copy &&
       options.snapshotter == snapshot::KindChoice::automatic)
     progress.message(fmt::format("[warning]: {}; {}", why, snapshot::k_copy_fallback_hint));
-  auto exec = executor::make_runtime_executor({options.runtime, root + "/run"});
+  auto exec = executor::make_runtime_executor({options.runtime, layout.runtime_state()});
   if (!exec) return std::unexpected(exec.error());
 
   Engine e{.store = store,
@@ -321,7 +325,7 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
            .build_time = now_rfc3339()};
   e.results.resize(fe->graph.stages.size());
   if (auto r = make_dirs(root, e); !r) return std::unexpected(r.error());
-  e.downloads = std::make_unique<Downloads>(e.work_dir + "/downloads", root + "/cache/http");
+  e.downloads = std::make_unique<Downloads>(e.work_dir + "/downloads", layout.http_cache());
   if (auto r = open_context(e, options.dockerfile_text ? "" : dockerfile->first); !r)
     return std::unexpected(r.error());
   open_cache_state(e, root, options.dockerfile_text ? "-" : dockerfile->first);

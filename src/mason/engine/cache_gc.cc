@@ -1,4 +1,5 @@
 #include "mason/engine/cache_gc.h"
+#include "mason/content/layout.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -117,14 +118,17 @@ remove_snapshots(snapshot::Snapshotter& snapshots,
     out.bytes += bytes;
   }
   if (!dry_run && !order.empty())
-    for (auto file : {k_tree_sizes_file, k_layer_sizes_file})
-      (void)::unlink((root + "/" + std::string(file)).c_str());
+    for (const auto& file :
+         {content::StoreLayout(root).tree_sizes(), content::StoreLayout(root).legacy_layer_sizes()})
+      (void)::unlink(file.c_str());
   return out;
 }
 
 } // namespace
 
-std::string cache_mounts_dir(const std::string& root) { return root + "/cache-mounts"; }
+std::string cache_mounts_dir(const std::string& root) {
+  return content::StoreLayout(root).cache_mounts();
+}
 
 util::Result<std::vector<CacheMount>> list_cache_mounts(const std::string& root) {
   return list_mounts(root);
@@ -132,10 +136,11 @@ util::Result<std::vector<CacheMount>> list_cache_mounts(const std::string& root)
 
 util::Result<CacheLock> CacheLock::take(const std::string& root, Mode mode, bool try_only,
                                         Which which) {
-  const std::string dir = root + "/cache";
+  const content::StoreLayout layout(root);
+  const std::string dir = layout.cache_dir();
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return util::make_error(util::ErrorCode::internal, "create " + dir, errno);
-  const std::string path = dir + (which == Which::cache ? "/lock" : "/layers.lock");
+  const std::string path = which == Which::cache ? layout.cache_lock() : layout.layers_lock();
   sys::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd) return util::make_error(util::ErrorCode::internal, "open " + path, errno);
   int op = mode == Mode::shared ? LOCK_SH : LOCK_EX;

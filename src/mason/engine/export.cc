@@ -3,6 +3,7 @@
 // the requested outputs (oci/docker archives from the stored image, local
 // directory and tar from the stage's file system, which need no layers).
 #include "mason/engine/export.h"
+#include "mason/content/layout.h"
 
 #include <fcntl.h>
 #include <fstream>
@@ -24,11 +25,14 @@ namespace {
 
 // Tree sizes of committed snapshots never change: they are remembered in a
 // small file under the store root ("<size> <key>" lines,
-// k_tree_sizes_file), so that a rebuild does not walk every stage's tree
-// again. (Uncompressed layer sizes live in the store's blob metadata.)
-std::optional<std::int64_t> remembered(const Engine& engine, std::string_view file,
-                                       const std::string& key) {
-  std::ifstream in(engine.store.root().string() + "/" + std::string(file));
+// StoreLayout::tree_sizes), so that a rebuild does not walk every stage's
+// tree again. (Uncompressed layer sizes live in the store's blob metadata.)
+std::string tree_sizes_file(const Engine& engine) {
+  return content::StoreLayout(engine.store.root().string()).tree_sizes();
+}
+
+std::optional<std::int64_t> remembered_tree_size(const Engine& engine, const std::string& key) {
+  std::ifstream in(tree_sizes_file(engine));
   std::int64_t size = 0;
   std::string line_key;
   while (in >> size && std::getline(in >> std::ws, line_key))
@@ -36,9 +40,8 @@ std::optional<std::int64_t> remembered(const Engine& engine, std::string_view fi
   return std::nullopt;
 }
 
-void remember(const Engine& engine, std::string_view file, const std::string& key,
-              std::int64_t size) {
-  std::ofstream out(engine.store.root().string() + "/" + std::string(file), std::ios::app);
+void remember_tree_size(const Engine& engine, const std::string& key, std::int64_t size) {
+  std::ofstream out(tree_sizes_file(engine), std::ios::app);
   out << size << ' ' << key << '\n';
 }
 
@@ -260,7 +263,7 @@ util::Result<StepLayer> step_layer(Engine& engine, const std::string& snapshot,
 
 util::Result<std::int64_t> tree_size(Engine& engine, const std::optional<std::string>& snapshot) {
   if (!snapshot) return 0;
-  if (auto known = remembered(engine, k_tree_sizes_file, *snapshot)) return *known;
+  if (auto known = remembered_tree_size(engine, *snapshot)) return *known;
   auto own = engine.snapshots.usage(*snapshot);
   if (!own) return std::unexpected(own.error());
   std::int64_t size = own->apparent;
@@ -271,7 +274,7 @@ util::Result<std::int64_t> tree_size(Engine& engine, const std::optional<std::st
     if (!below) return std::unexpected(below.error());
     size += *below;
   }
-  remember(engine, k_tree_sizes_file, *snapshot, size);
+  remember_tree_size(engine, *snapshot, size);
   return size;
 }
 

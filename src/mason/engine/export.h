@@ -42,11 +42,7 @@ util::Status export_target(Engine& engine, int target, BuildResult& out);
 // symlinks of each layer of its chain, added up (a file a later step
 // replaces counts twice, as in `docker images`); the copy kind's
 // snapshots hold whole trees, counted once. Remembered per snapshot
-// (k_tree_sizes_file under the store root, emptied by `mason cache prune`).
-inline constexpr std::string_view k_tree_sizes_file = "cache/tree-sizes";
-// Where older versions remembered uncompressed layer sizes (now in the
-// store's blob metadata); removed by `mason cache prune`.
-inline constexpr std::string_view k_layer_sizes_file = "cache/layer-sizes";
+// (StoreLayout::tree_sizes, emptied by `mason cache prune`).
 util::Result<std::int64_t> tree_size(Engine& engine, const std::optional<std::string>& snapshot);
 
 } // namespace mason::engine

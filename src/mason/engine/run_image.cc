@@ -1,6 +1,7 @@
 // Unpack the image (snapshots shared with builds), prepare a writable
 // snapshot over it, run the process, discard the snapshot.
 #include "mason/engine/run_image.h"
+#include "mason/content/layout.h"
 #include "mason/engine/cache_gc.h"
 #include "mason/engine/sandbox.h"
 
@@ -71,14 +72,15 @@ util::Result<int> run_image(content::Store& store, const RunImageOptions& option
   // Held while the container runs: `mason prune` removes no layer under it.
   auto lock = CacheLock::take(root, CacheLock::Mode::shared, false, CacheLock::Which::layers);
   if (!lock) return std::unexpected(lock.error());
-  auto snapshots =
-      snapshot::open_snapshotter(snapshot_dir(root, options.snapshotter), options.snapshotter);
+  const content::StoreLayout layout(root);
+  auto snapshots = snapshot::open_snapshotter(
+      layout.snapshots(options.snapshotter == snapshot::KindChoice::copy), options.snapshotter);
   if (!snapshots) return std::unexpected(snapshots.error());
   auto top = ops::unpack_image(**snapshots, store, img->manifest, img->config);
   if (!top) return std::unexpected(top.error());
   auto active = (*snapshots)->prepare(*top);
   if (!active) return std::unexpected(active.error());
-  auto exec = executor::make_runtime_executor({options.runtime, root + "/run"});
+  auto exec = executor::make_runtime_executor({options.runtime, layout.runtime_state()});
   if (!exec) return std::unexpected(exec.error());
 
   executor::RunSpec spec;

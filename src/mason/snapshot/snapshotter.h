@@ -125,12 +125,6 @@ public:
   virtual util::Result<std::optional<std::string>> parent(const std::string& id) = 0;
 };
 
-// Where a store keeps snapshots: <root>/snapshots, or <root>/snapshots-copy
-// when the copy kind is chosen explicitly (one directory holds one kind).
-inline std::string snapshot_dir(const std::string& root, KindChoice choice) {
-  return root + (choice == KindChoice::copy ? "/snapshots-copy" : "/snapshots");
-}
-
 // What to do when overlayfs is unusable where the store lives (said with
 // the reason whenever the automatic choice fell back to copies).
 inline constexpr std::string_view k_copy_fallback_hint =
