@@ -9,6 +9,7 @@
 
 #include "mason/frontend/dockerfile/ast.h"
 #include "mason/frontend/dockerfile/describe.h"
+#include "mason/util/path.h"
 
 namespace mason::engine {
 
@@ -78,25 +79,6 @@ void set_env(std::vector<std::string>& env, const std::string& key, const std::s
   env.push_back(entry);
 }
 
-std::string clean_path(const std::string& p) {
-  std::vector<std::string> parts;
-  std::size_t i = 0;
-  while (i <= p.size()) {
-    auto j = p.find('/', i);
-    if (j == std::string::npos) j = p.size();
-    const auto part = p.substr(i, j - i);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    i = j + 1;
-  }
-  std::string out;
-  for (const auto& part : parts) out += "/" + part;
-  return out.empty() ? "/" : out;
-}
-
 std::optional<unsigned> parse_port(std::string_view s) {
   unsigned v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -140,7 +122,7 @@ std::string resolve_workdir(const std::string& cwd, const std::string& dir) {
   // BuildKit's NormalizeWorkdir: an absolute path is kept as written (the
   // directory made for it is cleaned); a relative one is joined and cleaned.
   if (!dir.empty() && dir.front() == '/') return dir;
-  return clean_path((cwd.empty() ? "/" : cwd) + "/" + dir);
+  return util::path_clean_rooted((cwd.empty() ? "/" : cwd) + "/" + dir);
 }
 
 util::Result<std::vector<std::string>> normalize_ports(const std::vector<std::string>& words) {

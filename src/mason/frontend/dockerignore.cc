@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "mason/util/path.h"
 #include "mason/util/utf8.h"
 
 namespace mason::frontend {
@@ -49,46 +50,6 @@ constexpr std::string_view k_utf8_bom = "\xEF\xBB\xBF";
 constexpr char32_t k_max_rune = 0x10FFFF;
 
 // ---------------------------------------------------------------------------
-// Go's filepath.Clean for '/'-separated paths: collapse "//", drop "."
-// elements, let ".." remove the element before it (kept when nothing is left
-// to remove in a relative path, dropped at the root), no trailing '/', and
-// "." for an empty result.
-
-std::string clean_path(std::string_view path) {
-  if (path.empty()) return ".";
-  const bool rooted = path.front() == '/';
-  const std::size_t n = path.size();
-  std::string out;
-  std::size_t r = 0;
-  std::size_t dotdot = 0; // ".." may not back up below this length of out
-  if (rooted) {
-    out.push_back('/');
-    r = 1;
-    dotdot = 1;
-  }
-  while (r < n) {
-    if (path[r] == '/') {
-      ++r;
-    } else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
-      ++r;
-    } else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
-      r += 2;
-      if (out.size() > dotdot) {
-        std::size_t w = out.size() - 1;
-        while (w > dotdot && out[w] != '/') --w;
-        out.resize(w);
-      } else if (!rooted) {
-        if (!out.empty()) out.push_back('/');
-        out += "..";
-        dotdot = out.size();
-      }
-    } else {
-      if ((rooted && out.size() != 1) || (!rooted && !out.empty())) out.push_back('/');
-      while (r < n && path[r] != '/') out.push_back(path[r++]);
-    }
-  }
-  return out.empty() ? std::string(".") : out;
-}
 
 // ---------------------------------------------------------------------------
 // Syntax check with Go's filepath.Match rules, which the reference applies to
@@ -1021,7 +982,7 @@ util::Result<std::optional<CompiledPattern>> compile_pattern(std::string_view ra
   const std::string_view trimmed = util::trim_unicode_space(raw);
   if (trimmed.empty()) return std::nullopt;
   CompiledPattern cp;
-  cp.text = clean_path(trimmed);
+  cp.text = util::path_clean(trimmed);
   if (cp.text.front() == '!') {
     if (cp.text.size() == 1)
       return make_error(ErrorCode::invalid_argument,
@@ -1074,7 +1035,7 @@ util::Result<std::vector<IgnoreRule>> read_dockerignore(std::string_view content
     if (exception) pattern = util::trim_unicode_space(pattern.substr(1));
     std::string cleaned;
     if (!pattern.empty()) {
-      cleaned = clean_path(pattern);
+      cleaned = util::path_clean(pattern);
       if (cleaned.size() > 1 && cleaned.front() == '/') cleaned.erase(0, 1);
     }
     rules.push_back({exception ? "!" + cleaned : cleaned, line_no});

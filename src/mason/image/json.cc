@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "mason/image/media_type.h"
+#include "mason/util/base64.h"
 #include "mason/util/utf8.h"
 
 namespace mason::image {
@@ -41,49 +42,6 @@ std::string json_quote(std::string_view s) {
 std::string_view strip_exception_id(std::string_view what) {
   const auto close = what.find("] ");
   return close == std::string_view::npos ? what : what.substr(close + 2);
-}
-
-// ----- base64 (RFC 4648 standard alphabet, padded), for Descriptor.data -----
-
-constexpr std::string_view k_base64 =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64_encode(std::string_view data) {
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  for (std::size_t i = 0; i < data.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, data.size() - i);
-    std::uint32_t v = 0;
-    for (std::size_t j = 0; j < 3; ++j)
-      v = (v << 8) | (j < n ? static_cast<unsigned char>(data[i + j]) : 0U);
-    for (std::size_t j = 0; j < 4; ++j) out += j <= n ? k_base64[(v >> (18 - 6 * j)) & 0x3FU] : '=';
-  }
-  return out;
-}
-
-int base64_value(char c) {
-  const auto pos = k_base64.find(c);
-  return pos == std::string_view::npos ? -1 : static_cast<int>(pos);
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    const auto quad = text.substr(i, 4);
-    const bool last = i + 4 == text.size();
-    const std::size_t pad = quad[3] != '=' ? 0 : quad[2] != '=' ? 1 : 2;
-    if (pad > 0 && !last) return std::nullopt;
-    std::uint32_t v = 0;
-    for (std::size_t j = 0; j < 4 - pad; ++j) {
-      const int d = base64_value(quad[j]);
-      if (d < 0) return std::nullopt;
-      v = (v << 6) | static_cast<std::uint32_t>(d);
-    }
-    v <<= 6 * pad;
-    for (std::size_t j = 0; j < 3 - pad; ++j) out += static_cast<char>((v >> (16 - 8 * j)) & 0xFFU);
-  }
-  return out;
 }
 
 // ----- writing -----
@@ -418,7 +376,7 @@ namespace {
 std::string read_embedded_data(FieldReader& r, const Descriptor& d) {
   const auto text = r.string("data");
   if (text.empty()) return {};
-  auto data = base64_decode(text);
+  auto data = util::base64_decode(text);
   if (!data) {
     r.fail("data", "invalid base64");
     return {};
@@ -488,7 +446,7 @@ nlohmann::ordered_json to_json(const Descriptor& d) {
   j["size"] = d.size;
   if (!d.urls.empty()) j["urls"] = to_json_array(d.urls);
   if (!d.annotations.empty()) j["annotations"] = to_json_object(d.annotations);
-  if (!d.data.empty()) j["data"] = base64_encode(d.data);
+  if (!d.data.empty()) j["data"] = util::base64_encode(d.data);
   if (d.platform) j["platform"] = to_json(*d.platform);
   if (!d.artifact_type.empty()) j["artifactType"] = d.artifact_type;
   return j;

@@ -5,6 +5,7 @@
 // cached until `expires_in` (default 60 s, the spec's minimum) minus a
 // margin, so a token is never sent in its last seconds.
 #include "mason/registry/auth.h"
+#include "mason/util/base64.h"
 
 #include <openssl/evp.h>
 
@@ -68,7 +69,7 @@ std::string scopes_key(const std::string& host, const std::vector<std::string>& 
 }
 
 std::string basic_value(const Credentials& c) {
-  return "Basic " + base64_encode(c.username + ":" + c.password);
+  return "Basic " + util::base64_encode(c.username + ":" + c.password);
 }
 
 util::Error token_error(const std::string& realm, const Response& r) {
@@ -130,15 +131,6 @@ std::string pull_scope(std::string_view path) {
 
 std::string push_scope(std::string_view path) {
   return "repository:" + std::string(path) + ":pull,push";
-}
-
-std::string base64_encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(data.data()),
-                                static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
 }
 
 std::string query_escape(std::string_view value) {

@@ -41,7 +41,6 @@ std::vector<Challenge> parse_challenges(std::string_view header);
 std::string pull_scope(std::string_view path);
 std::string push_scope(std::string_view path);
 
-std::string base64_encode(std::string_view data);
 // Percent-encodes everything but RFC 3986 unreserved characters.
 std::string query_escape(std::string_view value);
 

@@ -39,6 +39,7 @@
 #include "mason/registry/credentials_helper.h"
 #include "mason/sys/errors.h"
 #include "mason/sys/unique_fd.h"
+#include "mason/util/base64.h"
 
 extern char** environ; // NOLINT(readability-identifier-naming): POSIX's name
 
@@ -54,8 +55,6 @@ constexpr std::chrono::milliseconds k_helper_timeout{30'000};
 constexpr std::string_view k_not_found_message = "credentials not found in native keychain";
 constexpr std::string_view k_token_username = "<token>";
 constexpr std::size_t k_max_output = std::size_t{1} << 20;
-constexpr std::string_view k_base64_alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::string_view trim(std::string_view s) {
   constexpr std::string_view k_space = " \t\r\n";
@@ -358,7 +357,7 @@ util::Result<std::string> string_field(const Json& entry, const char* name,
 // docker's decodeAuth: base64 of "user:password", the password trimmed of
 // NUL bytes.
 util::Status decode_auth(const std::string& auth, Credentials& out, const std::string& where) {
-  const auto decoded = detail::base64_decode(auth);
+  const auto decoded = util::base64_decode(auth, util::Base64Padding::optional);
   if (!decoded) return make_error(ErrorCode::corruption, where + ": \"auth\" is not base64");
   const auto colon = decoded->find(':');
   if (colon == std::string::npos || colon == 0) {
@@ -399,7 +398,7 @@ util::Result<std::optional<Credentials>> decode_entry(const Json& entry, const s
 Json encode_entry(const Credentials& credentials) {
   Json entry = Json::object();
   if (!credentials.username.empty() || !credentials.password.empty()) {
-    entry["auth"] = detail::base64_encode(credentials.username + ":" + credentials.password);
+    entry["auth"] = util::base64_encode(credentials.username + ":" + credentials.password);
   }
   if (!credentials.identity_token.empty()) entry["identitytoken"] = credentials.identity_token;
   return entry;
@@ -567,50 +566,6 @@ std::string credential_key(std::string_view host) {
     return std::string(k_docker_hub_key);
   }
   return hostname;
-}
-
-std::string base64_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
-    std::uint32_t chunk = 0;
-    for (std::size_t j = 0; j < 3; ++j) {
-      chunk = (chunk << 8) | (j < n ? static_cast<unsigned char>(bytes[i + j]) : 0U);
-    }
-    for (std::size_t j = 0; j < 4; ++j) {
-      out += j <= n ? k_base64_alphabet[(chunk >> (18 - 6 * j)) & 0x3fU] : '=';
-    }
-  }
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string out;
-  std::uint32_t chunk = 0;
-  int bits = 0;
-  std::size_t symbols = 0;
-  std::size_t padding = 0;
-  for (const char c : text) {
-    if (c == '\r' || c == '\n') continue;
-    if (c == '=') {
-      ++padding;
-      continue;
-    }
-    const auto value = k_base64_alphabet.find(c);
-    if (value == std::string_view::npos || padding != 0) return std::nullopt;
-    chunk = (chunk << 6) | static_cast<std::uint32_t>(value);
-    bits += 6;
-    ++symbols;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((chunk >> bits) & 0xffU);
-    }
-  }
-  if (symbols % 4 == 1 || padding > 2 || (padding != 0 && (symbols + padding) % 4 != 0)) {
-    return std::nullopt;
-  }
-  return out;
 }
 
 util::Result<HelperRun> run_helper(const std::string& program, const std::string& action,

@@ -27,11 +27,6 @@ std::string convert_to_hostname(std::string_view maybe_url);
 // scheme) → k_docker_hub_key; anything else → convert_to_hostname(host).
 std::string credential_key(std::string_view host);
 
-std::string base64_encode(std::string_view bytes);
-// Standard alphabet; padding optional, CR/LF ignored (as Go's decoder).
-// nullopt for any other byte or a truncated quantum.
-std::optional<std::string> base64_decode(std::string_view text);
-
 // What one run of a helper produced.
 struct HelperRun {
   int exit_status = 0; // the exit code; 128 + n when killed by signal n

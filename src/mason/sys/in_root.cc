@@ -15,6 +15,7 @@
 
 #include "mason/sys/dir.h"
 #include "mason/sys/errors.h"
+#include "mason/util/path.h"
 
 namespace mason::sys {
 
@@ -73,28 +74,13 @@ util::Result<UniqueFd> create_dirs(int root_fd, const std::string& path) {
 util::Result<std::string> clean_path(std::string_view path) {
   if (path.find('\0') != std::string_view::npos)
     return util::make_error(util::ErrorCode::invalid_argument, "path contains a NUL byte");
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    auto end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    const auto part = path.substr(start, end - start);
-    if (part == "..") {
-      if (parts.empty())
-        return util::make_error(util::ErrorCode::invalid_argument,
-                                "path " + quote(path) + " escapes the root");
-      parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    start = end + 1;
-  }
-  std::string out;
-  for (const auto part : parts) {
-    if (!out.empty()) out += '/';
-    out += part;
-  }
-  return out;
+  std::string_view rest = path;
+  while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+  auto clean = util::path_clean(rest); // relative: a climb above the root stays visible
+  if (clean == ".." || clean.starts_with("../"))
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            "path " + quote(path) + " escapes the root");
+  return clean == "." ? std::string() : clean;
 }
 
 util::Result<UniqueFd> open_in_root(int root_fd, std::string_view path, int flags, mode_t mode) {

@@ -1,4 +1,5 @@
 #include "mason/registry/auth.h"
+#include "mason/util/base64.h"
 
 #include <gtest/gtest.h>
 
@@ -39,7 +40,7 @@ TEST(Challenges, GarbageIsSkipped) {
 }
 
 TEST(Auth, Helpers) {
-  EXPECT_EQ(base64_encode("user:pass"), "dXNlcjpwYXNz");
+  EXPECT_EQ(util::base64_encode("user:pass"), "dXNlcjpwYXNz");
   EXPECT_EQ(query_escape("repository:a/b:pull,push"), "repository%3Aa%2Fb%3Apull%2Cpush");
   EXPECT_EQ(pull_scope("library/x"), "repository:library/x:pull");
   EXPECT_EQ(push_scope("a"), "repository:a:pull,push");

@@ -10,6 +10,7 @@
 #include "mason/registry/auth.h"
 #include "mason/registry/client.h"
 #include "mason/registry/client_impl.h"
+#include "mason/util/base64.h"
 #include "registry_fixtures.h"
 
 namespace mason::registry {
@@ -59,7 +60,7 @@ struct Harness {
   }
   void write_auth(const std::string& host, const std::string& user_colon_pass) {
     std::ofstream(config_dir.path() + "/config.json")
-        << R"({"auths":{")" << host << R"(":{"auth":")" << base64_encode(user_colon_pass)
+        << R"({"auths":{")" << host << R"(":{"auth":")" << util::base64_encode(user_colon_pass)
         << "\"}}}";
   }
   util::Result<image::Descriptor> pull(const std::string& ref) {
@@ -254,7 +255,7 @@ struct TokenRegistry {
     if (r.url.starts_with("https://auth.example/token")) {
       ++token_requests;
       last_token_url = r.url;
-      if (header_of(r, "Authorization") != "Basic " + base64_encode("user:pass"))
+      if (header_of(r, "Authorization") != "Basic " + util::base64_encode("user:pass"))
         return respond(401, R"({"details":"bad credentials"})");
       return respond(200, R"({"token":"tok","expires_in":300})");
     }
@@ -292,7 +293,7 @@ TEST(ClientFake, BearerWithWrongCredentialsIsUnauthorized) {
 TEST(ClientFake, BasicAuthAnswersTheChallenge) {
   FakeRegistry inner;
   Harness h([&](const Request& r) -> util::Result<Response> {
-    if (header_of(r, "Authorization") != "Basic " + base64_encode("u:p"))
+    if (header_of(r, "Authorization") != "Basic " + util::base64_encode("u:p"))
       return respond(401, "", {{"www-authenticate", R"(Basic realm="Registry")"}});
     return inner(r);
   });

@@ -15,6 +15,7 @@
 #include "mason/registry/credentials.h"
 #include "mason/registry/credentials_helper.h"
 #include "mason/sys/temp_dir.h"
+#include "mason/util/base64.h"
 
 using namespace mason;
 using namespace mason::registry;
@@ -118,23 +119,9 @@ TEST(CredentialsRules, ConvertToHostnameAndKeys) {
   EXPECT_EQ(detail::credential_key("ghcr.io"), "ghcr.io");
 }
 
-TEST(CredentialsRules, Base64) {
-  EXPECT_EQ(detail::base64_encode(""), "");
-  EXPECT_EQ(detail::base64_encode("f"), "Zg==");
-  EXPECT_EQ(detail::base64_encode("fo"), "Zm8=");
-  EXPECT_EQ(detail::base64_encode("foo"), "Zm9v");
-  EXPECT_EQ(detail::base64_encode("user:pa:ss"), "dXNlcjpwYTpzcw==");
-  EXPECT_EQ(detail::base64_decode("dXNlcjpwYTpzcw=="), "user:pa:ss");
-  EXPECT_EQ(detail::base64_decode("dXNlcjpwYTpzcw"), "user:pa:ss");
-  EXPECT_EQ(detail::base64_decode("Zm9v\n"), "foo");
-  EXPECT_FALSE(detail::base64_decode("Zm9v!"));
-  EXPECT_FALSE(detail::base64_decode("Z"));
-  EXPECT_FALSE(detail::base64_decode("Zg=x"));
-}
-
 TEST_F(CredentialsFile, LookupFromAuth) {
-  write_config(R"({"auths": {"myreg.example": {"auth": ")" +
-               detail::base64_encode("alice:s3:cret") + R"("}}})");
+  write_config(R"({"auths": {"myreg.example": {"auth": ")" + util::base64_encode("alice:s3:cret") +
+               R"("}}})");
   const auto found = lookup("myreg.example");
   ASSERT_TRUE(found);
   EXPECT_EQ(found->username, "alice");
@@ -147,7 +134,7 @@ TEST_F(CredentialsFile, LookupFromUsernamePasswordAndIdentityToken) {
   write_config(R"({"auths": {
     "a.example": {"username": "bob", "password": "pw"},
     "b.example": {"auth": ")" +
-               detail::base64_encode("carol:") + R"(", "identitytoken": "refresh-tok"},
+               util::base64_encode("carol:") + R"(", "identitytoken": "refresh-tok"},
     "c.example": {}}})");
   const auto a = lookup("a.example");
   ASSERT_TRUE(a);
@@ -163,7 +150,7 @@ TEST_F(CredentialsFile, LookupFromUsernamePasswordAndIdentityToken) {
 
 TEST_F(CredentialsFile, DockerHubLivesUnderIndexV1) {
   write_config(R"({"auths": {"https://index.docker.io/v1/": {"auth": ")" +
-               detail::base64_encode("hubuser:hubpw") + R"("}}})");
+               util::base64_encode("hubuser:hubpw") + R"("}}})");
   for (const char* host : {"docker.io", "index.docker.io", "registry-1.docker.io"}) {
     const auto found = lookup(host);
     ASSERT_TRUE(found) << host;
@@ -177,7 +164,7 @@ TEST_F(CredentialsFile, DockerHubLivesUnderIndexV1) {
 
 TEST_F(CredentialsFile, HostKeyVariants) {
   const auto auth = [](const std::string& user) {
-    return R"({"auth": ")" + detail::base64_encode(user + ":pw") + R"("})";
+    return R"({"auth": ")" + util::base64_encode(user + ":pw") + R"("})";
   };
   write_config(R"({"auths": {)"
                R"("https://a.example": )" +
@@ -264,7 +251,7 @@ TEST_F(CredentialsFile, StoreKeepsOtherKeysAndOrder) {
             (std::vector<std::string>{"proxies", "auths", "currentContext", "psFormat"}));
   EXPECT_EQ(keys_of(config["auths"]),
             (std::vector<std::string>{"zz.example", "aa.example", "myreg.example:5000"}));
-  EXPECT_EQ(config["auths"]["myreg.example:5000"]["auth"], detail::base64_encode("alice:pw"));
+  EXPECT_EQ(config["auths"]["myreg.example:5000"]["auth"], util::base64_encode("alice:pw"));
   EXPECT_EQ(config["proxies"]["default"]["httpProxy"], "http://proxy:3128");
   EXPECT_EQ(config["currentContext"], "remote");
   EXPECT_EQ(config["psFormat"], "table {{.ID}}");
