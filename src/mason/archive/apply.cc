@@ -35,10 +35,6 @@ namespace {
 constexpr std::size_t k_copy_chunk = 1 << 20;
 constexpr std::size_t k_hole_block = 4096;
 
-util::Error errno_err(std::string what, int err) {
-  return sys::errno_error(std::move(what), err).error();
-}
-
 bool all_zero(const std::byte* p, std::size_t n) {
   static const std::array<std::byte, k_hole_block> zeros{};
   return n == k_hole_block && std::memcmp(p, zeros.data(), n) == 0;
@@ -149,7 +145,7 @@ util::Status pwrite_all(int fd, const std::byte* data, std::size_t size, std::ui
   while (size > 0) {
     const ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::unexpected(errno_err("write", errno));
+    if (n < 0) return sys::errno_error("write", errno);
     data += n;
     size -= static_cast<std::size_t>(n);
     offset += static_cast<std::uint64_t>(n);
@@ -184,8 +180,7 @@ util::Status Applier::write_data(int fd, const TarEntry& e, TarReader& tar) {
     offset += filled;
     if (filled < m_buf.size()) break;
   }
-  if (::ftruncate(fd, static_cast<off_t>(e.size)) != 0)
-    return std::unexpected(errno_err("truncate", errno));
+  if (::ftruncate(fd, static_cast<off_t>(e.size)) != 0) return sys::errno_error("truncate", errno);
   m_stats.data_bytes += static_cast<std::uint64_t>(e.size);
   return {};
 }
@@ -195,9 +190,9 @@ util::Status Applier::create_file(const sys::RootedPath& p, const TarEntry& e, T
   if (!fd) return std::unexpected(std::move(fd.error()));
   if (auto st = write_data(fd->get(), e, tar); !st) return st;
   if (m_chown && ::fchown(fd->get(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)) != 0)
-    return std::unexpected(errno_err("chown " + sys::quote(p.path()), errno));
+    return sys::errno_error("chown " + sys::quote(p.path()), errno);
   if (::fchmod(fd->get(), e.mode & 07777) != 0)
-    return std::unexpected(errno_err("chmod " + sys::quote(p.path()), errno));
+    return sys::errno_error("chmod " + sys::quote(p.path()), errno);
   const int raw = fd->get();
   if (auto st = set_xattrs(
           e, [&](const std::string& k, const std::string& v) { return sys::set_xattr(raw, k, v); });
@@ -205,7 +200,7 @@ util::Status Applier::create_file(const sys::RootedPath& p, const TarEntry& e, T
     return std::unexpected(std::move(st.error()).with_context(sys::quote(p.path())));
   const timespec times[2] = {{e.mtime, e.mtime_nsec}, {e.mtime, e.mtime_nsec}};
   if (::futimens(fd->get(), times) != 0)
-    return std::unexpected(errno_err("set times of " + sys::quote(p.path()), errno));
+    return sys::errno_error("set times of " + sys::quote(p.path()), errno);
   if (auto st = fd->close(); !st) return st;
   ++m_stats.regular_files;
   return {};
@@ -218,7 +213,7 @@ util::Status Applier::create_dir(const sys::RootedPath& p, const TarEntry& e, bo
   auto fd = p.open(O_RDONLY | O_DIRECTORY);
   if (!fd) return std::unexpected(std::move(fd.error()));
   if (m_chown && ::fchown(fd->get(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)) != 0)
-    return std::unexpected(errno_err("chown " + sys::quote(p.path()), errno));
+    return sys::errno_error("chown " + sys::quote(p.path()), errno);
   const int raw = fd->get();
   if (auto st = set_xattrs(
           e, [&](const std::string& k, const std::string& v) { return sys::set_xattr(raw, k, v); });
@@ -314,7 +309,7 @@ util::Status Applier::prune(int dir_fd, const std::string& dir_path) {
     if (!*st || !S_ISDIR((*st)->st_mode)) continue;
     sys::UniqueFd sub(
         ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!sub) return std::unexpected(errno_err("open " + sys::quote(child), errno));
+    if (!sub) return sys::errno_error("open " + sys::quote(child), errno);
     if (auto s = prune(sub.get(), child); !s) return s;
   }
   return {};
@@ -334,7 +329,7 @@ util::Status Applier::opaque(const std::string& dir) {
   const std::string key(overlay_opaque_xattr(m_opt.overlay_xattrs));
   if (dir.empty()) {
     sys::UniqueFd root(::openat(fd->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!root) return std::unexpected(errno_err("open root", errno));
+    if (!root) return sys::errno_error("open root", errno);
     return sys::set_xattr(root.get(), key, "y");
   }
   auto p = sys::RootedPath::resolve(m_root, dir);

@@ -16,23 +16,6 @@
 
 namespace mason::content::fs {
 
-util::ErrorCode code_for_errno(int err) {
-  switch (err) {
-  case ENOENT: return util::ErrorCode::not_found;
-  case EACCES:
-  case EPERM: return util::ErrorCode::unauthorized;
-  case ENOSPC:
-  case EDQUOT:
-  case EROFS:
-  case EWOULDBLOCK: return util::ErrorCode::unavailable;
-  default: return util::ErrorCode::internal;
-  }
-}
-
-std::unexpected<util::Error> errno_error(std::string what, int err) {
-  return util::make_error(code_for_errno(err), std::move(what), err);
-}
-
 util::Result<UniqueFd> open_at(int dirfd, const std::string& name, int flags, mode_t mode) {
   int fd = -1;
   do {

@@ -15,10 +15,7 @@
 
 namespace mason::content::fs {
 
-// ENOENT -> not_found, EACCES/EPERM -> unauthorized, ENOSPC/EDQUOT/EROFS ->
-// unavailable, anything else -> internal.
-util::ErrorCode code_for_errno(int err);
-std::unexpected<util::Error> errno_error(std::string what, int err);
+using util::errno_error; // the one constructor of errno errors (util/error.h)
 
 // openat(dirfd, name, flags | O_CLOEXEC, mode), retried on EINTR.
 util::Result<UniqueFd> open_at(int dirfd, const std::string& name, int flags, mode_t mode = 0);

@@ -19,16 +19,13 @@
 #include "mason/archive/tar_writer.h"
 #include "mason/image/media_type.h"
 #include "mason/image/reference.h"
+#include "mason/sys/errors.h"
 
 namespace mason::exporter {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-util::Error sys_error(const std::string& what) {
-  return {util::ErrorCode::unavailable, what, errno};
-}
 
 class OutputTree {
 public:
@@ -107,13 +104,13 @@ public:
                               "create " + target.parent_path().string() + ": " + ec.message());
     const auto tmp = target.string() + ".tmp";
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return std::unexpected(sys_error("create " + tmp));
+    if (fd < 0) return sys::errno_error("create " + tmp, errno);
     archive::FdSink sink(fd);
     auto r = copy_exact(data, sink, size, path);
-    if (r && ::fsync(fd) != 0) r = std::unexpected(sys_error("fsync " + tmp));
+    if (r && ::fsync(fd) != 0) r = sys::errno_error("fsync " + tmp, errno);
     ::close(fd);
     if (r && ::rename(tmp.c_str(), target.c_str()) != 0)
-      r = std::unexpected(sys_error("rename " + tmp));
+      r = sys::errno_error("rename " + tmp, errno);
     if (!r) ::unlink(tmp.c_str());
     return r;
   }
@@ -246,14 +243,13 @@ util::Status save_images(const content::Store& store, const std::vector<SaveItem
   }
   const auto tmp = dest.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return std::unexpected(sys_error("create " + tmp));
+  if (fd < 0) return sys::errno_error("create " + tmp, errno);
   archive::FdSink sink(fd);
   TarTree tree(sink);
   auto r = write_all(store, items, format, types, tree);
-  if (r && ::fsync(fd) != 0) r = std::unexpected(sys_error("fsync " + tmp));
+  if (r && ::fsync(fd) != 0) r = sys::errno_error("fsync " + tmp, errno);
   ::close(fd);
-  if (r && ::rename(tmp.c_str(), dest.c_str()) != 0)
-    r = std::unexpected(sys_error("rename " + tmp));
+  if (r && ::rename(tmp.c_str(), dest.c_str()) != 0) r = sys::errno_error("rename " + tmp, errno);
   if (!r) ::unlink(tmp.c_str());
   return r;
 }

@@ -1,5 +1,6 @@
 #include "mason/util/error.h"
 
+#include <cerrno>
 #include <cstring>
 
 namespace mason::util {
@@ -44,6 +45,30 @@ std::string Error::to_string() const {
     out += std::strerror(m_errno);
   }
   return out;
+}
+
+ErrorCode code_of_errno(int err) {
+  switch (err) {
+  case ENOENT:
+  case ENOTDIR: return ErrorCode::not_found;
+  case EPERM:
+  case EACCES: return ErrorCode::unauthorized;
+  case ENOSYS:
+  case EOPNOTSUPP: return ErrorCode::unsupported;
+  case EEXIST:
+  case EINVAL:
+  case ELOOP:
+  case EISDIR:
+  case ENAMETOOLONG:
+  case EXDEV:
+  case EMLINK:
+  case ENOTEMPTY: return ErrorCode::invalid_argument;
+  default: return ErrorCode::unavailable;
+  }
+}
+
+std::unexpected<Error> errno_error(std::string what, int err) {
+  return make_error(code_of_errno(err), std::move(what), err);
 }
 
 } // namespace mason::util

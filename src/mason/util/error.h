@@ -60,4 +60,16 @@ inline std::unexpected<Error> make_error(ErrorCode code, std::string message, in
   return std::unexpected<Error>(Error(code, std::move(message), sys_errno));
 }
 
+// The ErrorCode that best describes an errno value: ENOENT/ENOTDIR →
+// not_found, EPERM/EACCES → unauthorized, ENOSYS/EOPNOTSUPP → unsupported,
+// EEXIST/EINVAL/ELOOP/EISDIR/ENAMETOOLONG/EXDEV/EMLINK/ENOTEMPTY →
+// invalid_argument, the rest (EIO, ENOSPC, EMFILE, EWOULDBLOCK, ...) →
+// unavailable.
+ErrorCode code_of_errno(int err);
+
+// The one constructor of errno errors: make_error(code_of_errno(err), what,
+// err). `what` says what was done to what ("mkdir \"a/b\""); the errno
+// text is appended by Error::to_string.
+std::unexpected<Error> errno_error(std::string what, int err);
+
 } // namespace mason::util
