@@ -117,7 +117,7 @@ import re, sys
 units = {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}
 rows = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"(\S+)\s+busybox\S*\s+([\d.]+) (B|kB|MB|GB)\s", line)
+    m = re.match(r"(\S+)\s+busybox\S*\s+([\d.]+) ?(B|kB|MB|GB)\s", line)
     if m: rows[m.group(1)] = float(m.group(2)) * units[m.group(3)]
 assert rows["scratchpad"] - rows["stage-1"] >= 3.0e6, rows
 PY

@@ -209,25 +209,6 @@ util::Status TreeWriter::walk(int dir_fd, const std::string& prefix) {
 
 } // namespace
 
-util::Result<std::optional<std::int64_t>> source_date_epoch_from_env() {
-  const char* v = std::getenv("SOURCE_DATE_EPOCH");
-  if (v == nullptr || *v == '\0') return std::optional<std::int64_t>();
-  const std::string_view text(v);
-  std::int64_t out = 0;
-  const bool negative = text.front() == '-';
-  const auto digits = text.substr(negative ? 1 : 0);
-  if (digits.empty() || digits.size() > 18)
-    return util::make_error(util::ErrorCode::invalid_argument,
-                            "SOURCE_DATE_EPOCH is not an integer: \"" + std::string(text) + "\"");
-  for (const char c : digits) {
-    if (c < '0' || c > '9')
-      return util::make_error(util::ErrorCode::invalid_argument,
-                              "SOURCE_DATE_EPOCH is not an integer: \"" + std::string(text) + "\"");
-    out = out * 10 + (c - '0');
-  }
-  return std::optional<std::int64_t>(negative ? -out : out);
-}
-
 util::Result<TreeStats> write_tree(int root_fd, const TarOptions& options, TarWriter& out) {
   TreeWriter writer(options, out);
   sys::UniqueFd root(::openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -60,10 +60,6 @@ struct TreeStats {
   std::uint64_t skipped_sockets = 0;
 };
 
-// SOURCE_DATE_EPOCH from the environment: nullopt if unset or empty.
-// Errors: invalid_argument if it is not a decimal integer.
-util::Result<std::optional<std::int64_t>> source_date_epoch_from_env();
-
 // Writes the entries of the tree at `root_fd` (a directory descriptor,
 // O_PATH is fine) to `out`. Does not call out.finish(). Errors carry the
 // path of the entry that failed.

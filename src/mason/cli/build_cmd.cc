@@ -1,5 +1,6 @@
 // `mason build` (docker build's flags) and `mason run`.
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "mason/engine/build.h"
 #include "mason/engine/run_image.h"
 #include "mason/progress/progress.h"
+#include "mason/util/strings.h"
 
 namespace mason::cli {
 namespace {
@@ -93,6 +95,10 @@ util::Result<engine::BuildOptions> to_options(const GlobalOptions& g, const Buil
     o.dockerfile_path = f.file;
   }
   o.target = f.target;
+  const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
+  auto parsed_epoch = util::parse_source_date_epoch(epoch ? epoch : "");
+  if (!parsed_epoch) return std::unexpected(parsed_epoch.error());
+  o.source_date_epoch = *parsed_epoch;
   o.build_args = build_args(f.build_args);
   o.tags = f.tags;
   for (const auto& out : f.outputs) {

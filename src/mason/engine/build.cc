@@ -26,6 +26,7 @@
 #include "mason/sys/dir.h"
 #include "mason/sys/file.h"
 #include "mason/util/sha256.h"
+#include "mason/util/strings.h"
 
 namespace mason::engine {
 namespace {
@@ -55,9 +56,8 @@ util::Result<std::pair<std::string, std::string>> dockerfile_of(const BuildOptio
   return std::pair{path, std::move(*text)};
 }
 
-std::string now_rfc3339() {
-  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch)
-    return image::format_timestamp(std::strtoll(epoch, nullptr, 10));
+std::string now_rfc3339(const std::optional<std::int64_t>& epoch) {
+  if (epoch) return image::format_timestamp(*epoch);
   timespec ts{};
   ::clock_gettime(CLOCK_REALTIME, &ts);
   return image::format_timestamp(ts.tv_sec, static_cast<std::uint32_t>(ts.tv_nsec));
@@ -219,10 +219,9 @@ void keep_cache_in_bounds(Engine& e, const std::string& root) {
     vertex.failed(report.error().to_string());
     return;
   }
-  vertex.status(fmt::format("{} records, {} snapshots, {:.1f} MB freed (limit {:.1f} MB)",
-                            report->records, report->snapshots,
-                            static_cast<double>(report->bytes) / 1e6,
-                            static_cast<double>(limit) / 1e6));
+  vertex.status(fmt::format("{} records, {} snapshots, {} freed (limit {})", report->records,
+                            report->snapshots, util::human_size(report->bytes),
+                            util::human_size(limit)));
   vertex.done();
 }
 
@@ -322,7 +321,7 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
            .graph = fe->graph,
            .dockerfile_label = base_name(dockerfile->first),
            .dockerfile_text = dockerfile->second,
-           .build_time = now_rfc3339()};
+           .build_time = now_rfc3339(options.source_date_epoch)};
   e.results.resize(fe->graph.stages.size());
   if (auto r = make_dirs(root, e); !r) return std::unexpected(r.error());
   e.downloads = std::make_unique<Downloads>(e.work_dir + "/downloads", layout.http_cache());
@@ -352,26 +351,14 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
   return out;
 }
 
-namespace {
-
-std::string human(std::int64_t bytes) {
-  const double b = static_cast<double>(bytes);
-  if (b >= 1e9) return fmt::format("{:.2f} GB", b / 1e9);
-  if (b >= 1e6) return fmt::format("{:.1f} MB", b / 1e6);
-  if (b >= 1e3) return fmt::format("{:.1f} kB", b / 1e3);
-  return fmt::format("{} B", bytes);
-}
-
-} // namespace
-
 std::string size_table(const BuildResult& result) {
   std::string out = fmt::format("{:<20} {:<36} {:>12}  {}\n", "STAGE", "FROM", "SIZE", "");
   for (const auto& s : result.stages)
-    out += fmt::format("{:<20} {:<36} {:>12}  {}\n", s.name, s.base, human(s.size),
+    out += fmt::format("{:<20} {:<36} {:>12}  {}\n", s.name, s.base, util::human_size(s.size),
                        s.target ? "the house (exported)" : "construction site (left behind)");
   if (result.image)
     out += fmt::format("image {}  {}\n", result.image_id.str().substr(0, 19),
-                       human(result.image_size));
+                       util::human_size(result.image_size));
   return out;
 }
 

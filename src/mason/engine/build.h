@@ -74,6 +74,8 @@ struct BuildOptions {
   snapshot::KindChoice snapshotter = snapshot::KindChoice::automatic;
   std::string runtime = "runc";
   std::string iidfile;
+  // SOURCE_DATE_EPOCH (the CLI reads the environment): the build's time.
+  std::optional<std::int64_t> source_date_epoch;
   bool no_cache = false;                    // run every step (records are still written)
   std::vector<std::string> no_cache_filter; // --no-cache-filter: stages (names or indexes) to run
   // gzip level of the layers a build makes (BuildKit's compression-level;

@@ -19,6 +19,7 @@
 #include "mason/image/reference.h"
 #include "mason/sys/dir.h"
 #include "mason/sys/temp_dir.h"
+#include "mason/util/strings.h"
 
 namespace mason::engine {
 namespace {
@@ -71,8 +72,8 @@ util::Result<std::vector<Layer>> layers_of(Engine& engine, const StageResult& re
     auto size = uncompressed_size(engine, layer->descriptor);
     if (!size) return std::unexpected(size.error());
     if (layer->made)
-      vertex.status(fmt::format("exporting layer {} {:.1f}MB", layer->descriptor.digest.str(),
-                                static_cast<double>(layer->descriptor.size) / 1e6));
+      vertex.status(fmt::format("exporting layer {} {}", layer->descriptor.digest.str(),
+                                util::human_size(layer->descriptor.size)));
     out.push_back(Layer{layer->descriptor, layer->diff_id, *size});
   }
   return out;

@@ -2,11 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "mason/util/error.h"
 
 namespace mason::util {
 
@@ -35,6 +38,26 @@ inline std::string human_size(std::int64_t bytes) {
   }
   if (u == 0) return fmt::format("{}B", bytes);
   return fmt::format("{:.3g}{}", v, k_units[u]);
+}
+
+// SOURCE_DATE_EPOCH's value (read by the CLI, passed in): nullopt when
+// empty. Errors: invalid_argument unless a decimal integer (an optional
+// '-' and at most 18 digits).
+inline Result<std::optional<std::int64_t>> parse_source_date_epoch(std::string_view text) {
+  if (text.empty()) return std::optional<std::int64_t>();
+  const bool negative = text.front() == '-';
+  const auto digits = text.substr(negative ? 1 : 0);
+  const auto bad = [&] {
+    return make_error(ErrorCode::invalid_argument,
+                      "SOURCE_DATE_EPOCH is not an integer: \"" + std::string(text) + "\"");
+  };
+  if (digits.empty() || digits.size() > 18) return bad();
+  std::int64_t out = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return bad();
+    out = out * 10 + (c - '0');
+  }
+  return std::optional<std::int64_t>(negative ? -out : out);
 }
 
 } // namespace mason::util

@@ -5,6 +5,7 @@
 #include <sys/xattr.h>
 
 #include "archive_test_util.h"
+#include "mason/util/strings.h"
 
 using namespace mason;
 using namespace mason::archive;
@@ -235,9 +236,7 @@ TEST_F(RoundTrip, SourceDateEpochClampsMtimes) {
   set_mtime(src() + "/new", 2000000000);
   set_mtime(src() + "/old", 1000000000);
   set_mtime(src(), 2000000000);
-  ::setenv("SOURCE_DATE_EPOCH", "1500000000", 1);
-  auto epoch = source_date_epoch_from_env();
-  ::unsetenv("SOURCE_DATE_EPOCH");
+  auto epoch = mason::util::parse_source_date_epoch("1500000000");
   ASSERT_TRUE(epoch && *epoch);
   EXPECT_EQ(**epoch, 1500000000);
   LayerOptions o = uncompressed();
@@ -252,13 +251,12 @@ TEST_F(RoundTrip, SourceDateEpochClampsMtimes) {
   set_mtime(src() + "/new", 2100000000);
   EXPECT_EQ(layer_of(src(), o), before);
 
-  ::setenv("SOURCE_DATE_EPOCH", "12x", 1);
-  EXPECT_FALSE(source_date_epoch_from_env());
-  ::setenv("SOURCE_DATE_EPOCH", "", 1);
-  auto unset = source_date_epoch_from_env();
+  EXPECT_FALSE(mason::util::parse_source_date_epoch("12x"));
+  EXPECT_FALSE(mason::util::parse_source_date_epoch("-"));
+  EXPECT_EQ(mason::util::parse_source_date_epoch("-5").value(), -5);
+  auto unset = mason::util::parse_source_date_epoch("");
   ASSERT_TRUE(unset);
   EXPECT_FALSE(*unset);
-  ::unsetenv("SOURCE_DATE_EPOCH");
 }
 
 TEST_F(RoundTrip, XattrSelectionAndExclusions) {
