@@ -309,14 +309,19 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
   if ((*snapshots)->kind() == snapshot::Kind::copy &&
       options.snapshotter == snapshot::KindChoice::automatic)
     progress.message(fmt::format("[warning]: {}; {}", why, snapshot::k_copy_fallback_hint));
-  auto exec = executor::make_runtime_executor({options.runtime, layout.runtime_state()});
-  if (!exec) return std::unexpected(exec.error());
+  std::unique_ptr<executor::Executor> runtime;
+  if (options.executor == nullptr) {
+    auto made = executor::make_runtime_executor({options.runtime, layout.runtime_state()});
+    if (!made) return std::unexpected(made.error());
+    runtime = std::move(*made);
+  }
+  executor::Executor& exec = options.executor != nullptr ? *options.executor : *runtime;
 
   Engine e{.store = store,
            .options = options,
            .progress = progress,
            .snapshots = **snapshots,
-           .executor = **exec,
+           .executor = exec,
            .dockerfile = fe->loaded.dockerfile,
            .graph = fe->graph,
            .dockerfile_label = base_name(dockerfile->first),

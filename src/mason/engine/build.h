@@ -73,6 +73,9 @@ struct BuildOptions {
   std::size_t jobs = 0; // stages at once; 0: every ready stage
   snapshot::KindChoice snapshotter = snapshot::KindChoice::automatic;
   std::string runtime = "runc";
+  // RUN's executor; null: the OCI runtime `runtime` (tests give a fake:
+  // the engine's logic is then testable without root, runc or overlayfs).
+  executor::Executor* executor = nullptr;
   std::string iidfile;
   // SOURCE_DATE_EPOCH (the CLI reads the environment): the build's time.
   std::optional<std::int64_t> source_date_epoch;
