@@ -159,7 +159,7 @@ struct RunFlags {
   bool entrypoint_set = false, rm = false;
 };
 
-util::Status run_run_cmd(const GlobalOptions& g, const RunFlags& f, Registry& registry) {
+util::Status run_run_cmd(const GlobalOptions& g, const RunFlags& f, ChosenCommand& chosen) {
   engine::RunImageOptions o;
   o.image = f.image;
   o.command = f.command;
@@ -173,11 +173,11 @@ util::Status run_run_cmd(const GlobalOptions& g, const RunFlags& f, Registry& re
   if (!store) return std::unexpected(store.error());
   auto code = engine::run_image(**store, o);
   if (!code) return std::unexpected(code.error());
-  registry.set_exit_code(*code);
+  chosen.set_exit_code(*code);
   return {};
 }
 
-void register_build(CLI::App& app, Registry& registry, const GlobalOptions& g) {
+void register_build(CLI::App& app, ChosenCommand& chosen, const GlobalOptions& g) {
   auto f = std::make_shared<BuildFlags>();
   auto* cmd = app.add_subcommand("build", "Build an image from a Dockerfile");
   cmd->add_option("context", f->context, "Build context directory")->required();
@@ -208,10 +208,10 @@ void register_build(CLI::App& app, Registry& registry, const GlobalOptions& g) {
   cmd->add_flag("--pull", f->pull, "Check base image tags against their registry (pull if newer)");
   cmd->add_flag("--push", f->push, "Push the tagged image (-t) after the build");
   cmd->add_flag("-q,--quiet", f->quiet, "Print only the image ID");
-  cmd->callback([&registry, &g, f] { registry.set([&g, f] { return run_build_cmd(g, *f); }); });
+  cmd->callback([&chosen, &g, f] { chosen.set([&g, f] { return run_build_cmd(g, *f); }); });
 }
 
-void register_run(CLI::App& app, Registry& registry, const GlobalOptions& g) {
+void register_run(CLI::App& app, ChosenCommand& chosen, const GlobalOptions& g) {
   auto f = std::make_shared<RunFlags>();
   auto* cmd = app.add_subcommand("run", "Run a command in a new container from an image");
   cmd->add_option("image", f->image, "Image")->required();
@@ -226,17 +226,17 @@ void register_run(CLI::App& app, Registry& registry, const GlobalOptions& g) {
   cmd->add_option("--snapshotter", f->snapshotter, "auto|overlay|copy");
   cmd->prefix_command(); // options after IMAGE belong to the command
   cmd->footer("Arguments after IMAGE are the command and its arguments (they replace CMD).");
-  cmd->callback([&registry, &g, f, cmd] {
+  cmd->callback([&chosen, &g, f, cmd] {
     f->command = cmd->remaining();
-    registry.set([&g, f, &registry] { return run_run_cmd(g, *f, registry); });
+    chosen.set([&g, f, &chosen] { return run_run_cmd(g, *f, chosen); });
   });
 }
 
 } // namespace
 
-void register_build_commands(CLI::App& app, Registry& registry, const GlobalOptions& g) {
-  register_build(app, registry, g);
-  register_run(app, registry, g);
+void register_build_commands(CLI::App& app, ChosenCommand& chosen, const GlobalOptions& g) {
+  register_build(app, chosen, g);
+  register_run(app, chosen, g);
 }
 
 } // namespace mason::cli

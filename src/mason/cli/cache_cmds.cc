@@ -51,7 +51,8 @@ util::Result<Opened> open_all(const GlobalOptions& g) {
 util::Status run_ls(const GlobalOptions& g) {
   auto o = open_all(g);
   if (!o) return std::unexpected(o.error());
-  auto lock = engine::CacheLock::take(o->root, engine::CacheLock::Mode::shared);
+  auto lock = engine::UsageLock::take(o->root, engine::UsageLock::Guards::build_cache,
+                                      engine::UsageLock::Mode::shared);
   if (!lock) return std::unexpected(lock.error());
   auto listing = engine::list_cache(*o->store, *o->snapshots, o->root);
   if (!listing) return std::unexpected(listing.error());
@@ -106,7 +107,8 @@ util::Status run_prune(const GlobalOptions& g, const PruneFlags& f) {
   }
   auto o = open_all(g);
   if (!o) return std::unexpected(o.error());
-  auto lock = engine::CacheLock::take(o->root, engine::CacheLock::Mode::exclusive);
+  auto lock = engine::UsageLock::take(o->root, engine::UsageLock::Guards::build_cache,
+                                      engine::UsageLock::Mode::exclusive);
   if (!lock) return std::unexpected(lock.error());
   auto report = engine::prune_cache(*o->store, *o->snapshots, o->root, options);
   if (!report) return std::unexpected(report.error());
@@ -120,11 +122,11 @@ util::Status run_prune(const GlobalOptions& g, const PruneFlags& f) {
 
 } // namespace
 
-void register_cache_commands(CLI::App& app, Registry& registry, const GlobalOptions& g) {
+void register_cache_commands(CLI::App& app, ChosenCommand& chosen, const GlobalOptions& g) {
   auto* cache = app.add_subcommand("cache", "Manage the build cache");
   cache->require_subcommand(1);
   auto* ls = cache->add_subcommand("ls", "List build cache records and cache mounts");
-  ls->callback([&registry, &g] { registry.set([&g] { return run_ls(g); }); });
+  ls->callback([&chosen, &g] { chosen.set([&g] { return run_ls(g); }); });
   auto f = std::make_shared<PruneFlags>();
   auto* prune = cache->add_subcommand(
       "prune", "Remove build cache records, their snapshots and layers, and cache mounts");
@@ -135,7 +137,7 @@ void register_cache_commands(CLI::App& app, Registry& registry, const GlobalOpti
   prune->add_flag("-f,--force", f->force,
                   "Do not prompt (mason never prompts; for docker scripts)");
   prune->add_flag("-a,--all", f->all, "Everything not kept by the options (mason's default)");
-  prune->callback([&registry, &g, f] { registry.set([&g, f] { return run_prune(g, *f); }); });
+  prune->callback([&chosen, &g, f] { chosen.set([&g, f] { return run_prune(g, *f); }); });
 }
 
 } // namespace mason::cli

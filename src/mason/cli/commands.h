@@ -20,7 +20,9 @@ inline constexpr int k_exit_ok = 0;
 inline constexpr int k_exit_failure = 1;
 inline constexpr int k_exit_usage = 2;
 
-class Registry {
+// The subcommand CLI11 chose: its callback stores the action here, and
+// main() runs it once parsing is done.
+class ChosenCommand {
 public:
   void set(std::function<util::Status()> action) { m_action = std::move(action); }
   // Runs the chosen action; prints an error as `mason: <message>`.
@@ -41,11 +43,11 @@ struct GlobalOptions {
   std::vector<std::string> registry_mirrors;    // --registry-mirror URL (docker.io pulls)
 };
 
-void register_parse(CLI::App& app, Registry& registry);
-void register_image_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
-void register_build_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
-void register_registry_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
-void register_cache_commands(CLI::App& app, Registry& registry, const GlobalOptions& global);
+void register_parse(CLI::App& app, ChosenCommand& chosen);
+void register_image_commands(CLI::App& app, ChosenCommand& chosen, const GlobalOptions& global);
+void register_build_commands(CLI::App& app, ChosenCommand& chosen, const GlobalOptions& global);
+void register_registry_commands(CLI::App& app, ChosenCommand& chosen, const GlobalOptions& global);
+void register_cache_commands(CLI::App& app, ChosenCommand& chosen, const GlobalOptions& global);
 
 // Registry client options from the global flags and the environment.
 registry::RegistryOptions registry_options(const GlobalOptions& g);

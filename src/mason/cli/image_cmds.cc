@@ -320,8 +320,9 @@ util::Status run_prune(const GlobalOptions& g, bool dry_run) {
   // Unpacked layers of images no longer in the store; not while a build or
   // a container uses layers (they hold the layers lock shared).
   const std::string root = (*store)->root().string();
-  auto lock = engine::CacheLock::take(root, engine::CacheLock::Mode::exclusive, true,
-                                      engine::CacheLock::Which::layers);
+  auto lock = engine::UsageLock::take(root, engine::UsageLock::Guards::image_layers,
+                                      engine::UsageLock::Mode::exclusive,
+                                      engine::UsageLock::Wait::try_only);
   if (!lock && lock.error().code() != util::ErrorCode::unavailable)
     return std::unexpected(lock.error());
   if (!lock) {
@@ -416,7 +417,7 @@ util::Status run_du(const GlobalOptions& g) {
 
 } // namespace
 
-void register_image_commands(CLI::App& app, Registry& registry, const GlobalOptions& g) {
+void register_image_commands(CLI::App& app, ChosenCommand& chosen, const GlobalOptions& g) {
   {
     struct O {
       std::string file, name;
@@ -428,8 +429,8 @@ void register_image_commands(CLI::App& app, Registry& registry, const GlobalOpti
     c->add_option("name", o->name, "Image name[:tag]")->required();
     c->add_option("-c,--change", o->changes, "Dockerfile instruction to apply (repeatable)")
         ->allow_extra_args(false);
-    c->callback([&registry, &g, o] {
-      registry.set([&g, o] { return run_import(g, o->file, o->name, o->changes); });
+    c->callback([&chosen, &g, o] {
+      chosen.set([&g, o] { return run_import(g, o->file, o->name, o->changes); });
     });
   }
   {
@@ -437,37 +438,35 @@ void register_image_commands(CLI::App& app, Registry& registry, const GlobalOpti
     auto* c = app.add_subcommand("images", "List images in the store");
     c->add_flag("-q,--quiet", *quiet, "Only show image IDs");
     c->callback(
-        [&registry, &g, quiet] { registry.set([&g, quiet] { return run_images(g, *quiet); }); });
+        [&chosen, &g, quiet] { chosen.set([&g, quiet] { return run_images(g, *quiet); }); });
   }
   {
     auto names = std::make_shared<std::vector<std::string>>();
     auto* c = app.add_subcommand("inspect", "Show an image's configuration and manifest as JSON");
     c->add_option("image", *names, "Image name or ID")->required();
     c->callback(
-        [&registry, &g, names] { registry.set([&g, names] { return run_inspect(g, *names); }); });
+        [&chosen, &g, names] { chosen.set([&g, names] { return run_inspect(g, *names); }); });
   }
   {
     auto name = std::make_shared<std::string>();
     auto* c = app.add_subcommand("history", "Show the history of an image");
     c->add_option("image", *name, "Image name or ID")->required();
-    c->callback(
-        [&registry, &g, name] { registry.set([&g, name] { return run_history(g, *name); }); });
+    c->callback([&chosen, &g, name] { chosen.set([&g, name] { return run_history(g, *name); }); });
   }
   {
     auto src = std::make_shared<std::pair<std::string, std::string>>();
     auto* c = app.add_subcommand("tag", "Give an image another name");
     c->add_option("source", src->first, "Image name or ID")->required();
     c->add_option("target", src->second, "New name[:tag]")->required();
-    c->callback([&registry, &g, src] {
-      registry.set([&g, src] { return run_tag(g, src->first, src->second); });
+    c->callback([&chosen, &g, src] {
+      chosen.set([&g, src] { return run_tag(g, src->first, src->second); });
     });
   }
   {
     auto names = std::make_shared<std::vector<std::string>>();
     auto* c = app.add_subcommand("rmi", "Remove image names (blobs are freed by prune)");
     c->add_option("image", *names, "Image name or ID")->required();
-    c->callback(
-        [&registry, &g, names] { registry.set([&g, names] { return run_rmi(g, *names); }); });
+    c->callback([&chosen, &g, names] { chosen.set([&g, names] { return run_rmi(g, *names); }); });
   }
   {
     struct O {
@@ -481,8 +480,8 @@ void register_image_commands(CLI::App& app, Registry& registry, const GlobalOpti
     c->add_option("-o,--output", o->output, "Output file (directory for oci-dir); default stdout");
     c->add_option("--format", o->format, "docker-archive (default), oci-archive or oci-dir")
         ->capture_default_str();
-    c->callback([&registry, &g, o] {
-      registry.set([&g, o] { return run_save(g, o->names, o->output, o->format); });
+    c->callback([&chosen, &g, o] {
+      chosen.set([&g, o] { return run_save(g, o->names, o->output, o->format); });
     });
   }
   {
@@ -495,18 +494,18 @@ void register_image_commands(CLI::App& app, Registry& registry, const GlobalOpti
     c->add_option("-i,--input", o->input, "Archive to read (default stdin)");
     c->add_flag("-q,--quiet", o->quiet, "Print nothing");
     c->callback(
-        [&registry, &g, o] { registry.set([&g, o] { return run_load(g, o->input, o->quiet); }); });
+        [&chosen, &g, o] { chosen.set([&g, o] { return run_load(g, o->input, o->quiet); }); });
   }
   {
     auto dry = std::make_shared<bool>(false);
     auto* c =
         app.add_subcommand("prune", "Delete blobs and unpacked image layers no image refers to");
     c->add_flag("--dry-run", *dry, "Only report what would be deleted");
-    c->callback([&registry, &g, dry] { registry.set([&g, dry] { return run_prune(g, *dry); }); });
+    c->callback([&chosen, &g, dry] { chosen.set([&g, dry] { return run_prune(g, *dry); }); });
   }
   {
     auto* c = app.add_subcommand("du", "Show the store's disk usage by kind");
-    c->callback([&registry, &g] { registry.set([&g] { return run_du(g); }); });
+    c->callback([&chosen, &g] { chosen.set([&g] { return run_du(g); }); });
   }
 }
 

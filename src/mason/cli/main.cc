@@ -14,16 +14,16 @@ int run(int argc, char** argv) {
   CLI::App app{"mason: a daemonless OCI image builder for Dockerfiles"};
   app.set_version_flag("--version", std::string("mason ") + MASON_VERSION);
   app.require_subcommand(1);
-  mason::cli::Registry registry;
+  mason::cli::ChosenCommand chosen;
   mason::cli::GlobalOptions global;
   app.add_option(
       "--root", global.root,
       "Store directory (default $MASON_ROOT, else $XDG_DATA_HOME/mason or ~/.local/share/mason)");
-  mason::cli::register_parse(app, registry);
-  mason::cli::register_image_commands(app, registry, global);
-  mason::cli::register_build_commands(app, registry, global);
-  mason::cli::register_registry_commands(app, registry, global);
-  mason::cli::register_cache_commands(app, registry, global);
+  mason::cli::register_parse(app, chosen);
+  mason::cli::register_image_commands(app, chosen, global);
+  mason::cli::register_build_commands(app, chosen, global);
+  mason::cli::register_registry_commands(app, chosen, global);
+  mason::cli::register_cache_commands(app, chosen, global);
   app.add_option("--insecure-registry", global.insecure_registries,
                  "Registry (HOST[:PORT]) reached over plain http or unverified TLS (repeatable)");
   app.add_option("--registry-ca", global.registry_cas,
@@ -36,7 +36,7 @@ int run(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : mason::cli::k_exit_usage;
   }
-  return registry.run();
+  return chosen.run();
 }
 
 } // namespace

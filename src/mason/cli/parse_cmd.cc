@@ -17,7 +17,7 @@ namespace mason::cli {
 
 namespace df = mason::frontend::dockerfile;
 
-int Registry::run() {
+int ChosenCommand::run() {
   if (!m_action) return k_exit_usage;
   auto status = m_action();
   if (status) return m_exit_code;
@@ -144,7 +144,7 @@ util::Status run_parse(const ParseOptions& opt) {
 
 } // namespace
 
-void register_parse(CLI::App& app, Registry& registry) {
+void register_parse(CLI::App& app, ChosenCommand& chosen) {
   auto opt = std::make_shared<ParseOptions>();
   auto* cmd = app.add_subcommand("parse", "Show how mason reads a Dockerfile");
   cmd->add_option("-f,--file", opt->file, "Dockerfile to read ('-' for stdin)")
@@ -159,10 +159,10 @@ void register_parse(CLI::App& app, Registry& registry) {
   cmd->add_option("--build-arg", opt->build_args, "Build-time variable K=V (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--platform", opt->platform, "Target platform (default linux/amd64)");
-  cmd->callback([&registry, opt]() {
+  cmd->callback([&chosen, opt]() {
     if (!opt->ast && !opt->stages && !opt->expand)
       throw CLI::RequiredError("one of --ast, --stages, --expand");
-    registry.set([opt]() { return run_parse(*opt); });
+    chosen.set([opt]() { return run_parse(*opt); });
   });
 }
 

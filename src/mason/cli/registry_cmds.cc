@@ -142,7 +142,7 @@ util::Status run_logout(const GlobalOptions& g, const std::string& host_arg) {
 
 } // namespace
 
-void register_registry_commands(CLI::App& app, Registry& registry, const GlobalOptions& g) {
+void register_registry_commands(CLI::App& app, ChosenCommand& chosen, const GlobalOptions& g) {
   {
     struct F {
       std::string name, platform;
@@ -153,8 +153,8 @@ void register_registry_commands(CLI::App& app, Registry& registry, const GlobalO
     cmd->add_option("name", f->name, "Image reference")->required();
     cmd->add_option("--platform", f->platform, "os/arch[/variant] (default: this machine's)");
     cmd->add_flag("-q,--quiet", f->quiet, "Print only the reference");
-    cmd->callback([&registry, &g, f] {
-      registry.set([&g, f] { return run_pull(g, f->name, f->platform, f->quiet); });
+    cmd->callback([&chosen, &g, f] {
+      chosen.set([&g, f] { return run_pull(g, f->name, f->platform, f->quiet); });
     });
   }
   {
@@ -167,8 +167,8 @@ void register_registry_commands(CLI::App& app, Registry& registry, const GlobalO
     cmd->add_option("name", f->name, "Image in the store")->required();
     cmd->add_option("dest", f->dest, "Destination reference (default: the name)");
     cmd->add_flag("-q,--quiet", f->quiet, "No per-blob lines");
-    cmd->callback([&registry, &g, f] {
-      registry.set([&g, f] { return run_push(g, f->name, f->dest, f->quiet); });
+    cmd->callback([&chosen, &g, f] {
+      chosen.set([&g, f] { return run_push(g, f->name, f->dest, f->quiet); });
     });
   }
   {
@@ -182,8 +182,8 @@ void register_registry_commands(CLI::App& app, Registry& registry, const GlobalO
     cmd->add_option("-u,--username", f->user, "User name");
     cmd->add_option("-p,--password", f->password, "Password (prefer --password-stdin)");
     cmd->add_flag("--password-stdin", f->password_stdin, "Read the password from stdin");
-    cmd->callback([&registry, &g, f] {
-      registry.set(
+    cmd->callback([&chosen, &g, f] {
+      chosen.set(
           [&g, f] { return run_login(g, f->host, f->user, f->password, f->password_stdin); });
     });
   }
@@ -191,8 +191,7 @@ void register_registry_commands(CLI::App& app, Registry& registry, const GlobalO
     auto host = std::make_shared<std::string>();
     auto* cmd = app.add_subcommand("logout", "Log out from a registry");
     cmd->add_option("server", *host, "Registry host (default docker.io)");
-    cmd->callback(
-        [&registry, &g, host] { registry.set([&g, host] { return run_logout(g, *host); }); });
+    cmd->callback([&chosen, &g, host] { chosen.set([&g, host] { return run_logout(g, *host); }); });
   }
 }
 

@@ -207,7 +207,8 @@ void keep_cache_in_bounds(Engine& e, const std::string& root) {
   for (const auto& r : *records) total += r.size;
   const auto limit = cache_size_limit(root);
   if (total <= limit) return;
-  auto lock = CacheLock::take(root, CacheLock::Mode::exclusive, true);
+  auto lock = UsageLock::take(root, UsageLock::Guards::build_cache, UsageLock::Mode::exclusive,
+                              UsageLock::Wait::try_only);
   if (!lock) return;
   PruneOptions o;
   o.keep_bytes = limit;
@@ -295,10 +296,10 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
 
   const std::string root = store.root().string();
   // Held until the end: no cache prune removes what this build uses.
-  auto cache_lock = CacheLock::take(root, CacheLock::Mode::shared);
+  auto cache_lock = UsageLock::take(root, UsageLock::Guards::build_cache, UsageLock::Mode::shared);
   if (!cache_lock) return std::unexpected(cache_lock.error());
   auto layers_lock =
-      CacheLock::take(root, CacheLock::Mode::shared, false, CacheLock::Which::layers);
+      UsageLock::take(root, UsageLock::Guards::image_layers, UsageLock::Mode::shared);
   if (!layers_lock) return std::unexpected(layers_lock.error());
   std::string why;
   const content::StoreLayout layout(root);

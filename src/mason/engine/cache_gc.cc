@@ -134,26 +134,26 @@ util::Result<std::vector<CacheMount>> list_cache_mounts(const std::string& root)
   return list_mounts(root);
 }
 
-util::Result<CacheLock> CacheLock::take(const std::string& root, Mode mode, bool try_only,
-                                        Which which) {
+util::Result<UsageLock> UsageLock::take(const std::string& root, Guards what, Mode mode,
+                                        Wait wait) {
   const content::StoreLayout layout(root);
   const std::string dir = layout.cache_dir();
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return util::make_error(util::ErrorCode::internal, "create " + dir, errno);
-  const std::string path = which == Which::cache ? layout.cache_lock() : layout.layers_lock();
+  const bool cache = what == Guards::build_cache;
+  const std::string path = cache ? layout.cache_lock() : layout.layers_lock();
   sys::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd) return util::make_error(util::ErrorCode::internal, "open " + path, errno);
   int op = mode == Mode::shared ? LOCK_SH : LOCK_EX;
-  if (try_only) op |= LOCK_NB;
+  if (wait == Wait::try_only) op |= LOCK_NB;
   while (::flock(fd.get(), op) != 0) {
     if (errno == EINTR) continue;
     if (errno == EWOULDBLOCK)
-      return util::make_error(util::ErrorCode::unavailable, which == Which::cache
-                                                                ? "the build cache is in use"
-                                                                : "image layers are in use");
+      return util::make_error(util::ErrorCode::unavailable,
+                              cache ? "the build cache is in use" : "image layers are in use");
     return util::make_error(util::ErrorCode::internal, "lock " + path, errno);
   }
-  return CacheLock(std::move(fd));
+  return UsageLock(std::move(fd));
 }
 
 util::Result<CacheListing> list_cache(content::Store& store, snapshot::Snapshotter& snapshots,

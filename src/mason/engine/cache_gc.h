@@ -28,22 +28,22 @@
 
 namespace mason::engine {
 
-// Two locks under <root>/cache: `cache` (builds shared, cache prunes
-// exclusive) and `layers` (builds and `mason run` shared while they use
-// unpacked image layers, `mason prune` exclusive to remove them). A
-// long-running container holds only the second, so it never holds up a
-// cache prune.
-class CacheLock {
+// The store's two usage locks (StoreLayout::cache_lock, layers_lock):
+// `build_cache` (builds shared, cache prunes exclusive) and `image_layers`
+// (builds and `mason run` shared while they use unpacked image layers,
+// `mason prune` exclusive to remove them). A long-running container holds
+// only the second, so it never holds up a cache prune.
+class UsageLock {
 public:
+  enum class Guards { build_cache, image_layers };
   enum class Mode { shared, exclusive };
-  enum class Which { cache, layers };
-  // Blocks until the lock is granted; `try_only`: unavailable instead.
-  static util::Result<CacheLock> take(const std::string& root, Mode mode, bool try_only = false,
-                                      Which which = Which::cache);
+  enum class Wait { block, try_only }; // try_only: unavailable when held
+  static util::Result<UsageLock> take(const std::string& root, Guards what, Mode mode,
+                                      Wait wait = Wait::block);
   void release() { m_fd.reset(); }
 
 private:
-  explicit CacheLock(sys::UniqueFd fd) : m_fd(std::move(fd)) {}
+  explicit UsageLock(sys::UniqueFd fd) : m_fd(std::move(fd)) {}
   sys::UniqueFd m_fd;
 };
 
@@ -88,7 +88,7 @@ struct PruneReport {
   std::int64_t bytes = 0; // snapshots, mounts and blobs freed
 };
 
-// Call with the CacheLock held exclusively.
+// Call with the build_cache UsageLock held exclusively.
 util::Result<PruneReport> prune_cache(content::Store& store, snapshot::Snapshotter& snapshots,
                                       const std::string& root, const PruneOptions& options);
 
@@ -115,7 +115,7 @@ struct LayerPruneReport {
 // Unpacked image layers that no image in the store has (by the ChainIDs of
 // its config's diff_ids) and no other snapshot is built on (a build cache
 // record's snapshot chain), deepest first: what `mason rmi` + `mason prune`
-// leave behind. Call with the layers CacheLock held exclusively.
+// leave behind. Call with the image_layers UsageLock held exclusively.
 util::Result<LayerPruneReport> prune_image_layers(content::Store& store,
                                                   snapshot::Snapshotter& snapshots,
                                                   const std::string& root, bool dry_run);

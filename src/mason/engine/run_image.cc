@@ -70,7 +70,7 @@ util::Result<int> run_image(content::Store& store, const RunImageOptions& option
   if (!img) return std::unexpected(img.error());
   const std::string root = store.root().string();
   // Held while the container runs: `mason prune` removes no layer under it.
-  auto lock = CacheLock::take(root, CacheLock::Mode::shared, false, CacheLock::Which::layers);
+  auto lock = UsageLock::take(root, UsageLock::Guards::image_layers, UsageLock::Mode::shared);
   if (!lock) return std::unexpected(lock.error());
   const content::StoreLayout layout(root);
   auto snapshots = snapshot::open_snapshotter(
