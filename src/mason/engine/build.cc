@@ -234,7 +234,8 @@ void cleanup(Engine& e, bool ok) {
   (void)e.store.mark_cache_records_used(e.hits, k_mark_used_slack);
   if (ok) e.context_stats.drop_unused(); // entries of files no build step selected
   (void)e.context_stats.save();
-  for (auto it = e.created.rbegin(); it != e.created.rend(); ++it) (void)e.snapshots.remove(*it);
+  for (auto it = e.discard_at_end.rbegin(); it != e.discard_at_end.rend(); ++it)
+    (void)e.snapshots.remove(*it);
   util::UniqueFd dir(::open(e.work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir) (void)sys::remove_children(dir.get());
   ::rmdir(e.work_dir.c_str());

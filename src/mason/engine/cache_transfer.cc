@@ -326,7 +326,7 @@ util::Result<std::optional<std::string>> import_step(Engine& engine, const Impor
   rec.info = info.dump();
   if (auto used = engine.snapshots.usage(*id)) rec.size = used->bytes;
   if (auto ok = engine.store.put_cache_record(rec); !ok) {
-    engine.remember(*id);
+    engine.discard_at_end_of_build(*id);
     return warn(ok.error());
   }
   (void)engine.store.set_cache_layer(step.key, k_layer_variant,

@@ -60,9 +60,9 @@ void Engine::report_transfers_to(const progress::Reporter& vertex) {
   transfer_vertex = vertex;
 }
 
-void Engine::remember(const std::string& snapshot_id) {
-  std::lock_guard lock(created_mutex);
-  created.push_back(snapshot_id);
+void Engine::discard_at_end_of_build(const std::string& snapshot_id) {
+  std::lock_guard lock(scratch_mutex);
+  discard_at_end.push_back(snapshot_id);
 }
 
 } // namespace mason::engine

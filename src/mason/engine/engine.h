@@ -99,9 +99,9 @@ struct Engine {
   std::map<std::string, std::unique_ptr<ImageSource>> images{}; // by reference as written
   std::vector<std::optional<StageResult>> results{};
 
-  std::mutex created_mutex{};         // guards created and hits
-  std::vector<std::string> created{}; // snapshots committed by this build, in order
-  std::vector<std::string> hits{};    // keys of the cache records this build used
+  std::mutex scratch_mutex{};                // guards discard_at_end and hits
+  std::vector<std::string> discard_at_end{}; // snapshots this build made and keeps no record of
+  std::vector<std::string> hits{};           // keys of the cache records this build used
 
   cache::StatCache context_stats{}; // content digests of context files, kept across builds
   std::map<std::string, ImportedStep> imported{}; // --cache-from, by key
@@ -114,7 +114,9 @@ struct Engine {
 
   // The snapshot of an image (unpacked on first use).
   util::Result<std::optional<std::string>> image_snapshot(ImageSource& source);
-  void remember(const std::string& snapshot_id);
+  // Removes `snapshot_id` when the build ends (a step's result that no
+  // cache record holds, e.g. an imported layer not recorded).
+  void discard_at_end_of_build(const std::string& snapshot_id);
   // The registry client (created on first use; not thread-safe to create:
   // call before the solve or from one thread).
   util::Result<registry::Client*> registry();

@@ -329,7 +329,7 @@ private:
     if (inputs_unchanged(*key, scope, instr, vertex))
       record(*key, *id, *history);
     else
-      m_engine.remember(*id); // not kept: removed at the end of the build
+      m_engine.discard_at_end_of_build(*id);
     apply_step(key->key, *id, *history, m_engine.build_time);
     return false;
   }
@@ -375,7 +375,7 @@ private:
     apply_step(key.key, (*found)->snapshot,
                StepHistory{info["created_by"].get<std::string>(), info.value("layer", true)},
                info.value("created", m_engine.build_time));
-    const std::lock_guard guard(m_engine.created_mutex);
+    const std::lock_guard guard(m_engine.scratch_mutex);
     m_engine.hits.push_back(key.key);
     return true;
   }
@@ -410,7 +410,8 @@ private:
     rec.info = info.dump();
     if (auto used = m_engine.snapshots.usage(snapshot)) rec.size = used->bytes;
     if (cache_disabled()) (void)drop_dependents(m_engine.store, key.key);
-    if (auto ok = m_engine.store.put_cache_record(rec); !ok) m_engine.remember(snapshot);
+    if (auto ok = m_engine.store.put_cache_record(rec); !ok)
+      m_engine.discard_at_end_of_build(snapshot);
   }
 
   util::Result<StepHistory> run_op(StepContext& ctx, const df::Instruction& instr) {
