@@ -198,10 +198,12 @@ util::Status Store::set_cache_layer(std::string_view key, std::string_view varia
   exists->reset();
   if (auto ok = detail::upsert_blob_row(db, target.digest, target.size, target.media_type); !ok)
     return fail_with(std::move(ok.error()));
-  auto learn = db.prepare("UPDATE blobs SET diff_id = COALESCE(diff_id, ?2) WHERE digest = ?1");
+  auto learn = db.prepare("UPDATE blobs SET diff_id = COALESCE(diff_id, ?2), "
+                          "unpacked_size = COALESCE(unpacked_size, ?3) WHERE digest = ?1");
   if (!learn) return fail_with(std::move(learn.error()));
-  if (auto ok = learn->bind(1, target.digest.str()).bind(2, layer.diff_id.str()).run(); !ok)
-    return fail_with(std::move(ok.error()));
+  learn->bind(1, target.digest.str()).bind(2, layer.diff_id.str());
+  if (layer.unpacked_size) learn->bind(3, *layer.unpacked_size);
+  if (auto ok = learn->run(); !ok) return fail_with(std::move(ok.error()));
   auto stmt = db.prepare(
       "INSERT INTO cache_layers(key, variant, digest, media_type, size, diff_id) "
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(key, variant) DO UPDATE SET "

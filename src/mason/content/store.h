@@ -106,6 +106,9 @@ struct CacheRecord {
 struct CacheLayer {
   image::Descriptor layer; // media_type, digest, size (other fields are not kept)
   image::Digest diff_id;   // digest of the uncompressed tar
+  // The uncompressed size, when known: the blob's metadata learns it in
+  // the same transaction (BlobInfo::unpacked_size).
+  std::optional<std::int64_t> unpacked_size{};
 };
 
 struct Usage {

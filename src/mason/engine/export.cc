@@ -252,13 +252,21 @@ util::Result<StepLayer> step_layer(Engine& engine, const std::string& snapshot,
   if (!info) return std::unexpected(info.error());
   auto committed = writer->commit(info->digest);
   if (!committed) return std::unexpected(committed.error());
-  content::BlobAnnotation note;
-  note.unpacked_size = info->uncompressed_size;
-  (void)engine.store.annotate_blob(info->digest, note); // a cache: losing it costs time only
   StepLayer out{info->descriptor(), info->diff_id, true};
+  // The uncompressed size goes with the cache layer's transaction (one
+  // write per new layer); without a record, in a transaction of its own.
+  bool kept = false;
   if (cache_key)
-    (void)engine.store.set_cache_layer(*cache_key, k_layer_variant,
-                                       content::CacheLayer{out.descriptor, out.diff_id});
+    kept = engine.store
+               .set_cache_layer(
+                   *cache_key, k_layer_variant,
+                   content::CacheLayer{out.descriptor, out.diff_id, info->uncompressed_size})
+               .has_value();
+  if (!kept) {
+    content::BlobAnnotation note;
+    note.unpacked_size = info->uncompressed_size;
+    (void)engine.store.annotate_blob(info->digest, note); // a cache: losing it costs time only
+  }
   return out;
 }
 

@@ -565,6 +565,20 @@ TEST(BlobSchema, StoreOfSchemaVersionThreeIsMigratedAndKeepsUnpackedSizes) {
   EXPECT_EQ(store->blob_info(blob.digest).value().unpacked_size, 12345);
 }
 
+// A new build layer's uncompressed size rides on its cache layer's
+// transaction (no write of its own).
+TEST(BlobSchema, CacheLayerTeachesTheBlobItsUnpackedSize) {
+  ScratchDir dir;
+  auto store = open_store(dir.root());
+  ASSERT_TRUE(store);
+  const Descriptor blob = ingest(*store, "layer bytes", mt::oci_layer_gzip);
+  ASSERT_TRUE(store->put_cache_record(record("k", "snap", "step")));
+  auto layer = layer_of(blob, "tar");
+  layer.unpacked_size = 4096;
+  ASSERT_TRUE(store->set_cache_layer("k", "gzip", layer));
+  EXPECT_EQ(store->blob_info(blob.digest).value().unpacked_size, 4096);
+}
+
 TEST(CacheConcurrency, TwoStoresOnOneRootSeeEachOther) {
   ScratchDir dir;
   auto builder = open_store(dir.root());
