@@ -1,5 +1,5 @@
 // `mason cache ls` and `mason cache prune`: the build cache's records and
-// cache mounts (build/cache_gc.h does the work).
+// cache mounts (gc/gc.h does the work).
 #include <chrono>
 #include <iostream>
 
@@ -7,8 +7,8 @@
 
 #include "mason/cli/commands.h"
 #include "mason/content/layout.h"
-#include "mason/engine/cache_gc.h"
 #include "mason/frontend/dockerfile/instructions.h"
+#include "mason/gc/gc.h"
 #include "mason/util/strings.h"
 
 namespace mason::cli {
@@ -51,10 +51,10 @@ util::Result<Opened> open_all(const GlobalOptions& g) {
 util::Status run_ls(const GlobalOptions& g) {
   auto o = open_all(g);
   if (!o) return std::unexpected(o.error());
-  auto lock = engine::UsageLock::take(o->root, engine::UsageLock::Guards::build_cache,
-                                      engine::UsageLock::Mode::shared);
+  auto lock =
+      gc::UsageLock::take(o->root, gc::UsageLock::Guards::build_cache, gc::UsageLock::Mode::shared);
   if (!lock) return std::unexpected(lock.error());
-  auto listing = engine::list_cache(*o->store, *o->snapshots, o->root);
+  auto listing = gc::list_cache(*o->store, *o->snapshots, o->root);
   if (!listing) return std::unexpected(listing.error());
   std::cout << fmt::format("{:<14} {:>10}  {:<16} {}\n", "ID", "SIZE", "LAST USED", "STEP");
   for (const auto& e : listing->records) {
@@ -85,10 +85,10 @@ struct PruneFlags {
 };
 
 util::Status run_prune(const GlobalOptions& g, const PruneFlags& f) {
-  engine::PruneOptions options;
+  gc::PruneOptions options;
   options.dry_run = f.dry_run;
   if (!f.keep_storage.empty()) {
-    auto bytes = engine::parse_size(f.keep_storage);
+    auto bytes = gc::parse_size(f.keep_storage);
     if (!bytes) return std::unexpected(std::move(bytes.error()).with_context("--keep-storage"));
     options.keep_bytes = *bytes;
   }
@@ -107,10 +107,10 @@ util::Status run_prune(const GlobalOptions& g, const PruneFlags& f) {
   }
   auto o = open_all(g);
   if (!o) return std::unexpected(o.error());
-  auto lock = engine::UsageLock::take(o->root, engine::UsageLock::Guards::build_cache,
-                                      engine::UsageLock::Mode::exclusive);
+  auto lock = gc::UsageLock::take(o->root, gc::UsageLock::Guards::build_cache,
+                                  gc::UsageLock::Mode::exclusive);
   if (!lock) return std::unexpected(lock.error());
-  auto report = engine::prune_cache(*o->store, *o->snapshots, o->root, options);
+  auto report = gc::prune_cache(*o->store, *o->snapshots, o->root, options);
   if (!report) return std::unexpected(report.error());
   std::cout << fmt::format("{}{} records, {} snapshots, {} cache mounts\n",
                            f.dry_run ? "Would remove: " : "Removed: ", report->records,

@@ -16,11 +16,11 @@
 #include "mason/content/layout.h"
 #include "mason/content/root.h"
 #include "mason/content/store.h"
-#include "mason/engine/cache_gc.h"
 #include "mason/engine/import.h"
 #include "mason/exporter/load.h"
 #include "mason/exporter/local_image.h"
 #include "mason/exporter/save.h"
+#include "mason/gc/gc.h"
 #include "mason/image/reference.h"
 #include "mason/util/strings.h"
 
@@ -293,53 +293,19 @@ util::Status run_load(const GlobalOptions& g, const std::string& input, bool qui
   return {};
 }
 
-// The store's snapshotters: the directories of both kinds, where present.
-util::Result<std::vector<std::unique_ptr<snapshot::Snapshotter>>>
-existing_snapshotters(const std::string& root) {
-  std::vector<std::unique_ptr<snapshot::Snapshotter>> out;
-  for (const auto kind : {snapshot::KindChoice::automatic, snapshot::KindChoice::copy}) {
-    const auto dir = content::StoreLayout(root).snapshots(kind == snapshot::KindChoice::copy);
-    if (::access(dir.c_str(), F_OK) != 0) continue;
-    auto snapshots = snapshot::open_snapshotter(dir, kind);
-    if (!snapshots) return std::unexpected(snapshots.error());
-    out.push_back(std::move(*snapshots));
-  }
-  return out;
-}
-
 util::Status run_prune(const GlobalOptions& g, bool dry_run) {
   auto store = open_store(g);
   if (!store) return std::unexpected(store.error());
-  content::GcOptions opt;
-  opt.dry_run = dry_run;
-  auto report = (*store)->gc(opt);
+  auto report = gc::prune_store(**store, dry_run);
   if (!report) return std::unexpected(report.error());
-  for (const auto& d : report->removed_blobs)
+  for (const auto& d : report->blobs)
     std::cout << (dry_run ? "Would delete: " : "Deleted: ") << d.str() << '\n';
-  std::int64_t total = report->total_bytes();
-  // Unpacked layers of images no longer in the store; not while a build or
-  // a container uses layers (they hold the layers lock shared).
-  const std::string root = (*store)->root().string();
-  auto lock = engine::UsageLock::take(root, engine::UsageLock::Guards::image_layers,
-                                      engine::UsageLock::Mode::exclusive,
-                                      engine::UsageLock::Wait::try_only);
-  if (!lock && lock.error().code() != util::ErrorCode::unavailable)
-    return std::unexpected(lock.error());
-  if (!lock) {
+  if (report->layers_skipped)
     std::cout << "Image layer snapshots: skipped (a build or a container is running)\n";
-  } else {
-    auto all = existing_snapshotters(root);
-    if (!all) return std::unexpected(all.error());
-    for (const auto& snapshots : *all) {
-      auto layers = engine::prune_image_layers(**store, *snapshots, root, dry_run);
-      if (!layers) return std::unexpected(layers.error());
-      for (const auto& id : layers->layers)
-        std::cout << (dry_run ? "Would delete layer snapshot: " : "Deleted layer snapshot: ") << id
-                  << '\n';
-      total += layers->bytes;
-    }
-  }
-  std::cout << "Total reclaimed space: " << human_size(total) << '\n';
+  for (const auto& id : report->layers)
+    std::cout << (dry_run ? "Would delete layer snapshot: " : "Deleted layer snapshot: ") << id
+              << '\n';
+  std::cout << "Total reclaimed space: " << human_size(report->bytes) << '\n';
   return {};
 }
 
@@ -351,7 +317,7 @@ struct FileTrees {
 // mounts take on disk.
 util::Result<FileTrees> file_trees(const std::string& root) {
   FileTrees out;
-  auto all = existing_snapshotters(root);
+  auto all = gc::existing_snapshotters(root);
   if (!all) return std::unexpected(all.error());
   for (const auto& snapshots : *all) {
     auto listed = snapshots->list();
@@ -364,7 +330,7 @@ util::Result<FileTrees> file_trees(const std::string& root) {
       u.bytes += used->bytes;
     }
   }
-  auto mounts = engine::list_cache_mounts(root);
+  auto mounts = gc::list_cache_mounts(root);
   if (!mounts) return std::unexpected(mounts.error());
   for (const auto& m : *mounts) {
     ++out.mounts.count;

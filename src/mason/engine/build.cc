@@ -15,11 +15,11 @@
 
 #include <fmt/format.h>
 
-#include "mason/engine/cache_gc.h"
 #include "mason/engine/cache_transfer.h"
 #include "mason/engine/engine.h"
 #include "mason/engine/export.h"
 #include "mason/engine/sandbox.h"
+#include "mason/gc/gc.h"
 #include "mason/image/config.h"
 #include "mason/image/platform.h"
 #include "mason/image/reference.h"
@@ -205,17 +205,17 @@ void keep_cache_in_bounds(Engine& e, const std::string& root) {
   if (!records) return;
   std::int64_t total = 0;
   for (const auto& r : *records) total += r.size;
-  const auto limit = cache_size_limit(root);
+  const auto limit = gc::cache_size_limit(root);
   if (total <= limit) return;
-  auto lock = UsageLock::take(root, UsageLock::Guards::build_cache, UsageLock::Mode::exclusive,
-                              UsageLock::Wait::try_only);
+  auto lock = gc::UsageLock::take(root, gc::UsageLock::Guards::build_cache,
+                                  gc::UsageLock::Mode::exclusive, gc::UsageLock::Wait::try_only);
   if (!lock) return;
-  PruneOptions o;
+  gc::PruneOptions o;
   o.keep_bytes = limit;
   o.mounts = false;
   auto vertex = e.progress.vertex();
   vertex.started("[internal] pruning the build cache");
-  auto report = prune_cache(e.store, e.snapshots, root, o);
+  auto report = gc::prune_cache(e.store, e.snapshots, root, o);
   if (!report) {
     vertex.failed(report.error().to_string());
     return;
@@ -297,10 +297,11 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
 
   const std::string root = store.root().string();
   // Held until the end: no cache prune removes what this build uses.
-  auto cache_lock = UsageLock::take(root, UsageLock::Guards::build_cache, UsageLock::Mode::shared);
+  auto cache_lock =
+      gc::UsageLock::take(root, gc::UsageLock::Guards::build_cache, gc::UsageLock::Mode::shared);
   if (!cache_lock) return std::unexpected(cache_lock.error());
   auto layers_lock =
-      UsageLock::take(root, UsageLock::Guards::image_layers, UsageLock::Mode::shared);
+      gc::UsageLock::take(root, gc::UsageLock::Guards::image_layers, gc::UsageLock::Mode::shared);
   if (!layers_lock) return std::unexpected(layers_lock.error());
   std::string why;
   const content::StoreLayout layout(root);

@@ -2,8 +2,8 @@
 // snapshot over it, run the process, discard the snapshot.
 #include "mason/engine/run_image.h"
 #include "mason/content/layout.h"
-#include "mason/engine/cache_gc.h"
 #include "mason/engine/sandbox.h"
+#include "mason/gc/gc.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -70,7 +70,8 @@ util::Result<int> run_image(content::Store& store, const RunImageOptions& option
   if (!img) return std::unexpected(img.error());
   const std::string root = store.root().string();
   // Held while the container runs: `mason prune` removes no layer under it.
-  auto lock = UsageLock::take(root, UsageLock::Guards::image_layers, UsageLock::Mode::shared);
+  auto lock =
+      gc::UsageLock::take(root, gc::UsageLock::Guards::image_layers, gc::UsageLock::Mode::shared);
   if (!lock) return std::unexpected(lock.error());
   const content::StoreLayout layout(root);
   auto snapshots = snapshot::open_snapshotter(

@@ -15,13 +15,13 @@
 
 #include <fmt/format.h>
 
-#include "mason/engine/cache_gc.h"
 #include "mason/engine/cache_transfer.h"
 #include "mason/engine/config_ops.h"
 #include "mason/engine/engine.h"
 #include "mason/engine/sandbox.h"
 #include "mason/engine/step_key.h"
 #include "mason/engine/steps.h"
+#include "mason/gc/gc.h"
 #include "mason/image/platform.h"
 #include "mason/ops/image_source.h"
 #include "mason/sys/in_root.h"
@@ -409,7 +409,7 @@ private:
     rec.lineage = lineage();
     rec.info = info.dump();
     if (auto used = m_engine.snapshots.usage(snapshot)) rec.size = used->bytes;
-    if (cache_disabled()) (void)drop_dependents(m_engine.store, key.key);
+    if (cache_disabled()) (void)gc::drop_dependents(m_engine.store, key.key);
     if (auto ok = m_engine.store.put_cache_record(rec); !ok)
       m_engine.discard_at_end_of_build(snapshot);
   }

@@ -107,7 +107,7 @@ public:
 
   // Removes an unpacked image layer (unpack()), with remove()'s checks: no
   // snapshot built on it, not in use in this process. Other processes'
-  // use is the caller's to exclude (engine::UsageLock).
+  // use is the caller's to exclude (gc::UsageLock).
   virtual util::Status remove_layer(const std::string& id) = 0;
 
   // Whether committed snapshot `id` (made by commit() or unpack()) exists.

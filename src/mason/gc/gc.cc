@@ -1,4 +1,4 @@
-#include "mason/engine/cache_gc.h"
+#include "mason/gc/gc.h"
 #include "mason/content/layout.h"
 
 #include <algorithm>
@@ -16,12 +16,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "mason/engine/export.h"
 #include "mason/exporter/local_image.h"
 #include "mason/ops/image_source.h"
 #include "mason/sys/dir.h"
 
-namespace mason::engine {
+namespace mason::gc {
 
 namespace {
 
@@ -342,4 +341,45 @@ util::Result<std::int64_t> parse_size(std::string_view text) {
   return static_cast<std::int64_t>(value * unit);
 }
 
-} // namespace mason::engine
+util::Result<std::vector<std::unique_ptr<snapshot::Snapshotter>>>
+existing_snapshotters(const std::string& root) {
+  std::vector<std::unique_ptr<snapshot::Snapshotter>> out;
+  for (const auto kind : {snapshot::KindChoice::automatic, snapshot::KindChoice::copy}) {
+    const auto dir = content::StoreLayout(root).snapshots(kind == snapshot::KindChoice::copy);
+    if (::access(dir.c_str(), F_OK) != 0) continue;
+    auto snapshots = snapshot::open_snapshotter(dir, kind);
+    if (!snapshots) return std::unexpected(snapshots.error());
+    out.push_back(std::move(*snapshots));
+  }
+  return out;
+}
+
+util::Result<StorePruneReport> prune_store(content::Store& store, bool dry_run) {
+  StorePruneReport out;
+  content::GcOptions opt;
+  opt.dry_run = dry_run;
+  auto blobs = store.gc(opt);
+  if (!blobs) return std::unexpected(blobs.error());
+  out.blobs = blobs->removed_blobs;
+  out.bytes = blobs->total_bytes();
+  const std::string root = store.root().string();
+  auto lock = UsageLock::take(root, UsageLock::Guards::image_layers, UsageLock::Mode::exclusive,
+                              UsageLock::Wait::try_only);
+  if (!lock && lock.error().code() != util::ErrorCode::unavailable)
+    return std::unexpected(lock.error());
+  if (!lock) {
+    out.layers_skipped = true;
+    return out;
+  }
+  auto all = existing_snapshotters(root);
+  if (!all) return std::unexpected(all.error());
+  for (const auto& snapshots : *all) {
+    auto layers = prune_image_layers(store, *snapshots, root, dry_run);
+    if (!layers) return std::unexpected(layers.error());
+    out.layers.insert(out.layers.end(), layers->layers.begin(), layers->layers.end());
+    out.bytes += layers->bytes;
+  }
+  return out;
+}
+
+} // namespace mason::gc

@@ -1,6 +1,9 @@
-// The build cache as a whole: what it holds (records, their snapshots,
-// cache mounts), pruning it, the automatic size limit, and the lock that
-// keeps a prune from removing what a running build uses.
+// Garbage collection of a store beside the content store's own blob GC:
+// the build cache as a whole (what it holds: records, their snapshots,
+// cache mounts; pruning it; the automatic size limit), the unpacked layers
+// of images that are gone, `mason prune` as one operation (prune_store),
+// and the usage locks that keep a prune from removing what a running build
+// or container uses.
 //
 // A record keeps its snapshot, and a snapshot keeps its parent chain (an
 // overlay snapshot is mounted over its ancestors), so pruning is by
@@ -17,6 +20,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,7 +30,7 @@
 #include "mason/sys/unique_fd.h"
 #include "mason/util/error.h"
 
-namespace mason::engine {
+namespace mason::gc {
 
 // The store's two usage locks (StoreLayout::cache_lock, layers_lock):
 // `build_cache` (builds shared, cache prunes exclusive) and `image_layers`
@@ -123,4 +127,21 @@ util::Result<LayerPruneReport> prune_image_layers(content::Store& store,
 // Where cache mounts live, and the file next to each that names its id.
 std::string cache_mounts_dir(const std::string& root);
 
-} // namespace mason::engine
+// The store's snapshotters: the directories of both kinds, where present
+// (opening creates nothing).
+util::Result<std::vector<std::unique_ptr<snapshot::Snapshotter>>>
+existing_snapshotters(const std::string& root);
+
+// `mason prune`: the content store's blob GC, then the unpacked layers of
+// images no longer in the store, in every snapshot directory; the layers
+// are skipped (layers_skipped) while a build or a container holds the
+// image_layers lock.
+struct StorePruneReport {
+  std::vector<image::Digest> blobs;
+  std::vector<std::string> layers;
+  bool layers_skipped = false;
+  std::int64_t bytes = 0;
+};
+util::Result<StorePruneReport> prune_store(content::Store& store, bool dry_run);
+
+} // namespace mason::gc
