@@ -4,7 +4,8 @@
 # the top of every build and in `mason du` (and not when copies were
 # asked for); a failing RUN's output tail is printed once; layer sizes are
 # uncompressed in both `images` and `history`, and kept in the store's
-# metadata so that listing images decompresses nothing again.
+# metadata so that listing images decompresses nothing again; a bad
+# MASON_CACHE_MAX_SIZE or SOURCE_DATE_EPOCH is an error naming it.
 source "$(dirname "$0")/lib.sh"
 import_busybox
 ctx=$(context hello <<'DF'
@@ -49,6 +50,16 @@ grep -q '^#[0-9]* ERROR: process "/bin/sh -c echo the-last-words; exit 3" did no
   { cat "$WORK/ferr"; fail "no ERROR line on the step"; }
 grep -q "^mason: Dockerfile:2: process" "$WORK/ferr" || { cat "$WORK/ferr"; fail "the final error does not name the line"; }
 [[ $(grep -c "last output:" "$WORK/ferr") -eq 1 ]] || { cat "$WORK/ferr"; fail "the output tail is printed more than once"; }
+
+# Settings read from the environment are checked, not silently ignored.
+if MASON_CACHE_MAX_SIZE=lots "$MASON" build --progress plain "$ctx" >/dev/null 2>"$WORK/env-err"; then
+  fail "MASON_CACHE_MAX_SIZE=lots accepted"
+fi
+grep -q "MASON_CACHE_MAX_SIZE" "$WORK/env-err" || { cat "$WORK/env-err"; fail "error does not name MASON_CACHE_MAX_SIZE"; }
+if SOURCE_DATE_EPOCH=yesterday "$MASON" build --progress plain "$ctx" >/dev/null 2>"$WORK/env-err"; then
+  fail "SOURCE_DATE_EPOCH=yesterday accepted"
+fi
+grep -q "SOURCE_DATE_EPOCH" "$WORK/env-err" || { cat "$WORK/env-err"; fail "error does not name SOURCE_DATE_EPOCH"; }
 
 # Sizes: uncompressed in images and history alike, kept in the metadata.
 size_images=$("$MASON" images | awk '$1 == "busybox" { print $NF }')

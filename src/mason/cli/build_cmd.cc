@@ -10,6 +10,7 @@
 #include "mason/cli/flags.h"
 #include "mason/engine/build.h"
 #include "mason/engine/run_image.h"
+#include "mason/gc/gc.h"
 #include "mason/progress/progress.h"
 #include "mason/util/strings.h"
 
@@ -99,6 +100,11 @@ util::Result<engine::BuildOptions> to_options(const GlobalOptions& g, const Buil
   auto parsed_epoch = util::parse_source_date_epoch(epoch ? epoch : "");
   if (!parsed_epoch) return std::unexpected(parsed_epoch.error());
   o.source_date_epoch = *parsed_epoch;
+  if (const char* limit = std::getenv("MASON_CACHE_MAX_SIZE"); limit && *limit) {
+    auto size = gc::parse_size(limit);
+    if (!size) return std::unexpected(std::move(size.error()).with_context("MASON_CACHE_MAX_SIZE"));
+    o.cache_max_size = *size;
+  }
   o.build_args = build_args(f.build_args);
   o.tags = f.tags;
   for (const auto& out : f.outputs) {

@@ -205,7 +205,7 @@ void keep_cache_in_bounds(Engine& e, const std::string& root) {
   if (!records) return;
   std::int64_t total = 0;
   for (const auto& r : *records) total += r.size;
-  const auto limit = gc::cache_size_limit(root);
+  const auto limit = gc::cache_size_limit(root, e.options.cache_max_size);
   if (total <= limit) return;
   auto lock = gc::UsageLock::take(root, gc::UsageLock::Guards::build_cache,
                                   gc::UsageLock::Mode::exclusive, gc::UsageLock::Wait::try_only);

@@ -79,6 +79,9 @@ struct BuildOptions {
   std::string iidfile;
   // SOURCE_DATE_EPOCH (the CLI reads the environment): the build's time.
   std::optional<std::int64_t> source_date_epoch;
+  // MASON_CACHE_MAX_SIZE (the CLI reads it): the build cache's size limit;
+  // unset: gc::cache_size_limit's default.
+  std::optional<std::int64_t> cache_max_size;
   bool no_cache = false;                    // run every step (records are still written)
   std::vector<std::string> no_cache_filter; // --no-cache-filter: stages (names or indexes) to run
   // gzip level of the layers a build makes (BuildKit's compression-level;

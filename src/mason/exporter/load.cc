@@ -111,7 +111,6 @@ struct Fresh {
     if (!existed && store.has_blob(d)) digests.push_back(d);
   }
 };
-thread_local Fresh* t_fresh = nullptr;
 
 struct Pending {
   image::Descriptor manifest;
@@ -120,7 +119,7 @@ struct Pending {
 
 // One layer file of a docker archive: stored as it is; a compressed one is
 // decompressed once to check it against the config's diff_id.
-util::Result<image::Descriptor> ingest_layer(content::Store& store, int root,
+util::Result<image::Descriptor> ingest_layer(content::Store& store, Fresh& fresh, int root,
                                              const std::string& path,
                                              const image::Digest& diff_id) {
   auto fd = open_member(root, path);
@@ -138,7 +137,7 @@ util::Result<image::Descriptor> ingest_layer(content::Store& store, int root,
   if (*compression == archive::Compression::none) opts.expected_digest = diff_id;
   const bool existed = *compression == archive::Compression::none && store.has_blob(diff_id);
   auto desc = store.ingest_file(fd->get(), opts);
-  if (desc && t_fresh && !existed) t_fresh->note(store, desc->digest, false);
+  if (desc && !existed) fresh.note(store, desc->digest, false);
   if (!desc) return std::unexpected(desc.error().with_context("layer " + path));
   std::int64_t unpacked = desc->size;
   if (*compression != archive::Compression::none) {
@@ -164,7 +163,7 @@ util::Result<image::Descriptor> ingest_layer(content::Store& store, int root,
   return desc;
 }
 
-util::Result<std::vector<Pending>> load_docker(content::Store& store, int root) {
+util::Result<std::vector<Pending>> load_docker(content::Store& store, Fresh& fresh, int root) {
   auto text = read_member(root, "manifest.json");
   if (!text) return std::unexpected(text.error());
   auto json = parse_json(*text, "manifest.json");
@@ -190,8 +189,8 @@ util::Result<std::vector<Pending>> load_docker(content::Store& store, int root) 
     for (std::size_t l = 0; l < layer_paths.size(); ++l) {
       if (!layer_paths[l].is_string())
         return std::unexpected(corrupt(where + ": layer path is not a string"));
-      auto desc =
-          ingest_layer(store, root, layer_paths[l].get<std::string>(), config->rootfs.diff_ids[l]);
+      auto desc = ingest_layer(store, fresh, root, layer_paths[l].get<std::string>(),
+                               config->rootfs.diff_ids[l]);
       if (!desc) return std::unexpected(desc.error());
       layers.push_back(*desc);
     }
@@ -207,16 +206,16 @@ util::Result<std::vector<Pending>> load_docker(content::Store& store, int root) 
     const bool config_existed = store.has_blob(config_digest);
     auto img = store_image(store, std::move(*config), layers, {});
     if (!img) return std::unexpected(img.error());
-    if (!config_existed && t_fresh) { // a new config means a new manifest too
-      t_fresh->note(store, config_digest, false);
-      t_fresh->note(store, img->target.digest, false);
+    if (!config_existed) { // a new config means a new manifest too
+      fresh.note(store, config_digest, false);
+      fresh.note(store, img->target.digest, false);
     }
     out.push_back({img->target, names});
   }
   return out;
 }
 
-util::Result<image::Descriptor> ingest_oci_blob(content::Store& store, int root,
+util::Result<image::Descriptor> ingest_oci_blob(content::Store& store, Fresh& fresh, int root,
                                                 const image::Descriptor& d) {
   const auto path =
       "blobs/" + std::string(d.digest.algorithm()) + "/" + std::string(d.digest.hex());
@@ -229,11 +228,11 @@ util::Result<image::Descriptor> ingest_oci_blob(content::Store& store, int root,
   opts.expected_size = d.size;
   auto got = store.ingest_file(fd->get(), opts);
   if (!got) return std::unexpected(got.error().with_context("blob " + d.digest.str()));
-  if (t_fresh) t_fresh->note(store, d.digest, false);
+  fresh.note(store, d.digest, false);
   return d;
 }
 
-util::Result<std::vector<Pending>> load_oci(content::Store& store, int root) {
+util::Result<std::vector<Pending>> load_oci(content::Store& store, Fresh& fresh, int root) {
   auto text = read_member(root, "index.json");
   if (!text) return std::unexpected(text.error());
   auto index = image::parse_index(*text);
@@ -242,7 +241,8 @@ util::Result<std::vector<Pending>> load_oci(content::Store& store, int root) {
   for (const auto& entry : index->manifests) {
     image::Descriptor target = entry;
     if (image::is_index(entry.media_type)) {
-      if (auto r = ingest_oci_blob(store, root, entry); !r) return std::unexpected(r.error());
+      if (auto r = ingest_oci_blob(store, fresh, root, entry); !r)
+        return std::unexpected(r.error());
       auto raw = store.read_blob(entry.digest);
       if (!raw) return std::unexpected(raw.error());
       auto nested = image::parse_index(*raw);
@@ -251,7 +251,7 @@ util::Result<std::vector<Pending>> load_oci(content::Store& store, int root) {
       if (!chosen) return std::unexpected(chosen.error());
       target = *chosen;
     }
-    if (auto r = ingest_oci_blob(store, root, target); !r) return std::unexpected(r.error());
+    if (auto r = ingest_oci_blob(store, fresh, root, target); !r) return std::unexpected(r.error());
     auto raw = store.read_blob(target.digest);
     if (!raw) return std::unexpected(raw.error());
     auto manifest = image::parse_manifest(*raw);
@@ -259,7 +259,8 @@ util::Result<std::vector<Pending>> load_oci(content::Store& store, int root) {
     std::vector<image::Descriptor> children = {manifest->config};
     children.insert(children.end(), manifest->layers.begin(), manifest->layers.end());
     for (const auto& child : children)
-      if (auto r = ingest_oci_blob(store, root, child); !r) return std::unexpected(r.error());
+      if (auto r = ingest_oci_blob(store, fresh, root, child); !r)
+        return std::unexpected(r.error());
     if (auto r = store.record_references(target.digest, children); !r)
       return std::unexpected(r.error());
     std::vector<std::string> names;
@@ -295,10 +296,9 @@ util::Result<std::vector<LocalImage>> load_archive(content::Store& store, int fd
   if (!docker && !exists(scratch->fd(), "index.json"))
     return util::make_error(util::ErrorCode::invalid_argument,
                             "not an image archive: no manifest.json (docker) or index.json (OCI)");
-  Fresh fresh;
-  t_fresh = &fresh;
-  auto pending = docker ? load_docker(store, scratch->fd()) : load_oci(store, scratch->fd());
-  t_fresh = nullptr;
+  Fresh fresh; // what this load added, passed down to every ingest
+  auto pending =
+      docker ? load_docker(store, fresh, scratch->fd()) : load_oci(store, fresh, scratch->fd());
   if (!pending) {
     for (const auto& d : fresh.digests) (void)store.delete_blob(d);
     return std::unexpected(pending.error());

@@ -303,9 +303,8 @@ util::Result<LayerPruneReport> prune_image_layers(content::Store& store,
   return LayerPruneReport{std::move(removed->ids), removed->bytes};
 }
 
-std::int64_t cache_size_limit(const std::string& root) {
-  if (const char* env = std::getenv("MASON_CACHE_MAX_SIZE"); env && *env)
-    if (auto size = parse_size(env)) return *size;
+std::int64_t cache_size_limit(const std::string& root, std::optional<std::int64_t> configured) {
+  if (configured) return *configured;
   struct statvfs fs {};
   if (::statvfs(root.c_str(), &fs) != 0) return k_min_limit;
   const auto total =

@@ -96,10 +96,10 @@ struct PruneReport {
 util::Result<PruneReport> prune_cache(content::Store& store, snapshot::Snapshotter& snapshots,
                                       const std::string& root, const PruneOptions& options);
 
-// The automatic limit on the records' total size: MASON_CACHE_MAX_SIZE
-// ("10GB", "500MB", bytes) or 10% of the file system holding `root`, at
-// least 2 GB.
-std::int64_t cache_size_limit(const std::string& root);
+// The automatic limit on the records' total size: `configured` (the CLI
+// reads MASON_CACHE_MAX_SIZE with parse_size), else 10% of the file
+// system holding `root`, at least 2 GB.
+std::int64_t cache_size_limit(const std::string& root, std::optional<std::int64_t> configured);
 
 // "10GB", "1.5gb", "500MB", "123" (bytes): decimal units as docker's
 // --keep-storage; invalid_argument otherwise.
