@@ -3,9 +3,11 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <sys/stat.h>
 
 #include <fmt/format.h>
+
+#include "mason/sys/file.h"
+#include "mason/util/strings.h"
 
 namespace mason::cli {
 
@@ -16,19 +18,10 @@ using engine::SecretSource;
 
 namespace {
 
-bool is_file(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 // An exporter's boolean key as BuildKit reads it: Go's strconv.ParseBool,
 // and a key given without a value means true.
 std::optional<bool> exporter_bool(const std::string& v) {
-  if (v.empty() || v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True")
-    return true;
-  if (v == "0" || v == "f" || v == "F" || v == "false" || v == "FALSE" || v == "False")
-    return false;
-  return std::nullopt;
+  return v.empty() ? std::optional<bool>(true) : util::parse_go_bool(v);
 }
 
 // Calls `field(key, value)` for each `key=value` of a comma-separated
@@ -75,7 +68,7 @@ util::Result<SecretSource> parse_secret_flag(std::string_view value) {
                             fmt::format("--secret {}: id= is required", value));
   if (type == "env" && s.env.empty()) s.env = s.file.empty() ? s.id : s.file, s.file.clear();
   if (s.file.empty() && s.env.empty()) s.env = s.id; // docker: defaults to the env var ID
-  if (!s.file.empty() && !is_file(s.file))
+  if (!s.file.empty() && !sys::is_regular_file(s.file))
     return util::make_error(util::ErrorCode::not_found,
                             fmt::format("--secret {}: {} is not a file", value, s.file));
   return s;

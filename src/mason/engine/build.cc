@@ -31,11 +31,6 @@
 namespace mason::engine {
 namespace {
 
-bool is_file(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 std::string base_name(const std::string& path) {
   const auto slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -48,7 +43,7 @@ util::Result<std::pair<std::string, std::string>> dockerfile_of(const BuildOptio
   std::string path = o.dockerfile_path;
   if (path.empty()) {
     path = o.context_dir + "/Dockerfile";
-    if (!is_file(path) && is_file(o.context_dir + "/dockerfile"))
+    if (!sys::is_regular_file(path) && sys::is_regular_file(o.context_dir + "/dockerfile"))
       path = o.context_dir + "/dockerfile";
   }
   auto text = sys::read_file(path);
@@ -74,7 +69,8 @@ util::Status open_context(Engine& e, const std::string& dockerfile_path) {
   if (!e.context_fd)
     return util::make_error(util::ErrorCode::not_found,
                             "build context " + e.context_path + " is not a directory", errno);
-  auto ignore_file = frontend::choose_dockerignore(dockerfile_path, e.context_path, is_file);
+  auto ignore_file =
+      frontend::choose_dockerignore(dockerfile_path, e.context_path, sys::is_regular_file);
   if (!ignore_file) return {};
   auto text = sys::read_file(*ignore_file);
   if (!text) return std::unexpected(text.error());

@@ -81,13 +81,11 @@ public:
     m_spec.process.cwd =
         m_ctx.config.config.working_dir.empty() ? "/" : m_ctx.config.config.working_dir;
     if (auto r = network(); !r) return std::unexpected(r.error());
-    std::size_t ssh_mounts = 0;
-    for (const auto& m : m_run.resolved_mounts) {
-      auto place =
-          df::place_mount(m, m_spec.process.cwd, m.type == df::MountType::ssh ? ssh_mounts++ : 0);
-      if (!place) return std::unexpected(place.error());
-      if (auto r = mount(m, *place); !r) return std::unexpected(r.error());
-    }
+    auto places = df::place_mounts(m_run.resolved_mounts, m_spec.process.cwd);
+    if (!places) return std::unexpected(places.error());
+    for (std::size_t i = 0; i < places->size(); ++i)
+      if (auto r = mount(m_run.resolved_mounts[i], (*places)[i]); !r)
+        return std::unexpected(r.error());
     if (m_run.security == "insecure")
       return util::make_error(util::ErrorCode::unsupported,
                               "RUN --security=insecure is not allowed (no entitlement)");

@@ -100,13 +100,10 @@ private:
       m_key.add("device-required", d.required);
     }
     m_key.add("mounts", static_cast<std::int64_t>(run.resolved_mounts.size()));
-    std::size_t ssh_mounts = 0;
-    for (const auto& m : run.resolved_mounts) {
-      const auto workdir = config().working_dir.empty() ? "/" : config().working_dir;
-      auto place = df::place_mount(m, workdir, m.type == df::MountType::ssh ? ssh_mounts++ : 0);
-      if (!place) return std::unexpected(place.error());
-      if (auto r = add_mount(m, *place); !r) return r;
-    }
+    auto places = df::place_mounts(run.resolved_mounts, config().working_dir);
+    if (!places) return std::unexpected(places.error());
+    for (std::size_t i = 0; i < places->size(); ++i)
+      if (auto r = add_mount(run.resolved_mounts[i], (*places)[i]); !r) return r;
     return {};
   }
 

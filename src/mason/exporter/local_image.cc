@@ -159,12 +159,22 @@ util::Result<LocalImage> store_image(content::Store& store, image::ImageConfig c
   return img;
 }
 
-util::Result<std::int64_t> layer_uncompressed_size(const content::Store& store,
-                                                   const image::Descriptor& layer) {
+namespace {
+
+// A layer's uncompressed size without reading it: the blob size of an
+// uncompressed layer, or the size the store keeps for the blob.
+std::optional<std::int64_t> known_uncompressed_size(const content::Store& store,
+                                                    const image::Descriptor& layer) {
   const auto compression = image::layer_compression(layer.media_type);
   if (compression && *compression == image::Compression::none) return layer.size;
   if (auto info = store.blob_info(layer.digest); info && info->unpacked_size)
     return *info->unpacked_size;
+  return std::nullopt;
+}
+
+// Counted by decompressing the blob.
+util::Result<std::int64_t> count_uncompressed_size(const content::Store& store,
+                                                   const image::Descriptor& layer) {
   auto fd = store.open_blob(layer.digest);
   if (!fd) return std::unexpected(fd.error());
   archive::FdSource raw(fd->get());
@@ -179,13 +189,18 @@ util::Result<std::int64_t> layer_uncompressed_size(const content::Store& store,
   return reader->uncompressed_size();
 }
 
+} // namespace
+
+util::Result<std::int64_t> layer_uncompressed_size(const content::Store& store,
+                                                   const image::Descriptor& layer) {
+  if (auto known = known_uncompressed_size(store, layer)) return *known;
+  return count_uncompressed_size(store, layer);
+}
+
 util::Result<std::int64_t> remember_uncompressed_size(content::Store& store,
                                                       const image::Descriptor& layer) {
-  const auto compression = image::layer_compression(layer.media_type);
-  if (compression && *compression == image::Compression::none) return layer.size;
-  if (auto info = store.blob_info(layer.digest); info && info->unpacked_size)
-    return *info->unpacked_size;
-  auto size = layer_uncompressed_size(store, layer);
+  if (auto known = known_uncompressed_size(store, layer)) return *known;
+  auto size = count_uncompressed_size(store, layer);
   if (!size) return size;
   content::BlobAnnotation note;
   note.unpacked_size = *size;

@@ -1,5 +1,7 @@
 #include "mason/sys/file.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
@@ -27,6 +29,11 @@ util::Result<std::string> read_file(const std::string& path, std::size_t limit) 
                                   " bytes");
     data.append(buf, static_cast<std::size_t>(n));
   }
+}
+
+bool is_regular_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 } // namespace mason::sys

@@ -15,4 +15,8 @@ namespace mason::sys {
 util::Result<std::string> read_file(const std::string& path,
                                     std::size_t limit = std::numeric_limits<std::size_t>::max());
 
+// Whether `path` is a regular file (symlinks followed); false when it
+// cannot be stat'ed.
+bool is_regular_file(const std::string& path);
+
 } // namespace mason::sys

@@ -40,6 +40,15 @@ inline std::string human_size(std::int64_t bytes) {
   return fmt::format("{:.3g}{}", v, k_units[u]);
 }
 
+// Go's strconv.ParseBool: 1 t T TRUE true True / 0 f F FALSE false False;
+// nullopt for anything else.
+inline std::optional<bool> parse_go_bool(std::string_view v) {
+  if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
+  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False")
+    return false;
+  return std::nullopt;
+}
+
 // SOURCE_DATE_EPOCH's value (read by the CLI, passed in): nullopt when
 // empty. Errors: invalid_argument unless a decimal integer (an optional
 // '-' and at most 18 digits).

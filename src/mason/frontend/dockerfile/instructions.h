@@ -219,6 +219,10 @@ struct MountPlacement {
 };
 util::Result<MountPlacement> place_mount(const Mount& m, std::string_view workdir,
                                          std::size_t ssh_index);
+// Every mount of one RUN step, in order (ssh mounts numbered from 0);
+// `workdir` "" means "/".
+util::Result<std::vector<MountPlacement>> place_mounts(const std::vector<Mount>& mounts,
+                                                       std::string_view workdir);
 
 // Parses one RUN --device value (`name[,required[=bool]]`).
 util::Result<Device> parse_device(std::string_view value);

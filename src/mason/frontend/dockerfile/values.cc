@@ -11,6 +11,7 @@
 #include "mason/frontend/dockerfile/flags.h"
 #include "mason/frontend/dockerfile/instructions.h"
 #include "mason/util/path.h"
+#include "mason/util/strings.h"
 #include "mason/util/utf8.h"
 
 namespace mason::frontend::dockerfile {
@@ -61,12 +62,7 @@ Result<std::vector<std::string>> csv_fields(std::string_view s) {
   return out;
 }
 
-std::optional<bool> parse_go_bool(std::string_view v) {
-  if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
-  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False")
-    return false;
-  return std::nullopt;
-}
+using util::parse_go_bool;
 
 std::optional<std::uint64_t> parse_uint(std::string_view v, int base, std::uint64_t max) {
   std::uint64_t n = 0;
@@ -373,6 +369,19 @@ util::Result<MountPlacement> place_mount(const Mount& m, std::string_view workdi
     out.id = m.cache_id.empty() ? "default" : m.cache_id;
     if (!m.target.empty()) return checked(m.target);
     return checked("/run/buildkit/ssh_agent." + std::to_string(ssh_index));
+  }
+  return out;
+}
+
+util::Result<std::vector<MountPlacement>> place_mounts(const std::vector<Mount>& mounts,
+                                                       std::string_view workdir) {
+  std::vector<MountPlacement> out;
+  std::size_t ssh = 0;
+  for (const auto& m : mounts) {
+    auto place =
+        place_mount(m, workdir.empty() ? "/" : workdir, m.type == MountType::ssh ? ssh++ : 0);
+    if (!place) return std::unexpected(place.error());
+    out.push_back(std::move(*place));
   }
   return out;
 }
