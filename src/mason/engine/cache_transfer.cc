@@ -72,12 +72,9 @@ util::Result<image::Descriptor> make_cache_image(Engine& engine,
     if (!layer) return std::unexpected(std::move(layer.error()).with_context("step " + step.key));
     auto [it, added] = index_of.try_emplace(layer->layer.digest.str(), layers.size());
     if (added) layers.push_back(layer->layer);
-    records.push_back({{"key", step.key},
-                       {"layer", it->second},
-                       {"diff_id", layer->diff_id.str()},
-                       {"created_by", step.created_by},
-                       {"empty_layer", !step.layer},
-                       {"created", step.created}});
+    json record = {{"key", step.key}, {"blob", it->second}, {"diff_id", layer->diff_id.str()}};
+    step.info.write_to(record);
+    records.push_back(std::move(record));
   }
   const std::string config = json{{"records", records}}.dump();
   auto config_desc = engine.store.ingest_bytes(config, {std::string(k_cache_config_type)});
@@ -163,6 +160,16 @@ util::Status export_local(Engine& engine, const CacheSpec& spec, const std::stri
   return write_file_atomic(dir + "/index.json", index.dump());
 }
 
+// Whether manifest `m` is a mason build cache this version reads.
+util::Result<bool> is_cache_manifest(const image::Manifest& m, const std::string& what) {
+  if (m.config.media_type == k_cache_config_type_v1)
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            what + ": a build cache in an older mason's format (" +
+                                std::string(k_cache_config_type_v1) +
+                                "); export it again with --cache-to");
+  return m.config.media_type == k_cache_config_type;
+}
+
 // Adds the records of a cache config to engine.imported.
 util::Status read_config(Engine& engine, const std::string& config, const image::Manifest& m,
                          const std::string& layout_dir, const std::string& what) {
@@ -170,21 +177,20 @@ util::Status read_config(Engine& engine, const std::string& config, const image:
   if (!j.is_object() || !j.contains("records") || !j["records"].is_array())
     return util::make_error(util::ErrorCode::corruption, what + ": not a mason build cache");
   for (const auto& r : j["records"]) {
-    if (!r.is_object() || !r.contains("key") || !r["key"].is_string() || !r.contains("layer") ||
-        !r["layer"].is_number_unsigned() || !r.contains("diff_id") || !r["diff_id"].is_string())
+    auto info = cache::RecordInfo::read_from(r);
+    if (!info || !r.contains("key") || !r["key"].is_string() || !r.contains("blob") ||
+        !r["blob"].is_number_unsigned() || !r.contains("diff_id") || !r["diff_id"].is_string())
       return util::make_error(util::ErrorCode::corruption, what + ": a malformed record");
     ImportedStep s;
     s.key = r["key"].get<std::string>();
-    const auto layer = r["layer"].get<std::size_t>();
+    const auto blob = r["blob"].get<std::size_t>();
     auto diff_id = image::Digest::parse(r["diff_id"].get<std::string>());
-    if (!valid_key(s.key) || layer >= m.layers.size() || !diff_id)
+    if (!valid_key(s.key) || blob >= m.layers.size() || !diff_id)
       return util::make_error(util::ErrorCode::corruption,
-                              what + ": a record with a bad key, layer or diff_id");
-    s.layer = m.layers[layer];
+                              what + ": a record with a bad key, blob or diff_id");
+    s.blob = m.layers[blob];
     s.diff_id = *diff_id;
-    s.created_by = r.value("created_by", "");
-    s.is_layer = !r.value("empty_layer", false);
-    s.created = r.value("created", "");
+    s.info = std::move(*info);
     s.layout_dir = layout_dir;
     engine.imported.try_emplace(s.key, std::move(s));
   }
@@ -220,7 +226,9 @@ util::Status load_local(Engine& engine, const CacheSpec& spec) {
     if (!raw) return std::unexpected(raw.error());
     auto m = image::parse_manifest(*raw);
     if (!m) return std::unexpected(m.error());
-    if (m->config.media_type != k_cache_config_type) continue;
+    auto usable = is_cache_manifest(*m, spec.dir + " (" + tag + ")");
+    if (!usable) return std::unexpected(usable.error());
+    if (!*usable) continue;
     auto config = layout_blob(spec.dir, m->config.digest);
     if (!config) return std::unexpected(config.error());
     if (auto ok = read_config(engine, *config, *m, spec.dir, spec.dir + " (" + tag + ")"); !ok)
@@ -250,7 +258,9 @@ util::Status load_registry(Engine& engine, const CacheSpec& spec) {
   if (!raw) return std::unexpected(raw.error());
   auto m = image::parse_manifest(*raw);
   if (!m) return std::unexpected(m.error());
-  if (m->config.media_type != k_cache_config_type)
+  auto usable = is_cache_manifest(*m, spec.ref);
+  if (!usable) return std::unexpected(usable.error());
+  if (!*usable)
     return util::make_error(util::ErrorCode::invalid_argument,
                             spec.ref + " is not a mason build cache");
   auto config = engine.store.read_blob(m->config.digest);
@@ -285,22 +295,22 @@ util::Result<std::optional<std::string>> import_step(Engine& engine, const Impor
     vertex.status("imported cache not used: " + e.to_string());
     return std::optional<std::string>();
   };
-  if (!engine.store.has_blob(step.layer.digest)) {
+  if (!engine.store.has_blob(step.blob.digest)) {
     if (step.layout_dir.empty()) return warn(util::Error(util::ErrorCode::not_found, "no layer"));
     const std::string path =
-        step.layout_dir + "/blobs/sha256/" + std::string(step.layer.digest.hex());
+        step.layout_dir + "/blobs/sha256/" + std::string(step.blob.digest.hex());
     util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return warn(util::Error(util::ErrorCode::not_found, "open " + path));
     content::IngestOptions o;
-    o.media_type = step.layer.media_type;
-    o.expected_digest = step.layer.digest;
-    o.expected_size = step.layer.size;
+    o.media_type = step.blob.media_type;
+    o.expected_digest = step.blob.digest;
+    o.expected_size = step.blob.size;
     if (auto in = engine.store.ingest_file(fd.get(), o); !in) return warn(in.error());
   }
   auto active = engine.snapshots.prepare(parent);
   if (!active) return std::unexpected(active.error());
   {
-    auto blob = engine.store.open_blob(step.layer.digest);
+    auto blob = engine.store.open_blob(step.blob.digest);
     if (!blob) return warn(blob.error());
     util::UniqueFd root(::open((*active)->path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root)
@@ -308,29 +318,26 @@ util::Result<std::optional<std::string>> import_step(Engine& engine, const Impor
     archive::FdSource source(blob->get());
     archive::ApplyOptions options;
     options.target = archive::ApplyTarget::merged;
-    options.read.expected_digest = step.layer.digest;
+    options.read.expected_digest = step.blob.digest;
     options.read.expected_diff_id = step.diff_id;
     if (auto applied = archive::apply_layer(source, root.get(), options); !applied)
       return warn(applied.error());
   }
   auto id = engine.snapshots.commit(std::move(*active));
   if (!id) return std::unexpected(id.error());
-  json info = {{"created_by", step.created_by},
-               {"layer", step.is_layer},
-               {"created", step.created},
-               {"imported", true},
-               {"inputs", json::object()}};
+  cache::RecordInfo info = step.info;
+  info.imported = true;
   content::CacheRecord rec;
   rec.key = step.key;
   rec.snapshot = *id;
-  rec.info = info.dump();
+  rec.info = info.encode();
   if (auto used = engine.snapshots.usage(*id)) rec.size = used->bytes;
   if (auto ok = engine.store.put_cache_record(rec); !ok) {
     engine.discard_at_end_of_build(*id);
     return warn(ok.error());
   }
   (void)engine.store.set_cache_layer(step.key, k_layer_variant,
-                                     content::CacheLayer{step.layer, step.diff_id});
+                                     content::CacheLayer{step.blob, step.diff_id});
   return std::optional<std::string>(*id);
 }
 

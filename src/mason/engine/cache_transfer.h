@@ -2,9 +2,10 @@
 // that a machine with an empty store reuses what another one built.
 //
 // The format is an OCI image manifest whose config
-// (application/vnd.mason.buildcache.config.v1+json) lists the steps in
-// chain order -- {"key", "layer" (index into the manifest's layers),
-// "diff_id", "created_by", "empty_layer", "created"} -- and whose layers are
+// (application/vnd.mason.buildcache.config.v2+json) lists the steps in
+// chain order -- {"key", "blob" (index into the manifest's layers),
+// "diff_id", and cache::RecordInfo's "created_by", "adds_layer",
+// "created"} -- and whose layers are
 // the steps' layers (gzip tars, the same blobs the images use). It lives in
 // an OCI layout directory (type=local; index.json names it by tag, so that
 // several targets share a directory without overwriting each other) or in
@@ -21,7 +22,11 @@
 
 namespace mason::engine {
 
+// v2: records spell their fields as cache::RecordInfo does. A v1 cache
+// (an older mason's) is refused with a message that says to export again.
 inline constexpr std::string_view k_cache_config_type =
+    "application/vnd.mason.buildcache.config.v2+json";
+inline constexpr std::string_view k_cache_config_type_v1 =
     "application/vnd.mason.buildcache.config.v1+json";
 
 // Reads every --cache-from into engine.imported. A source that cannot be

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "mason/cache/record_info.h"
 #include "mason/cache/stat_cache.h"
 #include "mason/content/store.h"
 #include "mason/engine/build.h"
@@ -44,20 +45,16 @@ struct LayerRef {
 struct CachedStep {
   std::string key;
   std::string snapshot;
-  std::string created_by;
-  bool layer = true;
-  std::string created;
+  cache::RecordInfo info; // created_by, adds_layer, created (inputs not kept)
 };
 
 // A step offered by --cache-from: its layer is applied over the parent's
 // snapshot when the build reaches its key.
 struct ImportedStep {
   std::string key;
-  image::Descriptor layer;
+  image::Descriptor blob; // the step's layer
   image::Digest diff_id;
-  std::string created_by;
-  bool is_layer = true;
-  std::string created;
+  cache::RecordInfo info; // created_by, adds_layer, created
   std::string layout_dir; // the OCI layout holding the blob; "": already in the store
 };
 

@@ -246,12 +246,12 @@ private:
     return {};
   }
 
-  void add_history(std::string created_by, bool layer, std::string created = {}) {
+  void add_history(std::string created_by, bool adds_layer, std::string created = {}) {
     image::HistoryEntry h;
     h.created = std::move(created);
     h.created_by = std::move(created_by);
     h.comment = "buildkit.dockerfile.v0";
-    h.empty_layer = !layer;
+    h.empty_layer = !adds_layer;
     m_result.config.history.push_back(std::move(h));
   }
 
@@ -307,12 +307,11 @@ private:
       if (!hit) return std::unexpected(hit.error());
       if (*hit) return true;
       if (auto it = m_engine.imported.find(key->key); it != m_engine.imported.end()) {
-        vertex.status("importing cached layer " + it->second.layer.digest.str());
+        vertex.status("importing cached layer " + it->second.blob.digest.str());
         auto snap = import_step(m_engine, it->second, m_result.snapshot, vertex);
         if (!snap) return std::unexpected(snap.error());
         if (*snap) {
-          apply_step(key->key, **snap, StepHistory{it->second.created_by, it->second.is_layer},
-                     it->second.created);
+          apply_step(key->key, **snap, it->second.info);
           return true;
         }
       }
@@ -326,11 +325,13 @@ private:
     if (!history) return std::unexpected(history.error());
     auto id = m_engine.snapshots.commit(std::move(*active));
     if (!id) return std::unexpected(id.error());
+    cache::RecordInfo info{history->created_by, history->adds_layer, m_engine.build_time};
+    info.inputs = key->inputs;
     if (inputs_unchanged(*key, scope, instr, vertex))
-      record(*key, *id, *history);
+      record(*key, *id, info);
     else
       m_engine.discard_at_end_of_build(*id);
-    apply_step(key->key, *id, *history, m_engine.build_time);
+    apply_step(key->key, *id, info);
     return false;
   }
 
@@ -347,18 +348,19 @@ private:
     return false;
   }
 
-  // `created`: when the step's result was made (this build, or the build
-  // that made the cached record).
-  void apply_step(const std::string& key, const std::string& snapshot, const StepHistory& history,
-                  const std::string& created) {
+  // info.created: when the step's result was made (this build, or the
+  // build that made the cached record).
+  void apply_step(const std::string& key, const std::string& snapshot,
+                  const cache::RecordInfo& info) {
     m_result.snapshot = snapshot;
     m_result.cache_key = key;
-    m_result.steps.push_back(CachedStep{key, snapshot, history.created_by, history.layer, created});
-    if (history.layer) {
+    cache::RecordInfo kept{info.created_by, info.adds_layer, info.created};
+    m_result.steps.push_back(CachedStep{key, snapshot, std::move(kept)});
+    if (info.adds_layer) {
       m_result.layers.push_back(LayerRef{std::nullopt, std::nullopt, snapshot, key});
-      m_result.last_layer_time = created;
+      m_result.last_layer_time = info.created;
     }
-    add_history(history.created_by, history.layer, history.layer ? created : std::string());
+    add_history(info.created_by, info.adds_layer, info.adds_layer ? info.created : std::string());
   }
 
   // A usable record under the key: its snapshot still there.
@@ -369,12 +371,10 @@ private:
     auto there = m_engine.snapshots.exists((*found)->snapshot);
     if (!there) return std::unexpected(there.error());
     if (!*there) return false;
-    auto info = nlohmann::json::parse((*found)->info, nullptr, false);
-    if (!info.is_object() || !info.contains("created_by") || !info["created_by"].is_string())
-      return false;
-    apply_step(key.key, (*found)->snapshot,
-               StepHistory{info["created_by"].get<std::string>(), info.value("layer", true)},
-               info.value("created", m_engine.build_time));
+    auto info = cache::RecordInfo::decode((*found)->info);
+    if (!info) return false;
+    if (info->created.empty()) info->created = m_engine.build_time;
+    apply_step(key.key, (*found)->snapshot, *info);
     const std::lock_guard guard(m_engine.scratch_mutex);
     m_engine.hits.push_back(key.key);
     return true;
@@ -388,26 +388,20 @@ private:
       return;
     }
     auto before = m_engine.store.latest_cache_record(lineage());
-    nlohmann::json inputs;
-    if (before && *before) inputs = nlohmann::json::parse((*before)->info, nullptr, false);
-    vertex.status("cache miss: " + explain_miss(inputs.is_object()
-                                                    ? inputs.value("inputs", nlohmann::json())
-                                                    : nlohmann::json(),
-                                                key.inputs));
+    std::optional<cache::RecordInfo> info;
+    if (before && *before) info = cache::RecordInfo::decode((*before)->info);
+    vertex.status("cache miss: " +
+                  explain_miss(info ? info->inputs : nlohmann::json(), key.inputs));
   }
 
   // Keeps the step's snapshot under its key; without a record the snapshot
   // is removed at the end of the build.
-  void record(const StepKey& key, const std::string& snapshot, const StepHistory& history) {
-    nlohmann::json info = {{"created_by", history.created_by},
-                           {"layer", history.layer},
-                           {"created", m_engine.build_time},
-                           {"inputs", key.inputs}};
+  void record(const StepKey& key, const std::string& snapshot, const cache::RecordInfo& info) {
     content::CacheRecord rec;
     rec.key = key.key;
     rec.snapshot = snapshot;
     rec.lineage = lineage();
-    rec.info = info.dump();
+    rec.info = info.encode();
     if (auto used = m_engine.snapshots.usage(snapshot)) rec.size = used->bytes;
     if (cache_disabled()) (void)gc::drop_dependents(m_engine.store, key.key);
     if (auto ok = m_engine.store.put_cache_record(rec); !ok)

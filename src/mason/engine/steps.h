@@ -23,7 +23,7 @@ struct StepContext {
 
 struct StepHistory {
   std::string created_by;
-  bool layer = true;
+  bool adds_layer = true;
 };
 
 util::Result<StepHistory> run_step(StepContext& ctx, const df::RunInstr& run);

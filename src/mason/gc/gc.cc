@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
+#include "mason/cache/record_info.h"
 #include "mason/exporter/local_image.h"
 #include "mason/ops/image_source.h"
 #include "mason/sys/dir.h"
@@ -37,10 +37,8 @@ std::string read_text(int dir_fd, const std::string& name) {
 }
 
 std::string step_of(const std::string& info) {
-  auto j = nlohmann::json::parse(info, nullptr, false);
-  if (!j.is_object() || !j.contains("inputs") || !j["inputs"].is_object()) return "";
-  const auto& in = j["inputs"];
-  return in.contains("step") && in["step"].is_string() ? in["step"].get<std::string>() : "";
+  auto decoded = cache::RecordInfo::decode(info);
+  return decoded ? decoded->step() : "";
 }
 
 util::Result<std::vector<CacheMount>> list_mounts(const std::string& root) {
@@ -248,17 +246,8 @@ util::Status drop_dependents(content::Store& store, const std::string& key) {
   if (!records) return std::unexpected(records.error());
   // record key -> the keys it was computed from
   std::vector<std::pair<std::string, std::vector<std::string>>> uses;
-  for (const auto& r : *records) {
-    auto j = nlohmann::json::parse(r.info, nullptr, false);
-    if (!j.is_object() || !j.contains("inputs") || !j["inputs"].is_object()) continue;
-    const auto& in = j["inputs"];
-    std::vector<std::string> from;
-    if (in.contains("parent") && in["parent"].is_string()) from.push_back(in["parent"]);
-    if (in.contains("from") && in["from"].is_object())
-      for (const auto& [name, value] : in["from"].items())
-        if (value.is_string()) from.push_back(value.get<std::string>());
-    uses.emplace_back(r.key, std::move(from));
-  }
+  for (const auto& r : *records)
+    if (auto info = cache::RecordInfo::decode(r.info)) uses.emplace_back(r.key, info->sources());
   std::set<std::string> changed{key};
   std::vector<std::string> doomed;
   for (bool grew = true; grew;) {
