@@ -105,7 +105,7 @@ util::Result<bool> Applier::wanted_entry(const TarEntry& e) const {
       return util::make_error(util::ErrorCode::invalid_argument,
                               "a 0:0 character device would be an overlay whiteout");
   }
-  if (auto st = check_owner(e); !st) return std::unexpected(std::move(st.error()));
+  MASON_TRY(check_owner(e));
   return true;
 }
 
@@ -159,10 +159,9 @@ util::Status Applier::write_data(int fd, const TarEntry& e, TarReader& tar) {
   for (;;) {
     std::size_t filled = 0;
     while (filled < m_buf.size()) {
-      auto n = tar.read_data(std::span(m_buf).subspan(filled));
-      if (!n) return std::unexpected(std::move(n.error()));
-      if (*n == 0) break;
-      filled += *n;
+      MASON_TRY_ASSIGN(auto n, tar.read_data(std::span(m_buf).subspan(filled)));
+      if (n == 0) break;
+      filled += n;
     }
     // Buffers start at multiples of k_copy_chunk, so 4 KiB pieces are
     // block-aligned in the file: all-zero ones are left as holes.
@@ -186,22 +185,21 @@ util::Status Applier::write_data(int fd, const TarEntry& e, TarReader& tar) {
 }
 
 util::Status Applier::create_file(const sys::RootedPath& p, const TarEntry& e, TarReader& tar) {
-  auto fd = p.open(O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (!fd) return std::unexpected(std::move(fd.error()));
-  if (auto st = write_data(fd->get(), e, tar); !st) return st;
-  if (m_chown && ::fchown(fd->get(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)) != 0)
+  MASON_TRY_ASSIGN(auto fd, p.open(O_WRONLY | O_CREAT | O_EXCL, 0600));
+  if (auto st = write_data(fd.get(), e, tar); !st) return st;
+  if (m_chown && ::fchown(fd.get(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)) != 0)
     return sys::errno_error("chown " + sys::quote(p.path()), errno);
-  if (::fchmod(fd->get(), e.mode & 07777) != 0)
+  if (::fchmod(fd.get(), e.mode & 07777) != 0)
     return sys::errno_error("chmod " + sys::quote(p.path()), errno);
-  const int raw = fd->get();
+  const int raw = fd.get();
   if (auto st = set_xattrs(
           e, [&](const std::string& k, const std::string& v) { return sys::set_xattr(raw, k, v); });
       !st)
     return std::unexpected(std::move(st.error()).with_context(sys::quote(p.path())));
   const timespec times[2] = {{e.mtime, e.mtime_nsec}, {e.mtime, e.mtime_nsec}};
-  if (::futimens(fd->get(), times) != 0)
+  if (::futimens(fd.get(), times) != 0)
     return sys::errno_error("set times of " + sys::quote(p.path()), errno);
-  if (auto st = fd->close(); !st) return st;
+  if (auto st = fd.close(); !st) return st;
   ++m_stats.regular_files;
   return {};
 }
@@ -210,11 +208,10 @@ util::Status Applier::create_dir(const sys::RootedPath& p, const TarEntry& e, bo
                                  bool over_whiteout) {
   if (!exists)
     if (auto st = p.mkdir(0700); !st) return st;
-  auto fd = p.open(O_RDONLY | O_DIRECTORY);
-  if (!fd) return std::unexpected(std::move(fd.error()));
-  if (m_chown && ::fchown(fd->get(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)) != 0)
+  MASON_TRY_ASSIGN(auto fd, p.open(O_RDONLY | O_DIRECTORY));
+  if (m_chown && ::fchown(fd.get(), static_cast<uid_t>(e.uid), static_cast<gid_t>(e.gid)) != 0)
     return sys::errno_error("chown " + sys::quote(p.path()), errno);
-  const int raw = fd->get();
+  const int raw = fd.get();
   if (auto st = set_xattrs(
           e, [&](const std::string& k, const std::string& v) { return sys::set_xattr(raw, k, v); });
       !st)
@@ -296,17 +293,15 @@ util::Status Applier::create(const sys::RootedPath& p, const TarEntry& e, TarRea
 }
 
 util::Status Applier::prune(int dir_fd, const std::string& dir_path) {
-  auto names = sys::read_dir_names(dir_fd);
-  if (!names) return std::unexpected(std::move(names.error()));
-  for (const auto& name : *names) {
+  MASON_TRY_ASSIGN(auto names, sys::read_dir_names(dir_fd));
+  for (const auto& name : names) {
     const std::string child = dir_path.empty() ? name : dir_path + "/" + name;
     if (!m_unpacked.contains(child)) {
       if (auto st = sys::remove_all_at(dir_fd, name); !st) return st;
       continue;
     }
-    auto st = sys::lstat_at(dir_fd, name);
-    if (!st) return std::unexpected(std::move(st.error()));
-    if (!*st || !S_ISDIR((*st)->st_mode)) continue;
+    MASON_TRY_ASSIGN(auto st, sys::lstat_at(dir_fd, name));
+    if (!st || !S_ISDIR(st->st_mode)) continue;
     sys::UniqueFd sub(
         ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!sub) return sys::errno_error("open " + sys::quote(child), errno);
@@ -332,9 +327,8 @@ util::Status Applier::opaque(const std::string& dir) {
     if (!root) return sys::errno_error("open root", errno);
     return sys::set_xattr(root.get(), key, "y");
   }
-  auto p = sys::RootedPath::resolve(m_root, dir);
-  if (!p) return std::unexpected(std::move(p.error()));
-  return p->set_xattr(key, "y");
+  MASON_TRY_ASSIGN(auto p, sys::RootedPath::resolve(m_root, dir));
+  return p.set_xattr(key, "y");
 }
 
 util::Status Applier::whiteout(const std::string& parent, const std::string& name) {
@@ -358,56 +352,51 @@ util::Status Applier::whiteout(const std::string& parent, const std::string& nam
 
 util::Status Applier::apply(const TarEntry& e, TarReader& tar) {
   ++m_stats.entries;
-  auto clean = sys::clean_path(e.name);
-  if (!clean) return std::unexpected(std::move(clean.error()));
-  if (clean->empty()) {
+  MASON_TRY_ASSIGN(auto clean, sys::clean_path(e.name));
+  if (clean.empty()) {
     if (e.type != EntryType::directory)
       return util::make_error(util::ErrorCode::invalid_argument,
                               "a " + std::string(to_string(e.type)) + " cannot replace the root");
     ++m_stats.skipped_entries;
     return {};
   }
-  const auto slash = clean->rfind('/');
-  const std::string parent = slash == std::string::npos ? "" : clean->substr(0, slash);
-  const std::string base = slash == std::string::npos ? *clean : clean->substr(slash + 1);
+  const auto slash = clean.rfind('/');
+  const std::string parent = slash == std::string::npos ? "" : clean.substr(0, slash);
+  const std::string base = slash == std::string::npos ? clean : clean.substr(slash + 1);
   if (base == k_whiteout_opaque) return opaque(parent);
-  if (base.starts_with(k_whiteout_meta_prefix) || clean->starts_with(k_whiteout_meta_prefix)) {
+  if (base.starts_with(k_whiteout_meta_prefix) || clean.starts_with(k_whiteout_meta_prefix)) {
     ++m_stats.skipped_entries; // AUFS metadata
     return {};
   }
   if (base.starts_with(k_whiteout_prefix))
     return whiteout(parent, base.substr(k_whiteout_prefix.size()));
 
-  auto wanted = wanted_entry(e);
-  if (!wanted) return std::unexpected(std::move(wanted.error()));
-  if (!*wanted) {
+  MASON_TRY_ASSIGN(auto wanted, wanted_entry(e));
+  if (!wanted) {
     ++m_stats.skipped_entries;
     return {};
   }
-  auto p = sys::RootedPath::resolve(m_root, *clean, sys::Parents::create);
-  if (!p) return std::unexpected(std::move(p.error()));
+  MASON_TRY_ASSIGN(auto p, sys::RootedPath::resolve(m_root, clean, sys::Parents::create));
   std::optional<sys::RootedPath> link;
   if (e.type == EntryType::hardlink) {
     // Check the target before anything at the name is removed.
-    auto target = link_target(e, *clean);
-    if (!target) return std::unexpected(std::move(target.error()));
-    link.emplace(std::move(*target));
+    MASON_TRY_ASSIGN(auto target, link_target(e, clean));
+    link.emplace(std::move(target));
   }
-  auto existing = p->lstat();
-  if (!existing) return std::unexpected(std::move(existing.error()));
+  MASON_TRY_ASSIGN(auto existing, p.lstat());
   bool over_whiteout = false;
-  if (*existing) {
-    const auto& st = **existing;
+  if (existing) {
+    const auto& st = *existing;
     if (S_ISDIR(st.st_mode) && e.type == EntryType::directory) {
-      if (auto s = create_dir(*p, e, true, false); !s) return s;
-      mark(*clean);
+      if (auto s = create_dir(p, e, true, false); !s) return s;
+      mark(clean);
       return {};
     }
     over_whiteout = overlay() && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
-    if (auto s = p->remove_all(); !s) return s;
+    if (auto s = p.remove_all(); !s) return s;
   }
-  if (auto s = create(*p, e, tar, link ? &*link : nullptr, over_whiteout); !s) return s;
-  mark(*clean);
+  if (auto s = create(p, e, tar, link ? &*link : nullptr, over_whiteout); !s) return s;
+  mark(clean);
   return {};
 }
 

@@ -118,9 +118,8 @@ LayerWriter::~LayerWriter() = default;
 util::Result<LayerWriter> LayerWriter::open(Sink& out, const CompressOptions& options) {
   auto impl = std::make_unique<Impl>(out);
   impl->options = options;
-  auto enc = detail::make_encoder(options, impl->compressed);
-  if (!enc) return std::unexpected(std::move(enc.error()));
-  impl->encoder = std::move(*enc);
+  MASON_TRY_ASSIGN(auto enc, detail::make_encoder(options, impl->compressed));
+  impl->encoder = std::move(enc);
   return LayerWriter(std::move(impl));
 }
 
@@ -134,7 +133,7 @@ util::Result<LayerInfo> LayerWriter::finish() {
   if (m_impl->finished)
     return util::make_error(util::ErrorCode::internal, "LayerWriter::finish called twice");
   m_impl->finished = true;
-  if (auto st = m_impl->encoder->finish(); !st) return std::unexpected(std::move(st.error()));
+  MASON_TRY(m_impl->encoder->finish());
   LayerInfo info;
   info.diff_id = image::Digest::sha256_hex(m_impl->diff.finish_hex());
   info.digest = m_impl->compressed.finish();
@@ -164,9 +163,8 @@ struct LayerReader::Impl {
 
   util::Status refill() {
     pos = 0;
-    auto n = raw->read(buf);
-    if (!n) return std::unexpected(std::move(n.error()));
-    len = *n;
+    MASON_TRY_ASSIGN(auto n, raw->read(buf));
+    len = n;
     eof = len == 0;
     raw_hash.update(buf.data(), len);
     raw_size += static_cast<std::int64_t>(len);
@@ -199,22 +197,19 @@ util::Result<LayerReader> LayerReader::open(Source& raw, const ReadOptions& opti
   impl->raw = &raw;
   impl->options = options;
   // Peek: at least 6 bytes unless the stream is shorter.
-  auto n = read_full(raw, std::span(impl->buf).first(6));
-  if (!n) return std::unexpected(std::move(n.error()));
-  impl->len = *n;
-  impl->eof = *n < 6;
+  MASON_TRY_ASSIGN(auto n, read_full(raw, std::span(impl->buf).first(6)));
+  impl->len = n;
+  impl->eof = n < 6;
   impl->raw_hash.update(impl->buf.data(), impl->len);
   impl->raw_size = static_cast<std::int64_t>(impl->len);
   if (options.compression) {
     impl->compression = *options.compression;
   } else {
-    auto c = detect_compression(std::span(impl->buf).first(impl->len));
-    if (!c) return std::unexpected(std::move(c.error()));
-    impl->compression = *c;
+    MASON_TRY_ASSIGN(auto c, detect_compression(std::span(impl->buf).first(impl->len)));
+    impl->compression = c;
   }
-  auto dec = detail::make_decoder(impl->compression);
-  if (!dec) return std::unexpected(std::move(dec.error()));
-  impl->decoder = std::move(*dec);
+  MASON_TRY_ASSIGN(auto dec, detail::make_decoder(impl->compression));
+  impl->decoder = std::move(dec);
   return LayerReader(std::move(impl));
 }
 
@@ -223,21 +218,19 @@ util::Result<std::size_t> LayerReader::read(MutableBytes data) {
   if (s.finished || data.empty()) return 0;
   int idle = 0;
   for (;;) {
-    if (s.pos == s.len && !s.eof)
-      if (auto st = s.refill(); !st) return std::unexpected(std::move(st.error()));
+    if (s.pos == s.len && !s.eof) MASON_TRY(s.refill());
     ConstBytes in = std::span(s.buf).subspan(s.pos, s.len - s.pos);
     const std::size_t before = in.size();
-    auto n = s.decoder->decode(in, data);
-    if (!n) return std::unexpected(std::move(n.error()));
+    MASON_TRY_ASSIGN(auto n, s.decoder->decode(in, data));
     s.pos += before - in.size();
-    if (*n > 0) {
-      s.out_hash.update(data.data(), *n);
-      s.out_size += static_cast<std::int64_t>(*n);
-      return *n;
+    if (n > 0) {
+      s.out_hash.update(data.data(), n);
+      s.out_size += static_cast<std::int64_t>(n);
+      return n;
     }
     if (s.pos == s.len) {
       if (!s.eof) continue;
-      if (auto st = s.finish(); !st) return std::unexpected(std::move(st.error()));
+      MASON_TRY(s.finish());
       return 0;
     }
     if (before == in.size() && ++idle > 4)

@@ -122,7 +122,7 @@ util::Result<std::unique_ptr<Decoder>> make_decoder(Compression compression) {
   case Compression::none: return std::make_unique<PlainDecoder>();
   case Compression::gzip: {
     auto d = std::make_unique<GzipDecoder>();
-    if (auto st = d->init(); !st) return std::unexpected(std::move(st.error()));
+    MASON_TRY(d->init());
     return d;
   }
   case Compression::zstd: {

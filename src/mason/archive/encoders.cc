@@ -270,7 +270,7 @@ util::Result<std::unique_ptr<Encoder>> make_encoder(const CompressOptions& o, Si
         return util::make_error(util::ErrorCode::invalid_argument,
                                 "single-stream gzip level must be 0..9");
       auto enc = std::make_unique<GzipStreamEncoder>(out);
-      if (auto st = enc->init(level); !st) return std::unexpected(std::move(st.error()));
+      MASON_TRY(enc->init(level));
       return enc;
     }
     if (o.gzip_member_size == 0 || o.gzip_member_size > (std::size_t{1} << 30))
@@ -280,8 +280,7 @@ util::Result<std::unique_ptr<Encoder>> make_encoder(const CompressOptions& o, Si
   }
   case Compression::zstd: {
     auto enc = std::make_unique<ZstdEncoder>(out);
-    if (auto st = enc->init(o.level < 0 ? 3 : o.level, threads); !st)
-      return std::unexpected(std::move(st.error()));
+    MASON_TRY(enc->init(o.level < 0 ? 3 : o.level, threads));
     return enc;
   }
   }

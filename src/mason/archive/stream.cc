@@ -11,10 +11,9 @@ namespace mason::archive {
 util::Result<std::size_t> read_full(Source& in, MutableBytes data) {
   std::size_t done = 0;
   while (done < data.size()) {
-    auto n = in.read(data.subspan(done));
-    if (!n) return std::unexpected(std::move(n.error()));
-    if (*n == 0) break;
-    done += *n;
+    MASON_TRY_ASSIGN(auto n, in.read(data.subspan(done)));
+    if (n == 0) break;
+    done += n;
   }
   return done;
 }

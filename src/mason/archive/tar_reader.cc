@@ -218,23 +218,21 @@ util::Status finish_entry(TarEntry& e, Overrides& o, std::uint64_t start) {
 } // namespace
 
 util::Result<std::size_t> TarReader::read_block(Block& block) {
-  auto n = read_full(m_in, std::as_writable_bytes(std::span(block)));
-  if (!n) return std::unexpected(std::move(n.error()));
-  m_offset += *n;
-  return *n;
+  MASON_TRY_ASSIGN(auto n, read_full(m_in, std::as_writable_bytes(std::span(block))));
+  m_offset += n;
+  return n;
 }
 
 util::Status TarReader::skip(std::uint64_t bytes) {
   std::array<std::byte, std::size_t{64} << 10> buf{};
   while (bytes > 0) {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(bytes, buf.size()));
-    auto n = read_full(m_in, std::span(buf).first(want));
-    if (!n) return std::unexpected(std::move(n.error()));
-    m_offset += *n;
-    if (*n < want)
+    MASON_TRY_ASSIGN(auto n, read_full(m_in, std::span(buf).first(want)));
+    m_offset += n;
+    if (n < want)
       return corrupt("truncated data" + named(m_current) + at(m_offset) +
                      ": unexpected end of stream");
-    bytes -= *n;
+    bytes -= n;
   }
   return {};
 }
@@ -244,12 +242,11 @@ util::Result<std::string> TarReader::read_special(const TarEntry& meta, std::int
     return corrupt("extension header of " + std::to_string(size) + " bytes" + at(meta.offset) +
                    " exceeds the 1 MiB limit");
   std::string data(static_cast<std::size_t>(size), '\0');
-  auto n = read_full(m_in, std::as_writable_bytes(std::span(data)));
-  if (!n) return std::unexpected(std::move(n.error()));
-  m_offset += *n;
-  if (*n < data.size()) return corrupt("truncated extension header" + at(meta.offset));
+  MASON_TRY_ASSIGN(auto n, read_full(m_in, std::as_writable_bytes(std::span(data))));
+  m_offset += n;
+  if (n < data.size()) return corrupt("truncated extension header" + at(meta.offset));
   const auto pad = (k_block - data.size() % k_block) % k_block;
-  if (auto st = skip(pad); !st) return std::unexpected(std::move(st.error()));
+  MASON_TRY(skip(pad));
   return data;
 }
 
@@ -257,9 +254,8 @@ util::Result<std::optional<TarEntry>> TarReader::end_of_archive(std::uint64_t st
                                                                 bool have_meta) {
   if (have_meta) return corrupt("extension header not followed by an entry" + at(start));
   Block second{};
-  auto m = read_block(second);
-  if (!m) return std::unexpected(std::move(m.error()));
-  if (*m != 0 && (*m < k_block || !is_zero(second)))
+  MASON_TRY_ASSIGN(auto m, read_block(second));
+  if (m != 0 && (m < k_block || !is_zero(second)))
     return corrupt("invalid end-of-archive marker" + at(start + k_block));
   m_done = true;
   return std::optional<TarEntry>();
@@ -267,7 +263,7 @@ util::Result<std::optional<TarEntry>> TarReader::end_of_archive(std::uint64_t st
 
 util::Result<std::optional<TarEntry>> TarReader::next() {
   if (m_done) return std::optional<TarEntry>();
-  if (auto st = skip(m_remaining + m_padding); !st) return std::unexpected(std::move(st.error()));
+  MASON_TRY(skip(m_remaining + m_padding));
   m_remaining = m_padding = 0;
   m_current.clear();
   Overrides o;
@@ -276,59 +272,54 @@ util::Result<std::optional<TarEntry>> TarReader::next() {
   for (;;) {
     Block b{};
     const std::uint64_t start = m_offset;
-    auto n = read_block(b);
-    if (!n) return std::unexpected(std::move(n.error()));
-    if (*n == 0 && start == 0) { // empty stream: empty archive
+    MASON_TRY_ASSIGN(auto n, read_block(b));
+    if (n == 0 && start == 0) { // empty stream: empty archive
       m_done = true;
       return std::optional<TarEntry>();
     }
-    if (*n == 0)
+    if (n == 0)
       return corrupt("truncated archive" + at(start) +
                      ": end of stream before the end-of-archive marker");
-    if (*n < k_block) return corrupt("truncated header" + at(start));
+    if (n < k_block) return corrupt("truncated header" + at(start));
     if (is_zero(b)) return end_of_archive(start, have_meta);
-    auto e = decode_header(b, start);
-    if (!e) return std::unexpected(std::move(e.error()));
-    e->offset = first;
-    if (e->typeflag == 'x' || e->typeflag == 'g' || e->typeflag == 'L' || e->typeflag == 'K') {
-      auto data = read_special(*e, e->size);
-      if (!data) return std::unexpected(std::move(data.error()));
-      if (auto st = apply_meta(*e, *data, o); !st) return std::unexpected(std::move(st.error()));
-      have_meta = have_meta || e->typeflag != 'g';
+    MASON_TRY_ASSIGN(auto e, decode_header(b, start));
+    e.offset = first;
+    if (e.typeflag == 'x' || e.typeflag == 'g' || e.typeflag == 'L' || e.typeflag == 'K') {
+      MASON_TRY_ASSIGN(auto data, read_special(e, e.size));
+      MASON_TRY(apply_meta(e, data, o));
+      have_meta = have_meta || e.typeflag != 'g';
       continue;
     }
-    if (e->typeflag == 'S' || o.sparse)
+    if (e.typeflag == 'S' || o.sparse)
       return util::make_error(util::ErrorCode::unsupported, "sparse file" +
-                                                                named(o.path.value_or(e->name)) +
+                                                                named(o.path.value_or(e.name)) +
                                                                 at(start) + " is not supported");
-    if (auto st = finish_entry(*e, o, start); !st) return std::unexpected(std::move(st.error()));
-    m_remaining = static_cast<std::uint64_t>(e->size);
+    MASON_TRY(finish_entry(e, o, start));
+    m_remaining = static_cast<std::uint64_t>(e.size);
     m_padding = (k_block - m_remaining % k_block) % k_block;
-    m_current = e->name;
-    return std::optional<TarEntry>(std::move(*e));
+    m_current = e.name;
+    return std::optional<TarEntry>(std::move(e));
   }
 }
 
 util::Result<std::size_t> TarReader::read_data(MutableBytes data) {
   if (m_remaining == 0 || data.empty()) return 0;
   const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(data.size(), m_remaining));
-  auto n = m_in.read(data.first(want));
-  if (!n) return std::unexpected(std::move(n.error()));
-  if (*n == 0)
+  MASON_TRY_ASSIGN(auto n, m_in.read(data.first(want)));
+  if (n == 0)
     return corrupt("truncated data" + named(m_current) + at(m_offset) + ": " +
                    std::to_string(m_remaining) + " bytes missing");
-  m_offset += *n;
-  m_remaining -= *n;
-  return *n;
+  m_offset += n;
+  m_remaining -= n;
+  return n;
 }
 
 util::Status TarReader::drain() {
   std::array<std::byte, std::size_t{64} << 10> buf{};
   for (;;) {
-    auto n = m_in.read(buf);
-    if (!n) return std::unexpected(std::move(n.error()));
-    if (*n == 0) return {};
-    m_offset += *n;
+    MASON_TRY_ASSIGN(auto n, m_in.read(buf));
+    if (n == 0) return {};
+    m_offset += n;
   }
 }
 

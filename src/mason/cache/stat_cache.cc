@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "mason/sys/file.h"
+
 namespace mason::cache {
 
 namespace {
@@ -115,18 +117,9 @@ util::Status StatCache::save() const {
   for (const auto& [path, e] : m_entries)
     text += fmt::format("{} {} {} {} {} {}:{}\n", e.stamp.ino, e.stamp.size, e.stamp.mtime_ns,
                         e.stamp.ctime_ns, e.hex, path.size(), path);
-  const std::string tmp = fmt::format("{}.{}.tmp", m_file, ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush())
-      return util::make_error(util::ErrorCode::unavailable, "write stat cache " + tmp, errno);
-  }
-  if (::rename(tmp.c_str(), m_file.c_str()) != 0) {
-    const int err = errno;
-    (void)::unlink(tmp.c_str());
-    return util::make_error(util::ErrorCode::unavailable, "write stat cache " + m_file, err);
-  }
+  // A cache: losing it in a crash costs one rehash, not worth an fsync.
+  if (auto ok = sys::write_file_atomic(m_file, text, 0644, sys::Durability::best_effort); !ok)
+    return std::unexpected(std::move(ok.error()).with_context("write stat cache"));
   return {};
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "mason/cli/commands.h"
+#include "mason/cli/environment.h"
 #include "mason/cli/flags.h"
 #include "mason/engine/build.h"
 #include "mason/engine/run_image.h"
@@ -40,12 +41,10 @@ util::Result<snapshot::KindChoice> parse_snapshotter(const std::string& s);
 // --network and --snapshotter, shared by build and run.
 template <class Options>
 util::Status sandbox_flags(Options& o, const std::string& network, const std::string& snapshotter) {
-  auto net = parse_network(network);
-  if (!net) return std::unexpected(net.error());
-  o.network = *net;
-  auto snap = parse_snapshotter(snapshotter);
-  if (!snap) return std::unexpected(snap.error());
-  o.snapshotter = *snap;
+  MASON_TRY_ASSIGN(auto net, parse_network(network));
+  o.network = net;
+  MASON_TRY_ASSIGN(auto snap, parse_snapshotter(snapshotter));
+  o.snapshotter = snap;
   return {};
 }
 
@@ -64,8 +63,8 @@ std::vector<std::pair<std::string, std::string>> build_args(const std::vector<st
     const auto eq = a.find('=');
     if (eq != std::string::npos)
       out.emplace_back(a.substr(0, eq), a.substr(eq + 1));
-    else if (const char* v = std::getenv(a.c_str()))
-      out.emplace_back(a, v);
+    else if (auto v = env_value(a))
+      out.emplace_back(a, *v);
   }
   return out;
 }
@@ -80,76 +79,67 @@ util::Result<engine::BuildOptions> to_options(const GlobalOptions& g, const Buil
     if (f.file == "-")
       return util::make_error(util::ErrorCode::invalid_argument,
                               "the context and -f cannot both be read from stdin");
-    auto text = read_input("-");
-    if (!text) return std::unexpected(text.error());
-    if (text->size() > 262 && text->compare(257, 5, "ustar") == 0)
+    MASON_TRY_ASSIGN(auto text, read_input("-"));
+    if (text.size() > 262 && text.compare(257, 5, "ustar") == 0)
       return util::make_error(util::ErrorCode::unsupported,
                               "a tar archive on stdin as the build context is not supported: "
                               "extract it and give the directory");
-    o.dockerfile_text = std::move(*text);
+    o.dockerfile_text = std::move(text);
     o.context_dir.clear();
   } else if (f.file == "-") {
-    auto text = read_input("-");
-    if (!text) return std::unexpected(text.error());
-    o.dockerfile_text = std::move(*text);
+    MASON_TRY_ASSIGN(auto text, read_input("-"));
+    o.dockerfile_text = std::move(text);
   } else {
     o.dockerfile_path = f.file;
   }
   o.target = f.target;
-  const char* epoch = std::getenv("SOURCE_DATE_EPOCH");
-  auto parsed_epoch = util::parse_source_date_epoch(epoch ? epoch : "");
-  if (!parsed_epoch) return std::unexpected(parsed_epoch.error());
-  o.source_date_epoch = *parsed_epoch;
-  if (const char* limit = std::getenv("MASON_CACHE_MAX_SIZE"); limit && *limit) {
-    auto size = gc::parse_size(limit);
+  MASON_TRY_ASSIGN(o.source_date_epoch,
+                   util::parse_source_date_epoch(env_value("SOURCE_DATE_EPOCH").value_or("")));
+  if (auto limit = env_value("MASON_CACHE_MAX_SIZE"); limit && !limit->empty()) {
+    auto size = gc::parse_size(*limit);
     if (!size) return std::unexpected(std::move(size.error()).with_context("MASON_CACHE_MAX_SIZE"));
     o.cache_max_size = *size;
   }
   o.build_args = build_args(f.build_args);
   o.tags = f.tags;
   for (const auto& out : f.outputs) {
-    auto spec = parse_output_flag(out);
-    if (!spec) return std::unexpected(spec.error());
-    if (spec->compression_level) o.compression_level = *spec->compression_level;
-    o.outputs.push_back(std::move(*spec));
+    MASON_TRY_ASSIGN(auto spec, parse_output_flag(out));
+    if (spec.compression_level) o.compression_level = *spec.compression_level;
+    o.outputs.push_back(std::move(spec));
   }
   for (const auto& s : f.secrets) {
-    auto spec = parse_secret_flag(s);
-    if (!spec) return std::unexpected(spec.error());
-    o.secrets.push_back(std::move(*spec));
+    MASON_TRY_ASSIGN(auto spec, parse_secret_flag(s));
+    if (!spec.env.empty()) spec.env_value = env_value(spec.env);
+    o.secrets.push_back(std::move(spec));
   }
-  if (auto r = sandbox_flags(o, f.network, f.snapshotter); !r) return std::unexpected(r.error());
+  MASON_TRY(sandbox_flags(o, f.network, f.snapshotter));
   o.runtime = f.runtime;
+  o.runtime_search_path = search_path();
   o.jobs = f.jobs;
   o.iidfile = f.iidfile;
   o.no_cache = f.no_cache;
   o.no_cache_filter = f.no_cache_filter;
   for (const auto& c : f.cache_to) {
-    auto spec = parse_cache_flag(c, true);
-    if (!spec) return std::unexpected(spec.error());
-    o.cache_to.push_back(std::move(*spec));
+    MASON_TRY_ASSIGN(auto spec, parse_cache_flag(c, true));
+    o.cache_to.push_back(std::move(spec));
   }
   for (const auto& c : f.cache_from) {
-    auto spec = parse_cache_flag(c, false);
-    if (!spec) return std::unexpected(spec.error());
-    o.cache_from.push_back(std::move(*spec));
+    MASON_TRY_ASSIGN(auto spec, parse_cache_flag(c, false));
+    o.cache_from.push_back(std::move(spec));
   }
   return o;
 }
 
 util::Status run_build_cmd(const GlobalOptions& g, const BuildFlags& f) {
-  auto options = to_options(g, f);
-  if (!options) return std::unexpected(options.error());
-  auto mode = progress::parse_mode(f.quiet ? "quiet" : f.progress);
-  if (!mode) return std::unexpected(mode.error());
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
-  auto sink = progress::make_renderer(*mode, stderr);
+  MASON_TRY_ASSIGN(auto options, to_options(g, f));
+  MASON_TRY_ASSIGN(auto mode, progress::parse_mode(f.quiet ? "quiet" : f.progress));
+  MASON_TRY_ASSIGN(auto store, open_store(g));
+  auto sink = progress::make_renderer(mode, stderr);
   progress::Progress progress(*sink);
-  auto result = engine::run_build(**store, *options, progress);
+  auto result = engine::run_build(*store, options, progress);
   sink->finish();
   if (!result) return std::unexpected(result.error());
-  if (f.quiet || *mode == progress::Mode::quiet) {
+  if (f.quiet || mode == progress::Mode::quiet) {
     if (result->image) fmt::print("{}\n", result->image_id.str());
     return {};
   }
@@ -170,16 +160,20 @@ util::Status run_run_cmd(const GlobalOptions& g, const RunFlags& f, ChosenComman
   o.image = f.image;
   o.command = f.command;
   if (f.entrypoint_set) o.entrypoint = f.entrypoint;
-  o.env = f.env;
+  for (const auto& e : f.env) { // -e K=V, or K alone: the value of $K if set (as docker does)
+    if (e.find('=') != std::string::npos)
+      o.env.push_back(e);
+    else if (auto v = env_value(e))
+      o.env.push_back(e + "=" + *v);
+  }
   o.user = f.user;
   o.workdir = f.workdir;
   o.runtime = f.runtime;
+  o.runtime_search_path = search_path();
   if (auto r = sandbox_flags(o, f.network, f.snapshotter); !r) return r;
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
-  auto code = engine::run_image(**store, o);
-  if (!code) return std::unexpected(code.error());
-  chosen.set_exit_code(*code);
+  MASON_TRY_ASSIGN(auto store, open_store(g));
+  MASON_TRY_ASSIGN(auto code, engine::run_image(*store, o));
+  chosen.set_exit_code(code);
   return {};
 }
 

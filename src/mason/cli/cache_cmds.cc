@@ -39,42 +39,39 @@ struct Opened {
 };
 
 util::Result<Opened> open_all(const GlobalOptions& g) {
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
-  std::string root = (*store)->root().string();
+  MASON_TRY_ASSIGN(auto store, open_store(g));
+  std::string root = store->root().string();
   const auto kind = snapshot::KindChoice::automatic;
-  auto snapshots = snapshot::open_snapshotter(content::StoreLayout(root).snapshots(false), kind);
-  if (!snapshots) return std::unexpected(snapshots.error());
-  return Opened{std::move(*store), std::move(*snapshots), std::move(root)};
+  MASON_TRY_ASSIGN(auto snapshots,
+                   snapshot::open_snapshotter(content::StoreLayout(root).snapshots(false), kind));
+  return Opened{std::move(store), std::move(snapshots), std::move(root)};
 }
 
 util::Status run_ls(const GlobalOptions& g) {
-  auto o = open_all(g);
-  if (!o) return std::unexpected(o.error());
+  MASON_TRY_ASSIGN(auto o, open_all(g));
   auto lock =
-      gc::UsageLock::take(o->root, gc::UsageLock::Guards::build_cache, gc::UsageLock::Mode::shared);
+      gc::UsageLock::take(o.root, gc::UsageLock::Guards::build_cache, gc::UsageLock::Mode::shared);
   if (!lock) return std::unexpected(lock.error());
-  auto listing = gc::list_cache(*o->store, *o->snapshots, o->root);
-  if (!listing) return std::unexpected(listing.error());
+  MASON_TRY_ASSIGN(auto listing, gc::list_cache(*o.store, *o.snapshots, o.root));
   std::cout << fmt::format("{:<14} {:>10}  {:<16} {}\n", "ID", "SIZE", "LAST USED", "STEP");
-  for (const auto& e : listing->records) {
+  for (const auto& e : listing.records) {
     const auto id = e.record.key.substr(e.record.key.find(':') + 1, 12);
     std::cout << fmt::format("{:<14} {:>10}  {:<16} {}{}\n", id, util::human_size(e.record.size),
                              ago(e.record.last_used), one_line(e.step, 60),
                              e.present ? "" : " (snapshot gone)");
   }
   std::int64_t mount_bytes = 0;
-  if (!listing->mounts.empty()) {
+  if (!listing.mounts.empty()) {
     std::cout << fmt::format("\n{:<40} {:>10}  {}\n", "CACHE MOUNT", "SIZE", "LAST USED");
-    for (const auto& m : listing->mounts) {
+    for (const auto& m : listing.mounts) {
       mount_bytes += m.bytes;
       std::cout << fmt::format("{:<40} {:>10}  {}\n", one_line(m.id, 40), util::human_size(m.bytes),
                                ago(m.last_used));
     }
   }
   std::cout << fmt::format("\nTotal: {} in {} records, {} in {} cache mounts\n",
-                           util::human_size(listing->record_bytes), listing->records.size(),
-                           util::human_size(mount_bytes), listing->mounts.size());
+                           util::human_size(listing.record_bytes), listing.records.size(),
+                           util::human_size(mount_bytes), listing.mounts.size());
   return {};
 }
 
@@ -105,18 +102,15 @@ util::Status run_prune(const GlobalOptions& g, const PruneFlags& f) {
     options.unused_for =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::nanoseconds(*ns));
   }
-  auto o = open_all(g);
-  if (!o) return std::unexpected(o.error());
-  auto lock = gc::UsageLock::take(o->root, gc::UsageLock::Guards::build_cache,
-                                  gc::UsageLock::Mode::exclusive);
-  if (!lock) return std::unexpected(lock.error());
-  auto report = gc::prune_cache(*o->store, *o->snapshots, o->root, options);
-  if (!report) return std::unexpected(report.error());
+  MASON_TRY_ASSIGN(auto o, open_all(g));
+  MASON_TRY_ASSIGN(auto lock, gc::UsageLock::take(o.root, gc::UsageLock::Guards::build_cache,
+                                                  gc::UsageLock::Mode::exclusive));
+  MASON_TRY_ASSIGN(auto report, gc::prune_cache(*o.store, *o.snapshots, o.root, options));
   std::cout << fmt::format("{}{} records, {} snapshots, {} cache mounts\n",
-                           f.dry_run ? "Would remove: " : "Removed: ", report->records,
-                           report->snapshots, report->mounts);
+                           f.dry_run ? "Would remove: " : "Removed: ", report.records,
+                           report.snapshots, report.mounts);
   std::cout << fmt::format("Total {} space: {}\n", f.dry_run ? "reclaimable" : "reclaimed",
-                           util::human_size(report->bytes));
+                           util::human_size(report.bytes));
   return {};
 }
 

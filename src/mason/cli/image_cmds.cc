@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mason/cli/commands.h"
+#include "mason/cli/environment.h"
 #include "mason/content/layout.h"
 #include "mason/content/root.h"
 #include "mason/content/store.h"
@@ -27,10 +28,9 @@
 namespace mason::cli {
 
 util::Result<std::unique_ptr<content::Store>> open_store(const GlobalOptions& g) {
-  auto root = content::resolve_root(content::root_env_from_process(g.root));
-  if (!root) return std::unexpected(root.error());
-  auto store = content::Store::open(*root);
-  if (!store) return std::unexpected(store.error().with_context("open store " + root->string()));
+  MASON_TRY_ASSIGN(auto root, content::resolve_root(root_env(g.root)));
+  auto store = content::Store::open(root);
+  if (!store) return std::unexpected(store.error().with_context("open store " + root.string()));
   return store;
 }
 
@@ -95,8 +95,7 @@ ordered_json repo_digests(const content::Store& store, const image::Digest& mani
 }
 
 util::Result<ordered_json> inspect_json(content::Store& store, const exporter::LocalImage& img) {
-  auto size = exporter::image_size(store, img);
-  if (!size) return std::unexpected(size.error());
+  MASON_TRY_ASSIGN(auto size, exporter::image_size(store, img));
   ordered_json tags = ordered_json::array();
   for (const auto& n : img.names)
     if (auto d = exporter::display_name(n); !d.empty()) tags.push_back(d);
@@ -115,7 +114,7 @@ util::Result<ordered_json> inspect_json(content::Store& store, const exporter::L
   j["Architecture"] = img.config.architecture;
   if (!img.config.variant.empty()) j["Variant"] = img.config.variant;
   j["Os"] = img.config.os;
-  j["Size"] = *size;
+  j["Size"] = size;
   j["RootFS"] = {{"Type", img.config.rootfs.type}, {"Layers", layers}};
   j["Manifest"] = ordered_json::parse(img.manifest.raw, nullptr, false);
   return j;
@@ -123,15 +122,14 @@ util::Result<ordered_json> inspect_json(content::Store& store, const exporter::L
 
 util::Status run_import(const GlobalOptions& g, const std::string& file, const std::string& name,
                         const std::vector<std::string>& changes) {
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
+  MASON_TRY_ASSIGN(auto store, open_store(g));
   int fd = STDIN_FILENO;
   if (file != "-") {
     fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return util::make_error(util::ErrorCode::not_found, "open " + file, errno);
   }
   engine::ImportOptions opt{changes, file};
-  auto img = engine::import_rootfs(**store, fd, name, opt);
+  auto img = engine::import_rootfs(*store, fd, name, opt);
   if (fd != STDIN_FILENO) ::close(fd);
   if (!img) return std::unexpected(img.error());
   std::cout << img->config.digest.str() << '\n';
@@ -139,15 +137,13 @@ util::Status run_import(const GlobalOptions& g, const std::string& file, const s
 }
 
 util::Status run_images(const GlobalOptions& g, bool quiet) {
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
-  auto images = exporter::list_local_images(**store);
-  if (!images) return std::unexpected(images.error());
+  MASON_TRY_ASSIGN(auto store, open_store(g));
+  MASON_TRY_ASSIGN(auto images, exporter::list_local_images(*store));
   if (!quiet)
     std::cout << fmt::format("{:<40} {:<16} {:<14} {:<22} {}\n", "REPOSITORY", "TAG", "IMAGE ID",
                              "CREATED", "SIZE");
-  for (const auto& img : *images) {
-    auto size = exporter::image_size(**store, img);
+  for (const auto& img : images) {
+    auto size = exporter::image_size(*store, img);
     for (const auto& name : img.names) {
       if (quiet) {
         std::cout << short_id(img.config.digest) << '\n';
@@ -165,74 +161,64 @@ util::Status run_images(const GlobalOptions& g, bool quiet) {
 }
 
 util::Status run_inspect(const GlobalOptions& g, const std::vector<std::string>& names) {
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
+  MASON_TRY_ASSIGN(auto store, open_store(g));
   ordered_json out = ordered_json::array();
   for (const auto& n : names) {
-    auto img = exporter::find_image(**store, n);
-    if (!img) return std::unexpected(img.error());
-    auto j = inspect_json(**store, *img);
-    if (!j) return std::unexpected(j.error());
-    out.push_back(std::move(*j));
+    MASON_TRY_ASSIGN(auto img, exporter::find_image(*store, n));
+    MASON_TRY_ASSIGN(auto j, inspect_json(*store, img));
+    out.push_back(std::move(j));
   }
   std::cout << out.dump(4, ' ', false, ordered_json::error_handler_t::replace) << '\n';
   return {};
 }
 
 util::Status run_history(const GlobalOptions& g, const std::string& name) {
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
-  auto img = exporter::find_image(**store, name);
-  if (!img) return std::unexpected(img.error());
+  MASON_TRY_ASSIGN(auto store, open_store(g));
+  MASON_TRY_ASSIGN(auto img, exporter::find_image(*store, name));
   std::cout << fmt::format("{:<14} {:<22} {:<50} {:<10} {}\n", "IMAGE", "CREATED", "CREATED BY",
                            "SIZE", "COMMENT");
-  std::size_t layer = img->manifest.layers.size();
-  const auto& h = img->config.history;
+  std::size_t layer = img.manifest.layers.size();
+  const auto& h = img.config.history;
   for (auto it = h.rbegin(); it != h.rend(); ++it) {
     std::string size = "0B";
     if (!it->empty_layer && layer > 0) {
       --layer;
       // uncompressed, as `mason images` and docker history
-      auto bytes = exporter::remember_uncompressed_size(**store, img->manifest.layers[layer]);
-      if (!bytes) return std::unexpected(bytes.error());
-      size = human_size(*bytes);
+      MASON_TRY_ASSIGN(auto bytes,
+                       exporter::remember_uncompressed_size(*store, img.manifest.layers[layer]));
+      size = human_size(bytes);
     }
     auto by = it->created_by;
     if (by.size() > 50) by = by.substr(0, 47) + "...";
     std::cout << fmt::format("{:<14} {:<22} {:<50} {:<10} {}\n",
-                             it == h.rbegin() ? short_id(img->config.digest) : "<missing>",
+                             it == h.rbegin() ? short_id(img.config.digest) : "<missing>",
                              it->created.substr(0, 19), by, size, it->comment);
   }
   return {};
 }
 
 util::Status run_tag(const GlobalOptions& g, const std::string& src, const std::string& dst) {
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
-  auto img = exporter::find_image(**store, src);
-  if (!img) return std::unexpected(img.error());
-  auto name = exporter::normalize_tag(dst);
-  if (!name) return std::unexpected(name.error());
-  return (*store)->tag(*name, img->target);
+  MASON_TRY_ASSIGN(auto store, open_store(g));
+  MASON_TRY_ASSIGN(auto img, exporter::find_image(*store, src));
+  MASON_TRY_ASSIGN(auto name, exporter::normalize_tag(dst));
+  return store->tag(name, img.target);
 }
 
 util::Status run_rmi(const GlobalOptions& g, const std::vector<std::string>& names) {
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
+  MASON_TRY_ASSIGN(auto store, open_store(g));
   for (const auto& n : names) {
     auto tag = exporter::normalize_tag(n);
-    if (tag && (*store)->resolve(*tag)) {
-      if (auto r = (*store)->untag(*tag); !r) return r;
+    if (tag && store->resolve(*tag)) {
+      if (auto r = store->untag(*tag); !r) return r;
       std::cout << "Untagged: " << exporter::display_name(*tag) << '\n';
       continue;
     }
-    auto img = exporter::find_image(**store, n);
-    if (!img) return std::unexpected(img.error());
-    for (const auto& name : img->names) {
-      if (auto r = (*store)->untag(name); !r) return r;
+    MASON_TRY_ASSIGN(auto img, exporter::find_image(*store, n));
+    for (const auto& name : img.names) {
+      if (auto r = store->untag(name); !r) return r;
       if (auto d = exporter::display_name(name); !d.empty()) std::cout << "Untagged: " << d << '\n';
     }
-    std::cout << "Deleted: " << img->config.digest.str() << '\n';
+    std::cout << "Deleted: " << img.config.digest.str() << '\n';
   }
   return {};
 }
@@ -250,33 +236,30 @@ util::Status run_save(const GlobalOptions& g, const std::vector<std::string>& na
           "refusing to write an archive to a terminal: use -o FILE or redirect");
     output = "-";
   }
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
+  MASON_TRY_ASSIGN(auto store, open_store(g));
   std::vector<exporter::SaveItem> items;
   for (const auto& n : names) {
-    auto img = exporter::find_image(**store, n);
-    if (!img) return std::unexpected(img.error());
+    MASON_TRY_ASSIGN(auto img, exporter::find_image(*store, n));
     std::vector<std::string> tags;
     auto tag = exporter::normalize_tag(n);
-    if (tag && (*store)->resolve(*tag))
+    if (tag && store->resolve(*tag))
       tags.push_back(*tag); // saved under the name given
     else
-      for (const auto& name : img->names)
+      for (const auto& name : img.names)
         if (!name.starts_with(exporter::k_untagged_prefix)) tags.push_back(name);
-    items.push_back({std::move(*img), std::move(tags)});
+    items.push_back({std::move(img), std::move(tags)});
   }
-  return exporter::save_images(**store, items, *format, output);
+  return exporter::save_images(*store, items, *format, output);
 }
 
 util::Status run_load(const GlobalOptions& g, const std::string& input, bool quiet) {
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
+  MASON_TRY_ASSIGN(auto store, open_store(g));
   int fd = STDIN_FILENO;
   if (!input.empty() && input != "-") {
     fd = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return util::make_error(util::ErrorCode::not_found, "open " + input, errno);
   }
-  auto images = exporter::load_archive(**store, fd);
+  auto images = exporter::load_archive(*store, fd);
   if (fd != STDIN_FILENO) ::close(fd);
   if (!images)
     return std::unexpected(images.error().with_context("load " + (input.empty() ? "-" : input)));
@@ -294,18 +277,16 @@ util::Status run_load(const GlobalOptions& g, const std::string& input, bool qui
 }
 
 util::Status run_prune(const GlobalOptions& g, bool dry_run) {
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
-  auto report = gc::prune_store(**store, dry_run);
-  if (!report) return std::unexpected(report.error());
-  for (const auto& d : report->blobs)
+  MASON_TRY_ASSIGN(auto store, open_store(g));
+  MASON_TRY_ASSIGN(auto report, gc::prune_store(*store, dry_run));
+  for (const auto& d : report.blobs)
     std::cout << (dry_run ? "Would delete: " : "Deleted: ") << d.str() << '\n';
-  if (report->layers_skipped)
+  if (report.layers_skipped)
     std::cout << "Image layer snapshots: skipped (a build or a container is running)\n";
-  for (const auto& id : report->layers)
+  for (const auto& id : report.layers)
     std::cout << (dry_run ? "Would delete layer snapshot: " : "Deleted layer snapshot: ") << id
               << '\n';
-  std::cout << "Total reclaimed space: " << human_size(report->bytes) << '\n';
+  std::cout << "Total reclaimed space: " << human_size(report.bytes) << '\n';
   return {};
 }
 
@@ -317,12 +298,10 @@ struct FileTrees {
 // mounts take on disk.
 util::Result<FileTrees> file_trees(const std::string& root) {
   FileTrees out;
-  auto all = gc::existing_snapshotters(root);
-  if (!all) return std::unexpected(all.error());
-  for (const auto& snapshots : *all) {
-    auto listed = snapshots->list();
-    if (!listed) return std::unexpected(listed.error());
-    for (const auto& s : *listed) {
+  MASON_TRY_ASSIGN(auto all, gc::existing_snapshotters(root));
+  for (const auto& snapshots : all) {
+    MASON_TRY_ASSIGN(auto listed, snapshots->list());
+    for (const auto& s : listed) {
       auto used = snapshots->usage(s.id);
       if (!used) continue; // removed meanwhile
       auto& u = s.unpacked ? out.layers : out.built;
@@ -330,9 +309,8 @@ util::Result<FileTrees> file_trees(const std::string& root) {
       u.bytes += used->bytes;
     }
   }
-  auto mounts = gc::list_cache_mounts(root);
-  if (!mounts) return std::unexpected(mounts.error());
-  for (const auto& m : *mounts) {
+  MASON_TRY_ASSIGN(auto mounts, gc::list_cache_mounts(root));
+  for (const auto& m : mounts) {
     ++out.mounts.count;
     out.mounts.bytes += m.bytes;
   }
@@ -342,23 +320,21 @@ util::Result<FileTrees> file_trees(const std::string& root) {
 util::Status run_du(const GlobalOptions& g) {
   auto store = open_store(g);
   if (!store) return std::unexpected(store.error());
-  auto du = (*store)->disk_usage();
-  if (!du) return std::unexpected(du.error());
+  MASON_TRY_ASSIGN(auto du, (*store)->disk_usage());
   const std::pair<const char*, content::Usage> rows[] = {
-      {"manifests", du->manifests}, {"configs", du->configs},   {"layers", du->layers},
-      {"other", du->other},         {"build cache", du->cache}, {"unreferenced", du->unreferenced},
-      {"ingest", du->ingest},       {"metadata", du->metadata}};
+      {"manifests", du.manifests}, {"configs", du.configs},   {"layers", du.layers},
+      {"other", du.other},         {"build cache", du.cache}, {"unreferenced", du.unreferenced},
+      {"ingest", du.ingest},       {"metadata", du.metadata}};
   std::cout << fmt::format("{:<16} {:>8} {:>12}\n", "KIND", "COUNT", "SIZE");
   for (const auto& [name, u] : rows)
     std::cout << fmt::format("{:<16} {:>8} {:>12}\n", name, u.count, human_size(u.bytes));
   // Beside the blobs: the unpacked image layers, the snapshots builds made
   // (the build cache's file trees) and the cache mounts (disk bytes).
-  auto files = file_trees((*store)->root().string());
-  if (!files) return std::unexpected(files.error());
-  const std::pair<const char*, content::Usage> trees[] = {{"layer snapshots", files->layers},
-                                                          {"build snapshots", files->built},
-                                                          {"cache mounts", files->mounts}};
-  std::int64_t total = du->total_bytes();
+  MASON_TRY_ASSIGN(auto files, file_trees((*store)->root().string()));
+  const std::pair<const char*, content::Usage> trees[] = {{"layer snapshots", files.layers},
+                                                          {"build snapshots", files.built},
+                                                          {"cache mounts", files.mounts}};
+  std::int64_t total = du.total_bytes();
   for (const auto& [name, u] : trees) {
     std::cout << fmt::format("{:<16} {:>8} {:>12}\n", name, u.count, human_size(u.bytes));
     total += u.bytes;
@@ -372,9 +348,9 @@ util::Status run_du(const GlobalOptions& g) {
     return {};
   }
   std::string why;
-  auto snapshots = snapshot::open_snapshotter(dir, snapshot::KindChoice::automatic, &why);
-  if (!snapshots) return std::unexpected(snapshots.error());
-  if ((*snapshots)->kind() == snapshot::Kind::overlay)
+  MASON_TRY_ASSIGN(auto snapshots,
+                   snapshot::open_snapshotter(dir, snapshot::KindChoice::automatic, &why));
+  if (snapshots->kind() == snapshot::Kind::overlay)
     std::cout << "snapshotter: overlay\n";
   else
     std::cout << fmt::format("snapshotter: {}\n  {}\n", why, snapshot::k_copy_fallback_hint);

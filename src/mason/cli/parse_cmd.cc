@@ -121,24 +121,21 @@ std::string expanded_json(const df::Frontend& fe) {
 }
 
 util::Status run_parse(const ParseOptions& opt) {
-  auto text = read_input(opt.file);
-  if (!text) return std::unexpected(text.error());
+  MASON_TRY_ASSIGN(auto text, read_input(opt.file));
   const auto label = label_for(opt.file);
   if (opt.ast) {
-    auto loaded = df::parse(*text);
-    if (!loaded.ok()) return std::unexpected(df::diagnostics_error(label, *text, loaded.errors));
+    auto loaded = df::parse(text);
+    if (!loaded.ok()) return std::unexpected(df::diagnostics_error(label, text, loaded.errors));
     std::cout << df::dump(loaded.ast);
     return {};
   }
   df::LowerOptions lower;
   lower.target = opt.target;
   if (!opt.platform.empty()) lower.target_platform = opt.platform;
-  auto build_args = parse_build_args(opt.build_args);
-  if (!build_args) return std::unexpected(build_args.error());
-  lower.build_args = std::move(*build_args);
-  auto fe = df::load_and_lower(label, *text, lower);
-  if (!fe) return std::unexpected(fe.error());
-  std::cout << (opt.expand ? expanded_json(*fe) : df::stages_json(fe->graph)) << '\n';
+  MASON_TRY_ASSIGN(auto build_args, parse_build_args(opt.build_args));
+  lower.build_args = std::move(build_args);
+  MASON_TRY_ASSIGN(auto fe, df::load_and_lower(label, text, lower));
+  std::cout << (opt.expand ? expanded_json(fe) : df::stages_json(fe.graph)) << '\n';
   return {};
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "mason/cli/commands.h"
+#include "mason/cli/environment.h"
 #include "mason/cli/transfer_view.h"
 #include "mason/exporter/local_image.h"
 #include "mason/image/platform.h"
@@ -32,10 +33,11 @@ registry::RegistryOptions registry_options(const GlobalOptions& g) {
   o.insecure_registries = g.insecure_registries;
   o.ca_files = g.registry_cas;
   o.docker_io_mirrors = g.registry_mirrors;
-  if (const char* env = std::getenv("MASON_INSECURE_REGISTRIES"))
-    append_list(o.insecure_registries, env);
-  if (const char* env = std::getenv("MASON_REGISTRY_MIRRORS"))
-    append_list(o.docker_io_mirrors, env);
+  if (auto env = env_value("MASON_INSECURE_REGISTRIES")) append_list(o.insecure_registries, *env);
+  if (auto env = env_value("MASON_REGISTRY_MIRRORS")) append_list(o.docker_io_mirrors, *env);
+  o.no_proxy = no_proxy();
+  // Without a directory, credentials are an error when first needed.
+  if (auto dir = docker_config_dir()) o.credentials.config_dir = *dir;
   return o;
 }
 
@@ -51,36 +53,27 @@ client_for(const GlobalOptions& g, bool quiet,
 
 util::Status run_pull(const GlobalOptions& g, const std::string& name, const std::string& platform,
                       bool quiet) {
-  auto ref = image::Reference::parse(name);
-  if (!ref) return std::unexpected(ref.error());
-  auto wanted = platform.empty() ? util::Result<image::Platform>(image::host_platform())
-                                 : image::parse_platform(platform);
-  if (!wanted) return std::unexpected(wanted.error());
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
-  auto client = client_for(g, quiet, TransferDirection::pull);
-  if (!client) return std::unexpected(client.error());
-  auto pulled = (*client)->pull(**store, *ref, *wanted);
-  if (!pulled) return std::unexpected(pulled.error());
-  if (!quiet) fmt::print("Digest: {}\n", pulled->digest.str());
-  fmt::print("{}\n", ref->str());
+  MASON_TRY_ASSIGN(auto ref, image::Reference::parse(name));
+  MASON_TRY_ASSIGN(auto wanted, platform.empty()
+                                    ? util::Result<image::Platform>(image::host_platform())
+                                    : image::parse_platform(platform));
+  MASON_TRY_ASSIGN(auto store, open_store(g));
+  MASON_TRY_ASSIGN(auto client, client_for(g, quiet, TransferDirection::pull));
+  MASON_TRY_ASSIGN(auto pulled, client->pull(*store, ref, wanted));
+  if (!quiet) fmt::print("Digest: {}\n", pulled.digest.str());
+  fmt::print("{}\n", ref.str());
   return {};
 }
 
 util::Status run_push(const GlobalOptions& g, const std::string& name, const std::string& dest,
                       bool quiet) {
-  auto store = open_store(g);
-  if (!store) return std::unexpected(store.error());
-  auto img = exporter::find_image(**store, name);
-  if (!img) return std::unexpected(img.error());
-  auto ref = image::Reference::parse(dest.empty() ? name : dest);
-  if (!ref) return std::unexpected(ref.error());
-  auto client = client_for(g, quiet, TransferDirection::push);
-  if (!client) return std::unexpected(client.error());
-  auto pushed = (*client)->push(**store, img->target, *ref);
-  if (!pushed) return std::unexpected(pushed.error());
-  fmt::print("{}: digest: {} size: {}\n", ref->tag().empty() ? ref->str() : ref->tag(),
-             pushed->digest.str(), pushed->size);
+  MASON_TRY_ASSIGN(auto store, open_store(g));
+  MASON_TRY_ASSIGN(auto img, exporter::find_image(*store, name));
+  MASON_TRY_ASSIGN(auto ref, image::Reference::parse(dest.empty() ? name : dest));
+  MASON_TRY_ASSIGN(auto client, client_for(g, quiet, TransferDirection::push));
+  MASON_TRY_ASSIGN(auto pushed, client->push(*store, img.target, ref));
+  fmt::print("{}: digest: {} size: {}\n", ref.tag().empty() ? ref.str() : ref.tag(),
+             pushed.digest.str(), pushed.size);
   return {};
 }
 
@@ -114,23 +107,22 @@ util::Status run_login(const GlobalOptions& g, const std::string& host_arg, cons
                        const std::string& password, bool password_stdin) {
   if (user.empty())
     return util::make_error(util::ErrorCode::invalid_argument, "give the user name with -u");
-  auto pw = read_password(password_stdin, password);
-  if (!pw) return std::unexpected(pw.error());
+  MASON_TRY_ASSIGN(auto pw, read_password(password_stdin, password));
   const auto host = login_host(host_arg);
-  registry::Credentials creds{user, *pw, ""};
-  auto client = client_for(g, true);
-  if (!client) return std::unexpected(client.error());
-  if (auto r = (*client)->check_login(host, creds); !r)
+  registry::Credentials creds{user, pw, ""};
+  MASON_TRY_ASSIGN(auto client, client_for(g, true));
+  if (auto r = client->check_login(host, creds); !r)
     return std::unexpected(std::move(r.error()).with_context("login " + host));
-  if (auto r = registry::store_credentials(host, creds, registry_options(g).credentials); !r)
-    return r;
+  MASON_TRY_ASSIGN(auto config_dir, docker_config_dir());
+  MASON_TRY(registry::store_credentials(host, creds, {config_dir}));
   fmt::print("Login Succeeded\n");
   return {};
 }
 
-util::Status run_logout(const GlobalOptions& g, const std::string& host_arg) {
+util::Status run_logout(const std::string& host_arg) {
   const auto host = login_host(host_arg);
-  auto r = registry::erase_credentials(host, registry_options(g).credentials);
+  MASON_TRY_ASSIGN(auto config_dir, docker_config_dir());
+  auto r = registry::erase_credentials(host, {config_dir});
   if (!r && r.error().code() == util::ErrorCode::not_found) {
     fmt::print("Not logged in to {}\n", host);
     return {};
@@ -191,7 +183,7 @@ void register_registry_commands(CLI::App& app, ChosenCommand& chosen, const Glob
     auto host = std::make_shared<std::string>();
     auto* cmd = app.add_subcommand("logout", "Log out from a registry");
     cmd->add_option("server", *host, "Registry host (default docker.io)");
-    cmd->callback([&chosen, &g, host] { chosen.set([&g, host] { return run_logout(g, *host); }); });
+    cmd->callback([&chosen, host] { chosen.set([host] { return run_logout(*host); }); });
   }
 }
 

@@ -158,18 +158,14 @@ util::Result<std::vector<CacheRecord>> Store::list_cache_records() const {
 util::Status Store::delete_cache_records(std::span<const std::string> keys) {
   if (keys.empty()) return {};
   const std::lock_guard guard(m_state->mutex);
-  auto& db = m_state->db;
-  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
-  if (!txn) return fail(std::move(txn));
   // The layers go by cascade.
-  auto stmt = db.prepare("DELETE FROM cache_records WHERE key = ?1");
-  if (!stmt) return fail(std::move(stmt));
-  for (const auto& key : keys) {
-    stmt->reset();
-    if (auto ok = stmt->bind(1, key).run(); !ok)
-      return std::unexpected(std::move(ok.error()).with_context("delete cache record " + key));
-  }
-  return txn->commit();
+  return detail::run_per_item(
+      m_state->db, "DELETE FROM cache_records WHERE key = ?1", keys,
+      [](sql::Stmt& s, const std::string& key) -> util::Status {
+        if (auto ok = s.bind(1, key).run(); !ok)
+          return std::unexpected(std::move(ok.error()).with_context("delete cache record " + key));
+        return {};
+      });
 }
 
 util::Status Store::set_cache_layer(std::string_view key, std::string_view variant,

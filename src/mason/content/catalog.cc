@@ -76,17 +76,10 @@ util::Result<BlobInfo> Store::blob_info(const image::Digest& digest) const {
 
 util::Status Store::mark_used(std::span<const image::Digest> digests) {
   const std::lock_guard guard(m_state->mutex);
-  auto& db = m_state->db;
-  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
-  if (!txn) return fail(std::move(txn));
-  auto stmt = db.prepare("UPDATE blobs SET last_used = ?2 WHERE digest = ?1");
-  if (!stmt) return fail(std::move(stmt));
-  for (const auto& digest : digests) {
-    stmt->reset();
-    if (auto ok = stmt->bind(1, digest.str()).bind(2, detail::to_unix(detail::now())).run(); !ok)
-      return ok;
-  }
-  return txn->commit();
+  const auto now = detail::to_unix(detail::now());
+  return detail::run_per_item(
+      m_state->db, "UPDATE blobs SET last_used = ?2 WHERE digest = ?1", digests,
+      [&](sql::Stmt& s, const image::Digest& d) { return s.bind(1, d.str()).bind(2, now).run(); });
 }
 
 // ---------------------------------------------------------------- blob sources
@@ -229,14 +222,13 @@ util::Result<std::vector<image::Descriptor>> Store::references(const image::Dige
 
 util::Result<std::vector<image::Digest>> Store::referrers(const image::Digest& child) const {
   const std::lock_guard guard(m_state->mutex);
-  auto rows = descriptor_rows(m_state->db,
-                              "SELECT DISTINCT parent, '', 0 FROM blob_refs "
-                              "WHERE child = ?1 ORDER BY parent",
-                              child);
-  if (!rows) return std::unexpected(rows.error());
+  MASON_TRY_ASSIGN(auto rows, descriptor_rows(m_state->db,
+                                              "SELECT DISTINCT parent, '', 0 FROM blob_refs "
+                                              "WHERE child = ?1 ORDER BY parent",
+                                              child));
   std::vector<image::Digest> out;
-  out.reserve(rows->size());
-  for (const auto& d : *rows) out.push_back(d.digest);
+  out.reserve(rows.size());
+  for (const auto& d : rows) out.push_back(d.digest);
   return out;
 }
 

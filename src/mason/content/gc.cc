@@ -128,15 +128,9 @@ util::Result<std::vector<std::string>> lease_ids(sql::Db& db) {
 }
 
 util::Status delete_leases(sql::Db& db, const std::vector<std::string>& ids) {
-  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
-  if (!txn) return fail(std::move(txn));
-  auto stmt = db.prepare("DELETE FROM leases WHERE id = ?1");
-  if (!stmt) return fail(std::move(stmt));
-  for (const auto& id : ids) {
-    stmt->reset();
-    if (auto ok = stmt->bind(1, id).run(); !ok) return ok;
-  }
-  return txn->commit();
+  return detail::run_per_item(
+      db, "DELETE FROM leases WHERE id = ?1", ids,
+      [](sql::Stmt& s, const std::string& id) { return s.bind(1, id).run(); });
 }
 
 // Step 1. Returns the ids of dead leases (dropped unless dry_run).
@@ -163,15 +157,9 @@ util::Result<std::set<std::string>> sweep_leases(detail::StoreState& state, bool
 
 util::Status delete_blob_rows(sql::Db& db, const std::vector<std::string>& digests) {
   if (digests.empty()) return {};
-  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
-  if (!txn) return fail(std::move(txn));
-  auto stmt = db.prepare("DELETE FROM blobs WHERE digest = ?1");
-  if (!stmt) return fail(std::move(stmt));
-  for (const auto& digest : digests) {
-    stmt->reset();
-    if (auto ok = stmt->bind(1, digest).run(); !ok) return ok;
-  }
-  return txn->commit();
+  return detail::run_per_item(
+      db, "DELETE FROM blobs WHERE digest = ?1", digests,
+      [](sql::Stmt& s, const std::string& d) { return s.bind(1, d).run(); });
 }
 
 // Names in blobs/sha256 that look like blobs, with their sizes.
@@ -214,15 +202,9 @@ util::Status sweep_ingest(const detail::StoreState& state, const GcOptions& opti
 
 util::Status delete_cache_layer_rows(sql::Db& db, const std::vector<std::string>& digests) {
   if (digests.empty()) return {};
-  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
-  if (!txn) return fail(std::move(txn));
-  auto stmt = db.prepare("DELETE FROM cache_layers WHERE digest = ?1");
-  if (!stmt) return fail(std::move(stmt));
-  for (const auto& digest : digests) {
-    stmt->reset();
-    if (auto ok = stmt->bind(1, digest).run(); !ok) return ok;
-  }
-  return txn->commit();
+  return detail::run_per_item(
+      db, "DELETE FROM cache_layers WHERE digest = ?1", digests,
+      [](sql::Stmt& s, const std::string& d) { return s.bind(1, d).run(); });
 }
 
 // Steps 2 and 3.

@@ -1,6 +1,6 @@
 // Where the store lives. resolve_root is a pure function of the values it
-// is given, so the precedence can be tested without touching the process
-// environment; root_env_from_process gathers those values.
+// is given (the CLI reads them: cli/environment.h), so the precedence is
+// tested without touching the process environment.
 #pragma once
 
 #include <filesystem>
@@ -24,10 +24,5 @@ struct RootEnv {
 // relative values are invalid and must be ignored), then
 // $HOME/.local/share/mason. Error invalid_argument when none applies.
 util::Result<std::filesystem::path> resolve_root(const RootEnv& env);
-
-// Reads MASON_ROOT, XDG_DATA_HOME and HOME (falling back to the passwd
-// entry of the real uid when HOME is unset). Thread-safe as long as nobody
-// modifies the environment concurrently.
-RootEnv root_env_from_process(std::string flag);
 
 } // namespace mason::content

@@ -104,9 +104,8 @@ ALTER TABLE blobs ADD COLUMN unpacked_size INTEGER;
 };
 
 util::Result<int> user_version(sql::Db& db) {
-  auto v = db.query_int64("PRAGMA user_version");
-  if (!v) return std::unexpected(std::move(v.error()));
-  return static_cast<int>(*v);
+  MASON_TRY_ASSIGN(auto v, db.query_int64("PRAGMA user_version"));
+  return static_cast<int>(v);
 }
 
 util::Status too_new(int found) {
@@ -119,13 +118,11 @@ util::Status too_new(int found) {
 } // namespace
 
 util::Status migrate(sql::Db& db) {
-  auto seen = user_version(db);
-  if (!seen) return std::unexpected(std::move(seen.error()));
-  if (*seen == k_schema_version) return {};
-  if (*seen > k_schema_version) return too_new(*seen);
+  MASON_TRY_ASSIGN(auto seen, user_version(db));
+  if (seen == k_schema_version) return {};
+  if (seen > k_schema_version) return too_new(seen);
 
-  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
-  if (!txn) return std::unexpected(std::move(txn.error()));
+  MASON_TRY_ASSIGN(auto txn, sql::Txn::begin(db, sql::Txn::Kind::write));
   auto current = user_version(db); // another process may have migrated meanwhile
   if (!current) return std::unexpected(std::move(current.error()));
   if (*current > k_schema_version) return too_new(*current);
@@ -137,7 +134,7 @@ util::Status migrate(sql::Db& db) {
   }
   if (auto ok = db.exec("PRAGMA user_version = " + std::to_string(k_schema_version)); !ok)
     return ok;
-  return txn->commit();
+  return txn.commit();
 }
 
 } // namespace mason::content

@@ -84,9 +84,8 @@ util::Result<bool> Stmt::step() {
 
 util::Status Stmt::run() {
   for (;;) {
-    auto row = step();
-    if (!row) return std::unexpected(std::move(row.error()));
-    if (!*row) return {};
+    MASON_TRY_ASSIGN(auto row, step());
+    if (!row) return {};
   }
 }
 
@@ -135,7 +134,7 @@ util::Result<Db> Db::open(const std::string& path, std::chrono::milliseconds bus
   const auto deadline = std::chrono::steady_clock::now() + busy_timeout;
   for (const char* pragma :
        {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
-    if (auto ok = exec_retrying(raw, pragma, deadline); !ok) return std::unexpected(ok.error());
+    MASON_TRY(exec_retrying(raw, pragma, deadline));
   }
   return db;
 }
@@ -168,18 +167,16 @@ util::Result<Stmt> Db::prepare(std::string_view sql) {
 std::int64_t Db::changes() const { return sqlite3_changes64(m_db); }
 
 util::Result<std::int64_t> Db::query_int64(std::string_view sql) {
-  auto stmt = prepare(sql);
-  if (!stmt) return std::unexpected(std::move(stmt.error()));
-  auto row = stmt->step();
+  MASON_TRY_ASSIGN(auto stmt, prepare(sql));
+  auto row = stmt.step();
   if (!row) return std::unexpected(std::move(row.error()));
   if (!*row)
     return util::make_error(util::ErrorCode::internal, "metadata: no row for " + std::string(sql));
-  return stmt->int64(0);
+  return stmt.int64(0);
 }
 
 util::Result<Txn> Txn::begin(Db& db, Kind kind) {
-  auto ok = db.exec(kind == Kind::write ? "BEGIN IMMEDIATE" : "BEGIN");
-  if (!ok) return std::unexpected(std::move(ok.error()));
+  MASON_TRY(db.exec(kind == Kind::write ? "BEGIN IMMEDIATE" : "BEGIN"));
   return Txn(&db);
 }
 

@@ -76,12 +76,11 @@ util::Result<UniqueFd> lock_present_blob(const StoreState& state, const image::D
     return util::make_error(util::ErrorCode::invalid_argument, "descriptor has no media type");
   auto lock = state.lock_store(fs::LockMode::shared);
   if (!lock) return std::unexpected(std::move(lock.error()));
-  auto size = stat_blob(state, target.digest);
-  if (!size) return std::unexpected(std::move(size.error()));
-  if (*size != target.size)
+  MASON_TRY_ASSIGN(auto size, stat_blob(state, target.digest));
+  if (size != target.size)
     return util::make_error(util::ErrorCode::invalid_argument,
                             "descriptor says " + std::to_string(target.size) + " bytes, blob " +
-                                target.digest.str() + " has " + std::to_string(*size));
+                                target.digest.str() + " has " + std::to_string(size));
   return lock;
 }
 

@@ -74,4 +74,20 @@ std::unexpected<util::Error> fail(util::Result<T>&& r) {
   return std::unexpected(std::move(r.error()));
 }
 
+// Runs `sql` once per item of `items`, in one write transaction:
+// `each(stmt, item)` binds the item's parameters and runs the statement.
+// The first error rolls everything back.
+template <class Items, class Each>
+util::Status run_per_item(sql::Db& db, const char* sql, const Items& items, Each each) {
+  auto txn = sql::Txn::begin(db, sql::Txn::Kind::write);
+  if (!txn) return fail(std::move(txn));
+  auto stmt = db.prepare(sql);
+  if (!stmt) return fail(std::move(stmt));
+  for (const auto& item : items) {
+    stmt->reset();
+    MASON_TRY(each(*stmt, item));
+  }
+  return txn->commit();
+}
+
 } // namespace mason::content::detail

@@ -72,29 +72,24 @@ util::Status open_context(Engine& e, const std::string& dockerfile_path) {
   auto ignore_file =
       frontend::choose_dockerignore(dockerfile_path, e.context_path, sys::is_regular_file);
   if (!ignore_file) return {};
-  auto text = sys::read_file(*ignore_file);
-  if (!text) return std::unexpected(text.error());
-  auto matcher = frontend::IgnoreMatcher::from_dockerignore(*text, *ignore_file);
-  if (!matcher) return std::unexpected(matcher.error());
-  e.ignore = std::move(*matcher);
+  MASON_TRY_ASSIGN(auto text, sys::read_file(*ignore_file));
+  MASON_TRY_ASSIGN(auto matcher, frontend::IgnoreMatcher::from_dockerignore(text, *ignore_file));
+  e.ignore = std::move(matcher);
   return {};
 }
 
 // Pulls `ref` (or checks with --pull that the local copy is current).
 util::Status pull_image(Engine& e, const std::string& ref, const progress::Reporter& vertex,
                         bool have_local) {
-  auto parsed = image::Reference::parse(ref);
-  if (!parsed) return std::unexpected(parsed.error());
-  auto client = e.registry();
-  if (!client) return std::unexpected(client.error());
+  MASON_TRY_ASSIGN(auto parsed, image::Reference::parse(ref));
+  MASON_TRY_ASSIGN(auto client, e.registry());
   if (have_local) {
-    auto remote = (*client)->resolve(*parsed);
-    if (!remote) return std::unexpected(remote.error());
-    if (e.store.has_blob(remote->digest)) return {}; // the same manifest or index
+    MASON_TRY_ASSIGN(auto remote, client->resolve(parsed));
+    if (e.store.has_blob(remote.digest)) return {}; // the same manifest or index
   }
-  vertex.status("pulling " + parsed->str());
+  vertex.status("pulling " + parsed.str());
   e.report_transfers_to(vertex);
-  auto pulled = (*client)->pull(e.store, *parsed, image::host_platform());
+  auto pulled = client->pull(e.store, parsed, image::host_platform());
   if (!pulled) return std::unexpected(pulled.error());
   vertex.status("pulled " + pulled->digest.str());
   return {};
@@ -165,11 +160,10 @@ util::Status summarize(Engine& e, BuildResult& out) {
   for (const auto& s : e.graph.stages) {
     const auto& r = e.results[static_cast<std::size_t>(s.index)];
     if (!s.needed || !r) continue;
-    auto size = tree_size(e, r->snapshot);
-    if (!size) return std::unexpected(size.error());
+    MASON_TRY_ASSIGN(auto size, tree_size(e, r->snapshot));
     out.stages.push_back(StageSummary{s.index,
                                       s.name.empty() ? fmt::format("stage-{}", s.index) : s.name,
-                                      s.base, s.index == e.graph.target, *size});
+                                      s.base, s.index == e.graph.target, size});
   }
   return {};
 }
@@ -272,10 +266,9 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
   // parse → lower → prune (the frontend marks the stages the target needs)
   auto def = progress.vertex();
   def.started("[internal] load build definition from Dockerfile");
-  auto dockerfile = dockerfile_of(options);
-  if (!dockerfile) return std::unexpected(dockerfile.error());
+  MASON_TRY_ASSIGN(auto dockerfile, dockerfile_of(options));
   df::LowerOptions lower{options.target, options.build_args, "linux/amd64", "linux/amd64"};
-  auto fe = df::load_and_lower(base_name(dockerfile->first), dockerfile->second, lower);
+  auto fe = df::load_and_lower(base_name(dockerfile.first), dockerfile.second, lower);
   if (!fe) {
     def.failed(fe.error().message());
     return std::unexpected(fe.error());
@@ -285,7 +278,7 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
       def.failed("--no-cache-filter " + stage + ": no such stage");
       return util::make_error(util::ErrorCode::invalid_argument, "--no-cache-filter " + stage +
                                                                      ": no such stage in " +
-                                                                     base_name(dockerfile->first));
+                                                                     base_name(dockerfile.first));
     }
   def.done();
   for (const auto& unused : fe->graph.unused_build_args)
@@ -301,40 +294,40 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
   if (!layers_lock) return std::unexpected(layers_lock.error());
   std::string why;
   const content::StoreLayout layout(root);
-  auto snapshots = snapshot::open_snapshotter(
-      layout.snapshots(options.snapshotter == snapshot::KindChoice::copy), options.snapshotter,
-      &why);
-  if (!snapshots) return std::unexpected(snapshots.error());
-  if ((*snapshots)->kind() == snapshot::Kind::copy &&
+  MASON_TRY_ASSIGN(auto snapshots,
+                   snapshot::open_snapshotter(
+                       layout.snapshots(options.snapshotter == snapshot::KindChoice::copy),
+                       options.snapshotter, &why));
+  if (snapshots->kind() == snapshot::Kind::copy &&
       options.snapshotter == snapshot::KindChoice::automatic)
     progress.message(fmt::format("[warning]: {}; {}", why, snapshot::k_copy_fallback_hint));
   std::unique_ptr<executor::Executor> runtime;
   if (options.executor == nullptr) {
-    auto made = executor::make_runtime_executor({options.runtime, layout.runtime_state()});
-    if (!made) return std::unexpected(made.error());
-    runtime = std::move(*made);
+    MASON_TRY_ASSIGN(auto made,
+                     executor::make_runtime_executor(
+                         {options.runtime, layout.runtime_state(), options.runtime_search_path}));
+    runtime = std::move(made);
   }
   executor::Executor& exec = options.executor != nullptr ? *options.executor : *runtime;
 
   Engine e{.store = store,
            .options = options,
            .progress = progress,
-           .snapshots = **snapshots,
+           .snapshots = *snapshots,
            .executor = exec,
            .dockerfile = fe->loaded.dockerfile,
            .graph = fe->graph,
-           .dockerfile_label = base_name(dockerfile->first),
-           .dockerfile_text = dockerfile->second,
+           .dockerfile_label = base_name(dockerfile.first),
+           .dockerfile_text = dockerfile.second,
            .build_time = now_rfc3339(options.source_date_epoch)};
   e.results.resize(fe->graph.stages.size());
-  if (auto r = make_dirs(root, e); !r) return std::unexpected(r.error());
+  MASON_TRY(make_dirs(root, e));
   e.downloads = std::make_unique<Downloads>(e.work_dir + "/downloads", layout.http_cache());
-  if (auto r = open_context(e, options.dockerfile_text ? "" : dockerfile->first); !r)
-    return std::unexpected(r.error());
-  open_cache_state(e, root, options.dockerfile_text ? "-" : dockerfile->first);
+  MASON_TRY(open_context(e, options.dockerfile_text ? "" : dockerfile.first));
+  open_cache_state(e, root, options.dockerfile_text ? "-" : dockerfile.first);
 
   BuildResult out;
-  out.snapshotter = (*snapshots)->kind() == snapshot::Kind::overlay ? "overlay" : "copy";
+  out.snapshotter = snapshots->kind() == snapshot::Kind::overlay ? "overlay" : "copy";
   auto status = resolve_bases(e);
   if (status) load_cache_sources(e);
   if (status) status = solve(e);

@@ -29,8 +29,9 @@ namespace mason::engine {
 // A secret for RUN --mount=type=secret (cli/flags.h parses --secret).
 struct SecretSource {
   std::string id;
-  std::string file; // host file, or
-  std::string env;  // host environment variable
+  std::string file;                       // host file, or
+  std::string env;                        // host environment variable,
+  std::optional<std::string> env_value{}; // whose value (the CLI reads it; nullopt: unset)
 };
 
 enum class OutputType { image, oci, docker, local, tar, registry };
@@ -73,6 +74,9 @@ struct BuildOptions {
   std::size_t jobs = 0; // stages at once; 0: every ready stage
   snapshot::KindChoice snapshotter = snapshot::KindChoice::automatic;
   std::string runtime = "runc";
+  // $PATH (the CLI reads it): where a runtime named without a "/" is looked
+  // for, before the system directories.
+  std::string runtime_search_path;
   // RUN's executor; null: the OCI runtime `runtime` (tests give a fake:
   // the engine's logic is then testable without root, runc or overlayfs).
   executor::Executor* executor = nullptr;

@@ -39,9 +39,8 @@ std::string default_tag(const Engine& engine, int target) {
 
 // The layer of a cached step (export.cc's step_layer).
 util::Result<content::CacheLayer> layer_of(Engine& engine, const CachedStep& step) {
-  auto layer = step_layer(engine, step.snapshot, step.key);
-  if (!layer) return std::unexpected(layer.error());
-  return content::CacheLayer{layer->descriptor, layer->diff_id};
+  MASON_TRY_ASSIGN(auto layer, step_layer(engine, step.snapshot, step.key));
+  return content::CacheLayer{layer.descriptor, layer.diff_id};
 }
 
 // The steps to export: the target's chain (min) or every built stage's.
@@ -77,34 +76,21 @@ util::Result<image::Descriptor> make_cache_image(Engine& engine,
     records.push_back(std::move(record));
   }
   const std::string config = json{{"records", records}}.dump();
-  auto config_desc = engine.store.ingest_bytes(config, {std::string(k_cache_config_type)});
-  if (!config_desc) return std::unexpected(config_desc.error());
+  MASON_TRY_ASSIGN(auto config_desc,
+                   engine.store.ingest_bytes(config, {std::string(k_cache_config_type)}));
   image::Manifest m;
   m.media_type = std::string(image::media_type::oci_manifest);
-  m.config = *config_desc;
+  m.config = config_desc;
   m.config.media_type = std::string(k_cache_config_type);
   m.layers = layers;
   m.seal();
-  auto stored = engine.store.ingest_bytes(m.raw, {std::string(image::media_type::oci_manifest)});
-  if (!stored) return std::unexpected(stored.error());
+  MASON_TRY_ASSIGN(auto stored, engine.store.ingest_bytes(
+                                    m.raw, {std::string(image::media_type::oci_manifest)}));
   std::vector<image::Descriptor> children{m.config};
   children.insert(children.end(), layers.begin(), layers.end());
-  if (auto ok = engine.store.record_references(stored->digest, children); !ok)
-    return std::unexpected(ok.error());
-  stored->media_type = std::string(image::media_type::oci_manifest);
-  return *stored;
-}
-
-util::Status write_file_atomic(const std::string& path, std::string_view data) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    if (!out.flush()) return util::make_error(util::ErrorCode::internal, "write " + tmp, errno);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return util::make_error(util::ErrorCode::internal, "rename " + tmp, errno);
-  return {};
+  MASON_TRY(engine.store.record_references(stored.digest, children));
+  stored.media_type = std::string(image::media_type::oci_manifest);
+  return stored;
 }
 
 // Copies blob `d` from the store into <dir>/blobs/sha256/ unless there.
@@ -112,20 +98,14 @@ util::Status copy_blob_out(Engine& engine, const std::string& dir, const image::
   const std::string path = dir + "/blobs/sha256/" + std::string(d.hex());
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) return {};
-  auto fd = engine.store.open_blob(d);
-  if (!fd) return std::unexpected(fd.error());
-  const std::string tmp = path + ".tmp";
-  util::UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!out) return util::make_error(util::ErrorCode::internal, "create " + tmp, errno);
+  MASON_TRY_ASSIGN(auto fd, engine.store.open_blob(d));
+  MASON_TRY_ASSIGN(auto out, sys::AtomicFile::create(path));
   char buf[1 << 16];
-  for (ssize_t n; (n = ::read(fd->get(), buf, sizeof buf)) != 0;) {
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
     if (n < 0) return util::make_error(util::ErrorCode::internal, "read blob " + d.str(), errno);
-    if (::write(out.get(), buf, static_cast<std::size_t>(n)) != n)
-      return util::make_error(util::ErrorCode::internal, "write " + tmp, errno);
+    MASON_TRY(out.write(std::string_view(buf, static_cast<std::size_t>(n))));
   }
-  if (::fsync(out.get()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0)
-    return util::make_error(util::ErrorCode::internal, "write " + path, errno);
-  return {};
+  return out.commit();
 }
 
 util::Status export_local(Engine& engine, const CacheSpec& spec, const std::string& tag,
@@ -137,7 +117,8 @@ util::Status export_local(Engine& engine, const CacheSpec& spec, const std::stri
       return util::make_error(util::ErrorCode::invalid_argument, "create " + d, errno);
   for (const auto& b : blobs)
     if (auto ok = copy_blob_out(engine, dir, b.digest); !ok) return ok;
-  if (auto ok = write_file_atomic(dir + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})"); !ok)
+  if (auto ok = sys::write_file_atomic(dir + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+      !ok)
     return ok;
   json index = {{"schemaVersion", 2},
                 {"mediaType", image::media_type::oci_index},
@@ -157,7 +138,7 @@ util::Status export_local(Engine& engine, const CacheSpec& spec, const std::stri
                                 {"digest", manifest.digest.str()},
                                 {"size", manifest.size},
                                 {"annotations", {{std::string(k_ref_annotation), tag}}}});
-  return write_file_atomic(dir + "/index.json", index.dump());
+  return sys::write_file_atomic(dir + "/index.json", index.dump());
 }
 
 // Whether manifest `m` is a mason build cache this version reads.
@@ -208,9 +189,8 @@ util::Result<std::string> layout_blob(const std::string& dir, const image::Diges
 }
 
 util::Status load_local(Engine& engine, const CacheSpec& spec) {
-  auto text = sys::read_file(spec.dir + "/index.json", 16 << 20);
-  if (!text) return std::unexpected(text.error());
-  auto index = json::parse(*text, nullptr, false);
+  MASON_TRY_ASSIGN(auto text, sys::read_file(spec.dir + "/index.json", 16 << 20));
+  auto index = json::parse(text, nullptr, false);
   if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array())
     return util::make_error(util::ErrorCode::corruption, spec.dir + "/index.json: not an index");
   int found = 0;
@@ -222,16 +202,12 @@ util::Status load_local(Engine& engine, const CacheSpec& spec) {
     if (!spec.tag.empty() && tag != spec.tag) continue;
     auto digest = image::Digest::parse(entry["digest"].get<std::string>());
     if (!digest) continue;
-    auto raw = layout_blob(spec.dir, *digest);
-    if (!raw) return std::unexpected(raw.error());
-    auto m = image::parse_manifest(*raw);
-    if (!m) return std::unexpected(m.error());
-    auto usable = is_cache_manifest(*m, spec.dir + " (" + tag + ")");
-    if (!usable) return std::unexpected(usable.error());
-    if (!*usable) continue;
-    auto config = layout_blob(spec.dir, m->config.digest);
-    if (!config) return std::unexpected(config.error());
-    if (auto ok = read_config(engine, *config, *m, spec.dir, spec.dir + " (" + tag + ")"); !ok)
+    MASON_TRY_ASSIGN(auto raw, layout_blob(spec.dir, *digest));
+    MASON_TRY_ASSIGN(auto m, image::parse_manifest(raw));
+    MASON_TRY_ASSIGN(auto usable, is_cache_manifest(m, spec.dir + " (" + tag + ")"));
+    if (!usable) continue;
+    MASON_TRY_ASSIGN(auto config, layout_blob(spec.dir, m.config.digest));
+    if (auto ok = read_config(engine, config, m, spec.dir, spec.dir + " (" + tag + ")"); !ok)
       return ok;
     ++found;
   }
@@ -243,29 +219,20 @@ util::Status load_local(Engine& engine, const CacheSpec& spec) {
 }
 
 util::Status load_registry(Engine& engine, const CacheSpec& spec) {
-  auto ref = image::Reference::parse(spec.ref);
-  if (!ref) return std::unexpected(ref.error());
-  auto client = engine.registry();
-  if (!client) return std::unexpected(client.error());
-  auto remote = (*client)->resolve(*ref);
-  if (!remote) return std::unexpected(remote.error());
+  MASON_TRY_ASSIGN(auto ref, image::Reference::parse(spec.ref));
+  MASON_TRY_ASSIGN(auto client, engine.registry());
+  MASON_TRY_ASSIGN(auto remote, client->resolve(ref));
   // By digest: the cache is not an image and gets no name in the store.
-  auto by_digest = image::Reference::parse(ref->name() + "@" + remote->digest.str());
-  if (!by_digest) return std::unexpected(by_digest.error());
-  auto pulled = (*client)->pull(engine.store, *by_digest, image::host_platform());
-  if (!pulled) return std::unexpected(pulled.error());
-  auto raw = engine.store.read_blob(pulled->digest);
-  if (!raw) return std::unexpected(raw.error());
-  auto m = image::parse_manifest(*raw);
-  if (!m) return std::unexpected(m.error());
-  auto usable = is_cache_manifest(*m, spec.ref);
-  if (!usable) return std::unexpected(usable.error());
-  if (!*usable)
+  MASON_TRY_ASSIGN(auto by_digest, image::Reference::parse(ref.name() + "@" + remote.digest.str()));
+  MASON_TRY_ASSIGN(auto pulled, client->pull(engine.store, by_digest, image::host_platform()));
+  MASON_TRY_ASSIGN(auto raw, engine.store.read_blob(pulled.digest));
+  MASON_TRY_ASSIGN(auto m, image::parse_manifest(raw));
+  MASON_TRY_ASSIGN(auto usable, is_cache_manifest(m, spec.ref));
+  if (!usable)
     return util::make_error(util::ErrorCode::invalid_argument,
                             spec.ref + " is not a mason build cache");
-  auto config = engine.store.read_blob(m->config.digest);
-  if (!config) return std::unexpected(config.error());
-  return read_config(engine, *config, *m, "", spec.ref);
+  MASON_TRY_ASSIGN(auto config, engine.store.read_blob(m.config.digest));
+  return read_config(engine, config, m, "", spec.ref);
 }
 
 } // namespace
@@ -307,14 +274,12 @@ util::Result<std::optional<std::string>> import_step(Engine& engine, const Impor
     o.expected_size = step.blob.size;
     if (auto in = engine.store.ingest_file(fd.get(), o); !in) return warn(in.error());
   }
-  auto active = engine.snapshots.prepare(parent);
-  if (!active) return std::unexpected(active.error());
+  MASON_TRY_ASSIGN(auto active, engine.snapshots.prepare(parent));
   {
     auto blob = engine.store.open_blob(step.blob.digest);
     if (!blob) return warn(blob.error());
-    util::UniqueFd root(::open((*active)->path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!root)
-      return util::make_error(util::ErrorCode::internal, "open " + (*active)->path(), errno);
+    util::UniqueFd root(::open(active->path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) return util::make_error(util::ErrorCode::internal, "open " + active->path(), errno);
     archive::FdSource source(blob->get());
     archive::ApplyOptions options;
     options.target = archive::ApplyTarget::merged;
@@ -323,22 +288,21 @@ util::Result<std::optional<std::string>> import_step(Engine& engine, const Impor
     if (auto applied = archive::apply_layer(source, root.get(), options); !applied)
       return warn(applied.error());
   }
-  auto id = engine.snapshots.commit(std::move(*active));
-  if (!id) return std::unexpected(id.error());
+  MASON_TRY_ASSIGN(auto id, engine.snapshots.commit(std::move(active)));
   cache::RecordInfo info = step.info;
   info.imported = true;
   content::CacheRecord rec;
   rec.key = step.key;
-  rec.snapshot = *id;
+  rec.snapshot = id;
   rec.info = info.encode();
-  if (auto used = engine.snapshots.usage(*id)) rec.size = used->bytes;
+  if (auto used = engine.snapshots.usage(id)) rec.size = used->bytes;
   if (auto ok = engine.store.put_cache_record(rec); !ok) {
-    engine.discard_at_end_of_build(*id);
+    engine.discard_at_end_of_build(id);
     return warn(ok.error());
   }
   (void)engine.store.set_cache_layer(step.key, k_layer_variant,
                                      content::CacheLayer{step.blob, step.diff_id});
-  return std::optional<std::string>(*id);
+  return std::optional<std::string>(id);
 }
 
 util::Status export_cache(Engine& engine, int target) {
@@ -354,11 +318,9 @@ util::Status export_cache(Engine& engine, int target) {
       ok = std::unexpected(manifest.error());
     } else if (spec.type == CacheSpec::Type::local) {
       std::vector<image::Descriptor> blobs = layers;
-      auto raw = engine.store.read_blob(manifest->digest);
-      if (!raw) return std::unexpected(raw.error());
-      auto m = image::parse_manifest(*raw);
-      if (!m) return std::unexpected(m.error());
-      blobs.push_back(m->config);
+      MASON_TRY_ASSIGN(auto raw, engine.store.read_blob(manifest->digest));
+      MASON_TRY_ASSIGN(auto m, image::parse_manifest(raw));
+      blobs.push_back(m.config);
       blobs.push_back(*manifest);
       ok = export_local(engine, spec, spec.tag.empty() ? default_tag(engine, target) : spec.tag,
                         *manifest, blobs);

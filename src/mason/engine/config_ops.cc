@@ -166,9 +166,8 @@ util::Status apply_to_config(image::ImageConfig& config, StageConfigState& state
         } else if constexpr (std::is_same_v<T, df::UserInstr>) {
           cc.user = k.user;
         } else if constexpr (std::is_same_v<T, df::ExposeInstr>) {
-          auto ports = normalize_ports(k.ports);
-          if (!ports) return std::unexpected(ports.error());
-          cc.exposed_ports.insert(ports->begin(), ports->end());
+          MASON_TRY_ASSIGN(auto ports, normalize_ports(k.ports));
+          cc.exposed_ports.insert(ports.begin(), ports.end());
         } else if constexpr (std::is_same_v<T, df::VolumeInstr>) {
           cc.volumes.insert(k.volumes.begin(), k.volumes.end());
         } else if constexpr (std::is_same_v<T, df::StopSignalInstr>) {

@@ -43,16 +43,13 @@ ops::CopyRequest base_request(const StepContext& ctx, const df::SourcesAndDest& 
 
 util::Result<StepHistory> do_copy(StepContext& ctx, const std::string& from,
                                   const ops::CopyRequest& req, std::string history) {
-  auto source = open_source(ctx.engine, from);
-  if (!source) return std::unexpected(source.error());
+  MASON_TRY_ASSIGN(auto source, open_source(ctx.engine, from));
   ops::SourceRoot root;
-  root.root_fd = source->fd.get();
-  root.origin = source->context ? ops::SourceOrigin::context : ops::SourceOrigin::stage;
-  if (source->context) root.ignore = ctx.engine.ignore;
-  auto dest = open_dir(ctx.root);
-  if (!dest) return std::unexpected(dest.error());
-  auto stats = ops::copy_files(root, dest->get(), req);
-  if (!stats) return std::unexpected(stats.error());
+  root.root_fd = source.fd.get();
+  root.origin = source.context ? ops::SourceOrigin::context : ops::SourceOrigin::stage;
+  if (source.context) root.ignore = ctx.engine.ignore;
+  MASON_TRY_ASSIGN(auto dest, open_dir(ctx.root));
+  MASON_TRY(ops::copy_files(root, dest.get(), req));
   return StepHistory{std::move(history), true};
 }
 
@@ -77,17 +74,14 @@ util::Result<SourceView> open_source(Engine& engine, const std::string& from) {
     auto it = engine.images.find(from);
     if (it == engine.images.end())
       return util::make_error(util::ErrorCode::not_found, "image " + from + " was not resolved");
-    auto s = engine.image_snapshot(*it->second);
-    if (!s) return std::unexpected(s.error());
-    snap = *s;
+    MASON_TRY_ASSIGN(auto s, engine.image_snapshot(*it->second));
+    snap = s;
   }
-  auto view = engine.snapshots.view(snap);
-  if (!view) return std::unexpected(view.error());
-  out.path = (*view)->path();
-  out.view = std::move(*view);
-  auto fd = open_dir(out.path);
-  if (!fd) return std::unexpected(fd.error());
-  out.fd = std::move(*fd);
+  MASON_TRY_ASSIGN(auto view, engine.snapshots.view(snap));
+  out.path = view->path();
+  out.view = std::move(view);
+  MASON_TRY_ASSIGN(auto fd, open_dir(out.path));
+  out.fd = std::move(fd);
   return out;
 }
 
@@ -123,23 +117,21 @@ util::Result<StepHistory> copy_step(StepContext& ctx, const df::AddInstr& add) {
 // owned by the config's user, as BuildKit's mkdir WithUser does).
 util::Result<StepHistory> workdir_step(StepContext& ctx) {
   const std::string written = ctx.config.config.working_dir;
-  auto cleaned = sys::clean_path(written);
-  if (!cleaned) return std::unexpected(cleaned.error());
-  const std::string wd = "/" + *cleaned; // the directory made (BuildKit's mkdir cleans)
+  MASON_TRY_ASSIGN(auto cleaned, sys::clean_path(written));
+  const std::string wd = "/" + cleaned; // the directory made (BuildKit's mkdir cleans)
   if (wd == "/" || written.empty()) return StepHistory{"WORKDIR " + written, false};
   auto root = open_dir(ctx.root);
   if (!root) return std::unexpected(root.error());
   // BuildKit's mkdir WithUser: the lenient --chown rules (unknown names are 0)
   ops::Owner owner;
   if (!ctx.config.config.user.empty()) {
-    auto id = ops::resolve_chown(root->get(), ctx.config.config.user);
-    if (!id) return std::unexpected(id.error());
-    owner = *id;
+    MASON_TRY_ASSIGN(auto id, ops::resolve_chown(root->get(), ctx.config.config.user));
+    owner = id;
   }
   // As BuildKit's mkdir: symlinks on the way resolved inside the root
   // (fs.RootPath), then every missing directory of the resolved path made:
   // a link to a missing absolute path gets its target made in the root.
-  auto resolved = ops::resolve_in_root(root->get(), *cleaned);
+  auto resolved = ops::resolve_in_root(root->get(), cleaned);
   if (!resolved) return std::unexpected(std::move(resolved.error()).with_context("WORKDIR " + wd));
   if (!resolved->empty()) {
     auto made = ops::mkdir_all(root->get(), *resolved, 0755, owner);

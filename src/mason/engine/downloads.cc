@@ -39,12 +39,7 @@ void write_meta(const std::string& path, const std::string& url, const ops::Fetc
   nlohmann::json j = {{"url", url}, {"etag", r.etag}, {"sha256", r.sha256_hex}, {"size", r.size}};
   if (r.last_modified) j["last_modified"] = *r.last_modified;
   const std::string text = j.dump();
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  util::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd) return;
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-      ::rename(tmp.c_str(), path.c_str()) != 0)
-    ::unlink(tmp.c_str());
+  (void)sys::write_file_atomic(path, text, 0600, sys::Durability::best_effort);
 }
 
 } // namespace
@@ -90,13 +85,12 @@ util::Status Downloads::resolve(const std::string& url, Entry& entry) {
   std::optional<ops::FetchResult> kept;
   if (!m_meta_dir.empty()) kept = read_meta(meta_path(url), url);
   ops::FetchResult got;
-  auto path = download(url, kept ? kept->etag : std::string(), got);
-  if (!path) return std::unexpected(path.error());
+  MASON_TRY_ASSIGN(auto path, download(url, kept ? kept->etag : std::string(), got));
   if (got.not_modified && kept) {
     entry.result = *kept;
   } else {
     entry.result = got;
-    entry.path = *path;
+    entry.path = path;
     if (!m_meta_dir.empty()) {
       ::mkdir(m_meta_dir.c_str(), 0700);
       if (got.etag.empty())
@@ -112,26 +106,25 @@ util::Status Downloads::resolve(const std::string& url, Entry& entry) {
 util::Result<ops::FetchResult> Downloads::prefetch(const std::string& url) {
   auto& entry = entry_of(url);
   const std::lock_guard guard(entry.mutex);
-  if (auto ok = resolve(url, entry); !ok) return std::unexpected(ok.error());
+  MASON_TRY(resolve(url, entry));
   return entry.result;
 }
 
 util::Result<ops::FetchResult> Downloads::fetch(const std::string& url, int out_fd) {
   auto& entry = entry_of(url);
   const std::lock_guard guard(entry.mutex);
-  if (auto ok = resolve(url, entry); !ok) return std::unexpected(ok.error());
+  MASON_TRY(resolve(url, entry));
   if (entry.path.empty()) { // revalidated (304): the bytes are needed after all
     ops::FetchResult got;
-    auto path = download(url, "", got);
-    if (!path) return std::unexpected(path.error());
+    MASON_TRY_ASSIGN(auto path, download(url, "", got));
     if (got.sha256_hex != entry.result.sha256_hex) {
-      ::unlink(path->c_str());
+      ::unlink(path.c_str());
       return util::make_error(
           util::ErrorCode::unavailable,
           "GET " + url + ": the content changed during the build (sha256:" + got.sha256_hex +
               ", the server had said sha256:" + entry.result.sha256_hex + " was current)");
     }
-    entry.path = *path;
+    entry.path = path;
   }
   util::UniqueFd in(::open(entry.path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in) return util::make_error(util::ErrorCode::internal, "open " + entry.path, errno);

@@ -40,9 +40,8 @@ util::Result<registry::Client*> Engine::registry() {
       transfer_vertex.status(
           t.what + (t.skipped ? ": already exists" : ": done " + util::human_size(t.done)));
     };
-    auto c = registry::Client::create(client_options);
-    if (!c) return std::unexpected(c.error());
-    registry_client = std::move(*c);
+    MASON_TRY_ASSIGN(auto c, registry::Client::create(client_options));
+    registry_client = std::move(c);
   }
   return registry_client.get();
 }

@@ -62,19 +62,17 @@ util::Result<std::vector<Layer>> layers_of(Engine& engine, const StageResult& re
   std::vector<Layer> out;
   for (const auto& ref : result.layers) {
     if (ref.blob) {
-      auto size = uncompressed_size(engine, *ref.blob);
-      if (!size) return std::unexpected(size.error());
-      out.push_back(Layer{*ref.blob, *ref.diff_id, *size});
+      MASON_TRY_ASSIGN(auto size, uncompressed_size(engine, *ref.blob));
+      out.push_back(Layer{*ref.blob, *ref.diff_id, size});
       continue;
     }
     auto layer = step_layer(engine, *ref.snapshot, ref.cache_key);
     if (!layer) return std::unexpected(layer.error());
-    auto size = uncompressed_size(engine, layer->descriptor);
-    if (!size) return std::unexpected(size.error());
+    MASON_TRY_ASSIGN(auto size, uncompressed_size(engine, layer->descriptor));
     if (layer->made)
       vertex.status(fmt::format("exporting layer {} {}", layer->descriptor.digest.str(),
                                 util::human_size(layer->descriptor.size)));
-    out.push_back(Layer{layer->descriptor, layer->diff_id, *size});
+    out.push_back(Layer{layer->descriptor, layer->diff_id, size});
   }
   return out;
 }
@@ -99,12 +97,10 @@ image::ImageConfig final_config(const Engine& engine, const StageResult& result,
 // The stage's file system as a plain tar (no compression) into `out`.
 util::Status write_tree_tar(Engine& engine, const std::optional<std::string>& snapshot,
                             archive::Sink& out) {
-  auto view = engine.snapshots.view(snapshot);
-  if (!view) return std::unexpected(view.error());
+  MASON_TRY_ASSIGN(auto view, engine.snapshots.view(snapshot));
   archive::LayerOptions opts;
   opts.compress.compression = archive::Compression::none;
-  auto info = archive::write_layer((*view)->path(), opts, out);
-  if (!info) return std::unexpected(info.error());
+  MASON_TRY(archive::write_layer(view->path(), opts, out));
   return {};
 }
 
@@ -122,9 +118,8 @@ util::Status export_local(Engine& engine, const StageResult& result, const std::
     return util::make_error(util::ErrorCode::invalid_argument, "create " + dest, errno);
   util::UniqueFd dir(::open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return util::make_error(util::ErrorCode::invalid_argument, "open " + dest, errno);
-  auto tmp = sys::TempDir::create_in(engine.work_dir, "local-");
-  if (!tmp) return std::unexpected(tmp.error());
-  const std::string tar = tmp->path() + "/fs.tar";
+  MASON_TRY_ASSIGN(auto tmp, sys::TempDir::create_in(engine.work_dir, "local-"));
+  const std::string tar = tmp.path() + "/fs.tar";
   {
     util::UniqueFd fd(::open(tar.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!fd) return util::make_error(util::ErrorCode::internal, "create " + tar, errno);
@@ -136,8 +131,7 @@ util::Status export_local(Engine& engine, const StageResult& result, const std::
   archive::FdSource source(in.get());
   archive::ApplyOptions opts;
   opts.read.compression = archive::Compression::none;
-  auto applied = archive::apply_layer(source, dir.get(), opts);
-  if (!applied) return std::unexpected(applied.error());
+  MASON_TRY(archive::apply_layer(source, dir.get(), opts));
   return {};
 }
 
@@ -194,17 +188,15 @@ util::Status push_image(Engine& engine, const exporter::LocalImage& img,
       return util::make_error(util::ErrorCode::invalid_argument, "--push needs a tag (-t)");
     return {};
   }
-  auto client = engine.registry();
-  if (!client) return std::unexpected(client.error());
+  MASON_TRY_ASSIGN(auto client, engine.registry());
   engine.report_transfers_to(vertex);
   for (const auto& name : names) {
-    auto ref = image::Reference::parse(name);
-    if (!ref) return std::unexpected(ref.error());
-    vertex.status("pushing " + ref->str());
-    auto pushed = (*client)->push(engine.store, img.target, *ref);
+    MASON_TRY_ASSIGN(auto ref, image::Reference::parse(name));
+    vertex.status("pushing " + ref.str());
+    auto pushed = client->push(engine.store, img.target, ref);
     if (!pushed)
-      return std::unexpected(std::move(pushed.error()).with_context("push " + ref->str()));
-    vertex.status("pushed " + ref->str() + "@" + pushed->digest.str());
+      return std::unexpected(std::move(pushed.error()).with_context("push " + ref.str()));
+    vertex.status("pushed " + ref.str() + "@" + pushed->digest.str());
   }
   return {};
 }
@@ -217,9 +209,8 @@ util::Status write_outputs(Engine& engine, const StageResult& result, BuildResul
     case OutputType::registry: break; // stored and pushed in export_target
     case OutputType::oci:
     case OutputType::docker: {
-      auto tags = normalized(o.names.empty() ? engine.options.tags : o.names);
-      if (!tags) return std::unexpected(tags.error());
-      exporter::SaveItem item{*out.image, *tags};
+      MASON_TRY_ASSIGN(auto tags, normalized(o.names.empty() ? engine.options.tags : o.names));
+      exporter::SaveItem item{*out.image, tags};
       r = exporter::save_images(engine.store, {item},
                                 o.type == OutputType::oci ? exporter::SaveFormat::oci_archive
                                                           : exporter::SaveFormat::docker_archive,
@@ -243,16 +234,13 @@ util::Result<StepLayer> step_layer(Engine& engine, const std::string& snapshot,
   if (cache_key)
     if (auto cached = engine.store.cache_layer(*cache_key, k_layer_variant); cached && *cached)
       return StepLayer{(*cached)->layer, (*cached)->diff_id, false};
-  auto writer = engine.store.new_writer();
-  if (!writer) return std::unexpected(writer.error());
-  WriterSink sink(*writer);
+  MASON_TRY_ASSIGN(auto writer, engine.store.new_writer());
+  WriterSink sink(writer);
   archive::LayerOptions options;
   options.compress.level = engine.options.compression_level;
-  auto info = engine.snapshots.diff(snapshot, options, sink);
-  if (!info) return std::unexpected(info.error());
-  auto committed = writer->commit(info->digest);
-  if (!committed) return std::unexpected(committed.error());
-  StepLayer out{info->descriptor(), info->diff_id, true};
+  MASON_TRY_ASSIGN(auto info, engine.snapshots.diff(snapshot, options, sink));
+  MASON_TRY(writer.commit(info.digest));
+  StepLayer out{info.descriptor(), info.diff_id, true};
   // The uncompressed size goes with the cache layer's transaction (one
   // write per new layer); without a record, in a transaction of its own.
   bool kept = false;
@@ -260,12 +248,12 @@ util::Result<StepLayer> step_layer(Engine& engine, const std::string& snapshot,
     kept = engine.store
                .set_cache_layer(
                    *cache_key, k_layer_variant,
-                   content::CacheLayer{out.descriptor, out.diff_id, info->uncompressed_size})
+                   content::CacheLayer{out.descriptor, out.diff_id, info.uncompressed_size})
                .has_value();
   if (!kept) {
     content::BlobAnnotation note;
-    note.unpacked_size = info->uncompressed_size;
-    (void)engine.store.annotate_blob(info->digest, note); // a cache: losing it costs time only
+    note.unpacked_size = info.uncompressed_size;
+    (void)engine.store.annotate_blob(info.digest, note); // a cache: losing it costs time only
   }
   return out;
 }
@@ -273,15 +261,12 @@ util::Result<StepLayer> step_layer(Engine& engine, const std::string& snapshot,
 util::Result<std::int64_t> tree_size(Engine& engine, const std::optional<std::string>& snapshot) {
   if (!snapshot) return 0;
   if (auto known = remembered_tree_size(engine, *snapshot)) return *known;
-  auto own = engine.snapshots.usage(*snapshot);
-  if (!own) return std::unexpected(own.error());
-  std::int64_t size = own->apparent;
+  MASON_TRY_ASSIGN(auto own, engine.snapshots.usage(*snapshot));
+  std::int64_t size = own.apparent;
   if (engine.snapshots.kind() == snapshot::Kind::overlay) { // a chain of changes: add the parent's
-    auto parent = engine.snapshots.parent(*snapshot);
-    if (!parent) return std::unexpected(parent.error());
-    auto below = tree_size(engine, *parent);
-    if (!below) return std::unexpected(below.error());
-    size += *below;
+    MASON_TRY_ASSIGN(auto parent, engine.snapshots.parent(*snapshot));
+    MASON_TRY_ASSIGN(auto below, tree_size(engine, parent));
+    size += below;
   }
   remember_tree_size(engine, *snapshot, size);
   return size;
@@ -304,24 +289,21 @@ util::Status export_target(Engine& engine, int target, BuildResult& out) {
     for (const auto& o : engine.options.outputs)
       if (o.type == OutputType::image || o.type == OutputType::registry)
         names.insert(names.end(), o.names.begin(), o.names.end());
-    auto tags = normalized(names);
-    if (!tags) return std::unexpected(tags.error());
-    auto family = stored_family(engine.options);
-    if (!family) return std::unexpected(family.error());
-    auto stored =
-        exporter::store_image(engine.store, std::move(config), descriptors, *tags, *family);
-    if (!stored) return std::unexpected(stored.error());
-    if (!image::in_family(stored->manifest, *family))
+    MASON_TRY_ASSIGN(auto tags, normalized(names));
+    MASON_TRY_ASSIGN(auto family, stored_family(engine.options));
+    MASON_TRY_ASSIGN(auto stored, exporter::store_image(engine.store, std::move(config),
+                                                        descriptors, tags, family));
+    if (!image::in_family(stored.manifest, family))
       vertex.status("zstd layers need OCI media types: the manifest uses them");
-    if (tags->empty() && keeps_untagged(engine.options)) {
+    if (tags.empty() && keeps_untagged(engine.options)) {
       // like docker's dangling images: kept (GC-safe) until removed
-      const auto name = std::string(exporter::k_untagged_prefix) + stored->target.digest.str();
-      if (auto r = engine.store.tag(name, stored->target); !r) return r;
+      const auto name = std::string(exporter::k_untagged_prefix) + stored.target.digest.str();
+      if (auto r = engine.store.tag(name, stored.target); !r) return r;
     }
-    out.image_id = stored->config.digest;
+    out.image_id = stored.config.digest;
     vertex.status("writing image " + out.image_id.str());
-    for (const auto& t : *tags) vertex.status("naming to " + t);
-    out.image = std::move(*stored);
+    for (const auto& t : tags) vertex.status("naming to " + t);
+    out.image = std::move(stored);
     if (auto r = push_image(engine, *out.image, vertex); !r) {
       vertex.failed(r.error().to_string());
       return r;

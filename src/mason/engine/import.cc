@@ -22,35 +22,29 @@ namespace {
 
 util::Result<archive::LayerInfo> store_layer(int fd, content::Writer& writer) {
   archive::FdSource input(fd);
-  auto reader = archive::LayerReader::open(input);
-  if (!reader) return std::unexpected(reader.error());
+  MASON_TRY_ASSIGN(auto reader, archive::LayerReader::open(input));
   WriterSink sink(writer);
   archive::CompressOptions co;
   co.compression = archive::Compression::gzip;
-  auto layer = archive::LayerWriter::open(sink, co);
-  if (!layer) return std::unexpected(layer.error());
+  MASON_TRY_ASSIGN(auto layer, archive::LayerWriter::open(sink, co));
   std::vector<std::byte> buf(1 << 20);
   for (;;) {
-    auto n = reader->read(buf);
-    if (!n) return std::unexpected(n.error());
-    if (*n == 0) break;
-    if (auto w = layer->write(std::span(buf.data(), *n)); !w) return std::unexpected(w.error());
+    MASON_TRY_ASSIGN(auto n, reader.read(buf));
+    if (n == 0) break;
+    MASON_TRY(layer.write(std::span(buf.data(), n)));
   }
-  return layer->finish();
+  return layer.finish();
 }
 
 util::Status check_tar(const content::Store& store, const image::Digest& digest) {
-  auto fd = store.open_blob(digest);
-  if (!fd) return std::unexpected(fd.error());
-  archive::FdSource raw(fd->get());
-  auto reader = archive::LayerReader::open(raw);
-  if (!reader) return std::unexpected(reader.error());
-  archive::TarReader tar(*reader);
+  MASON_TRY_ASSIGN(auto fd, store.open_blob(digest));
+  archive::FdSource raw(fd.get());
+  MASON_TRY_ASSIGN(auto reader, archive::LayerReader::open(raw));
+  archive::TarReader tar(reader);
   std::size_t entries = 0;
   for (;;) {
-    auto e = tar.next();
-    if (!e) return std::unexpected(e.error());
-    if (!*e) break;
+    MASON_TRY_ASSIGN(auto e, tar.next());
+    if (!e) break;
     ++entries;
   }
   if (entries == 0)
@@ -90,8 +84,7 @@ util::Status apply_changes(image::ImageConfig& config, const std::vector<std::st
 util::Result<exporter::LocalImage> import_rootfs(content::Store& store, int fd,
                                                  const std::string& name,
                                                  const ImportOptions& options) {
-  auto tag = exporter::normalize_tag(name);
-  if (!tag) return std::unexpected(tag.error());
+  MASON_TRY_ASSIGN(auto tag, exporter::normalize_tag(name));
   image::ImageConfig config;
   const auto host = image::host_platform();
   config.architecture = host.architecture;
@@ -102,29 +95,27 @@ util::Result<exporter::LocalImage> import_rootfs(content::Store& store, int fd,
       std::chrono::duration_cast<std::chrono::seconds>(now).count(),
       static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() %
                                  1000000000));
-  if (auto r = apply_changes(config, options.changes); !r) return std::unexpected(r.error());
-  auto writer = store.new_writer(std::string(image::media_type::oci_layer_gzip));
-  if (!writer) return std::unexpected(writer.error());
-  auto layer = store_layer(fd, *writer);
+  MASON_TRY(apply_changes(config, options.changes));
+  MASON_TRY_ASSIGN(auto writer, store.new_writer(std::string(image::media_type::oci_layer_gzip)));
+  auto layer = store_layer(fd, writer);
   if (!layer) return std::unexpected(layer.error().with_context("read " + options.source));
   const bool existed = store.has_blob(layer->digest);
-  auto desc = writer->commit(layer->digest, layer->size);
-  if (!desc) return std::unexpected(desc.error());
-  if (auto r = check_tar(store, desc->digest); !r) {
-    if (!existed) (void)store.delete_blob(desc->digest); // leave the store as it was
+  MASON_TRY_ASSIGN(auto desc, writer.commit(layer->digest, layer->size));
+  if (auto r = check_tar(store, desc.digest); !r) {
+    if (!existed) (void)store.delete_blob(desc.digest); // leave the store as it was
     return std::unexpected(r.error().with_context("import " + options.source));
   }
   content::BlobAnnotation note;
   note.diff_id = layer->diff_id;
   note.media_type = layer->media_type;
   note.unpacked_size = layer->uncompressed_size;
-  (void)store.annotate_blob(desc->digest, note);
+  (void)store.annotate_blob(desc.digest, note);
   config.rootfs.diff_ids = {layer->diff_id};
   image::HistoryEntry h;
   h.created = config.created;
   h.comment = "Imported from " + options.source;
   config.history.push_back(h);
-  return exporter::store_image(store, std::move(config), {layer->descriptor()}, {*tag});
+  return exporter::store_image(store, std::move(config), {layer->descriptor()}, {tag});
 }
 
 } // namespace mason::engine

@@ -35,13 +35,8 @@ std::vector<std::string> environment(const image::ImageConfig& config,
   };
   if (std::none_of(env.begin(), env.end(), [](auto& e) { return e.starts_with("PATH="); }))
     env.push_back("PATH=" + std::string(k_default_path));
-  for (const auto& e : options.env) {
-    if (e.find('=') != std::string::npos) {
-      set(e);
-    } else if (const char* v = std::getenv(e.c_str())) {
-      set(e + "=" + v);
-    }
-  }
+  for (const auto& e : options.env)
+    if (e.find('=') != std::string::npos) set(e);
   return env;
 }
 
@@ -66,45 +61,42 @@ util::Result<std::vector<std::string>> command_line(const image::ImageConfig& co
 
 util::Result<int> run_image(content::Store& store, const RunImageOptions& options) {
   enter_private_mount_namespace();
-  auto img = exporter::find_image(store, options.image);
-  if (!img) return std::unexpected(img.error());
+  MASON_TRY_ASSIGN(auto img, exporter::find_image(store, options.image));
   const std::string root = store.root().string();
   // Held while the container runs: `mason prune` removes no layer under it.
   auto lock =
       gc::UsageLock::take(root, gc::UsageLock::Guards::image_layers, gc::UsageLock::Mode::shared);
   if (!lock) return std::unexpected(lock.error());
   const content::StoreLayout layout(root);
-  auto snapshots = snapshot::open_snapshotter(
-      layout.snapshots(options.snapshotter == snapshot::KindChoice::copy), options.snapshotter);
-  if (!snapshots) return std::unexpected(snapshots.error());
-  auto top = ops::unpack_image(**snapshots, store, img->manifest, img->config);
-  if (!top) return std::unexpected(top.error());
-  auto active = (*snapshots)->prepare(*top);
-  if (!active) return std::unexpected(active.error());
-  auto exec = executor::make_runtime_executor({options.runtime, layout.runtime_state()});
-  if (!exec) return std::unexpected(exec.error());
+  MASON_TRY_ASSIGN(auto snapshots,
+                   snapshot::open_snapshotter(
+                       layout.snapshots(options.snapshotter == snapshot::KindChoice::copy),
+                       options.snapshotter));
+  MASON_TRY_ASSIGN(auto top, ops::unpack_image(*snapshots, store, img.manifest, img.config));
+  MASON_TRY_ASSIGN(auto active, snapshots->prepare(top));
+  MASON_TRY_ASSIGN(auto exec,
+                   executor::make_runtime_executor(
+                       {options.runtime, layout.runtime_state(), options.runtime_search_path}));
 
   executor::RunSpec spec;
-  spec.rootfs = (*active)->path();
+  spec.rootfs = active->path();
   spec.network = options.network;
   spec.stdin_null = false;
-  auto args = command_line(img->config, options);
-  if (!args) return std::unexpected(args.error());
-  spec.process.args = std::move(*args);
-  spec.process.env = environment(img->config, options);
-  spec.process.cwd = !options.workdir.empty()                 ? options.workdir
-                     : img->config.config.working_dir.empty() ? "/"
-                                                              : img->config.config.working_dir;
-  const std::string user = options.user.empty() ? img->config.config.user : options.user;
+  MASON_TRY_ASSIGN(auto args, command_line(img.config, options));
+  spec.process.args = std::move(args);
+  spec.process.env = environment(img.config, options);
+  spec.process.cwd = !options.workdir.empty()                ? options.workdir
+                     : img.config.config.working_dir.empty() ? "/"
+                                                             : img.config.config.working_dir;
+  const std::string user = options.user.empty() ? img.config.config.user : options.user;
   if (!user.empty()) {
     util::UniqueFd fd(::open(spec.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    auto id = ops::resolve_user(fd.get(), user, true);
-    if (!id) return std::unexpected(id.error());
-    spec.process.uid = id->uid;
-    spec.process.gid = id->gid;
-    spec.process.additional_gids = id->additional_gids;
+    MASON_TRY_ASSIGN(auto id, ops::resolve_user(fd.get(), user, true));
+    spec.process.uid = id.uid;
+    spec.process.gid = id.gid;
+    spec.process.additional_gids = id.additional_gids;
   }
-  auto result = (*exec)->run(spec, [](executor::OutputStream s, std::string_view chunk) {
+  auto result = exec->run(spec, [](executor::OutputStream s, std::string_view chunk) {
     write_all(s == executor::OutputStream::out ? STDOUT_FILENO : STDERR_FILENO, chunk);
   });
   if (!result) return std::unexpected(result.error());

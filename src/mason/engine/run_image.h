@@ -18,11 +18,12 @@ struct RunImageOptions {
   std::string image;
   std::vector<std::string> command;      // replaces the image's CMD
   std::optional<std::string> entrypoint; // --entrypoint ("" clears it)
-  std::vector<std::string> env;          // -e K=V (K alone: from our environment)
+  std::vector<std::string> env;          // -e K=V (the CLI resolves -e K)
   std::string user;                      // -u
   std::string workdir;                   // -w
   executor::NetworkMode network = executor::NetworkMode::host;
   std::string runtime = "runc";
+  std::string runtime_search_path; // BuildOptions::runtime_search_path
   snapshot::KindChoice snapshotter = snapshot::KindChoice::automatic;
 };
 

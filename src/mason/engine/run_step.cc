@@ -75,21 +75,19 @@ public:
     util::UniqueFd root(::open(m_ctx.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) return util::make_error(util::ErrorCode::internal, "open " + m_ctx.root, errno);
     m_spec.rootfs = m_ctx.root;
-    if (auto r = command(); !r) return std::unexpected(r.error());
-    if (auto r = identity(root.get()); !r) return std::unexpected(r.error());
+    MASON_TRY(command());
+    MASON_TRY(identity(root.get()));
     environment();
     m_spec.process.cwd =
         m_ctx.config.config.working_dir.empty() ? "/" : m_ctx.config.config.working_dir;
-    if (auto r = network(); !r) return std::unexpected(r.error());
-    auto places = df::place_mounts(m_run.resolved_mounts, m_spec.process.cwd);
-    if (!places) return std::unexpected(places.error());
-    for (std::size_t i = 0; i < places->size(); ++i)
-      if (auto r = mount(m_run.resolved_mounts[i], (*places)[i]); !r)
-        return std::unexpected(r.error());
+    MASON_TRY(network());
+    MASON_TRY_ASSIGN(auto places, df::place_mounts(m_run.resolved_mounts, m_spec.process.cwd));
+    for (std::size_t i = 0; i < places.size(); ++i)
+      MASON_TRY(mount(m_run.resolved_mounts[i], (places)[i]));
     if (m_run.security == "insecure")
       return util::make_error(util::ErrorCode::unsupported,
                               "RUN --security=insecure is not allowed (no entitlement)");
-    if (auto r = execute(); !r) return std::unexpected(r.error());
+    MASON_TRY(execute());
     return StepHistory{history(), true};
   }
 
@@ -128,15 +126,14 @@ private:
 
   // A heredoc with a shebang runs as a file, mounted read-only at /dev/pipes.
   util::Status heredoc_script(const std::string& name, const std::string& data) {
-    auto dir = sys::TempDir::create_in(m_ctx.engine.work_dir, "pipes-");
-    if (!dir) return std::unexpected(dir.error());
-    const std::string path = dir->path() + "/" + name;
+    MASON_TRY_ASSIGN(auto dir, sys::TempDir::create_in(m_ctx.engine.work_dir, "pipes-"));
+    const std::string path = dir.path() + "/" + name;
     util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755));
     if (!fd || ::write(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size()))
       return util::make_error(util::ErrorCode::internal, "write heredoc " + name, errno);
     ::fchmod(fd.get(), 0755);
-    m_spec.mounts.push_back({"/dev/pipes", "bind", dir->path(), {"rbind", "ro"}});
-    m_holders.temps.push_back(std::move(*dir));
+    m_spec.mounts.push_back({"/dev/pipes", "bind", dir.path(), {"rbind", "ro"}});
+    m_holders.temps.push_back(std::move(dir));
     return {};
   }
 
@@ -202,37 +199,33 @@ private:
   }
 
   util::Status bind_mount(const df::Mount& m, const std::string& target) {
-    auto view = open_source(m_ctx.engine, m.from);
-    if (!view) return std::unexpected(view.error());
-    auto path = host_path(*view, m.source);
+    MASON_TRY_ASSIGN(auto view, open_source(m_ctx.engine, m.from));
+    auto path = host_path(view, m.source);
     if (!path)
       return std::unexpected(
           std::move(path.error()).with_context(fmt::format("bind mount source \"{}\"", m.source)));
     std::string source = *path;
     if (!m.read_only) {
-      auto rw = writable_copy(source);
-      if (!rw) return std::unexpected(rw.error());
-      source = *rw;
+      MASON_TRY_ASSIGN(auto rw, writable_copy(source));
+      source = rw;
     }
     m_spec.mounts.push_back({target, "bind", source, {"rbind", m.read_only ? "ro" : "rw"}});
-    m_holders.views.push_back(std::move(*view));
+    m_holders.views.push_back(std::move(view));
     return {};
   }
 
   // rw bind mounts: writes go to a throw-away overlay upper (BuildKit
   // discards them too). A file source is bound read-write from a copy.
   util::Result<std::string> writable_copy(const std::string& source) {
-    auto dir = sys::TempDir::create_in(m_ctx.engine.work_dir, "rw-");
-    if (!dir) return std::unexpected(dir.error());
+    MASON_TRY_ASSIGN(auto dir, sys::TempDir::create_in(m_ctx.engine.work_dir, "rw-"));
     struct stat st {};
     if (::stat(source.c_str(), &st) != 0)
       return util::make_error(util::ErrorCode::internal, "stat " + source, errno);
-    const std::string base = dir->path();
+    const std::string base = dir.path();
     if (!S_ISDIR(st.st_mode)) {
       const std::string copy = base + "/file";
-      if (auto r = copy_file(source, copy, st.st_mode & 07777); !r)
-        return std::unexpected(r.error());
-      m_holders.temps.push_back(std::move(*dir));
+      MASON_TRY(copy_file(source, copy, st.st_mode & 07777));
+      m_holders.temps.push_back(std::move(dir));
       return copy;
     }
     for (auto d : {"/u", "/w", "/m"}) ::mkdir((base + d).c_str(), 0755);
@@ -240,7 +233,7 @@ private:
     if (::mount("overlay", (base + "/m").c_str(), "overlay", 0, opts.c_str()) != 0)
       return util::make_error(util::ErrorCode::internal, "mount overlay for rw bind", errno);
     m_holders.mounts.push_back(base + "/m");
-    m_holders.temps.push_back(std::move(*dir));
+    m_holders.temps.push_back(std::move(dir));
     return base + "/m";
   }
 
@@ -272,10 +265,9 @@ private:
       if (!lock) return util::make_error(util::ErrorCode::internal, "open cache " + id, errno);
       if (::flock(lock.get(), how) != 0) {
         // private and in use: this step gets a fresh empty cache
-        auto tmp = sys::TempDir::create_in(m_ctx.engine.work_dir, "cache-");
-        if (!tmp) return std::unexpected(tmp.error());
-        source = tmp->path();
-        m_holders.temps.push_back(std::move(*tmp));
+        MASON_TRY_ASSIGN(auto tmp, sys::TempDir::create_in(m_ctx.engine.work_dir, "cache-"));
+        source = tmp.path();
+        m_holders.temps.push_back(std::move(tmp));
       } else {
         m_holders.locks.push_back(std::move(lock));
       }
@@ -293,11 +285,7 @@ private:
   util::Result<std::optional<std::string>> secret_value(const std::string& id) const {
     const auto* s = find_secret(id);
     if (!s) return std::optional<std::string>{};
-    if (!s->env.empty()) {
-      const char* v = std::getenv(s->env.c_str());
-      if (!v) return std::optional<std::string>{};
-      return std::optional<std::string>(v);
-    }
+    if (!s->env.empty()) return s->env_value;
     auto data = sys::read_file(s->file);
     if (!data) return std::unexpected(std::move(data.error()).with_context("secret " + id));
     return std::optional<std::string>(std::move(*data));
@@ -305,29 +293,27 @@ private:
 
   util::Status secret_mount(const df::Mount& m, const df::MountPlacement& place) {
     const std::string& id = place.id;
-    auto value = secret_value(id);
-    if (!value) return std::unexpected(value.error());
-    if (!*value) {
+    MASON_TRY_ASSIGN(auto value, secret_value(id));
+    if (!value) {
       if (m.required)
         return util::make_error(
             util::ErrorCode::not_found,
             fmt::format("secret {} not found (give it with --secret id={},src=FILE)", id, id));
       return {};
     }
-    if (m.env) m_spec.process.env.push_back(*m.env + "=" + **value);
+    if (m.env) m_spec.process.env.push_back(*m.env + "=" + *value);
     if (!place.target) return {};
-    auto dir = sys::TempDir::create_in(m_ctx.engine.work_dir, "secret-");
-    if (!dir) return std::unexpected(dir.error());
-    const std::string path = dir->path() + "/secret";
+    MASON_TRY_ASSIGN(auto dir, sys::TempDir::create_in(m_ctx.engine.work_dir, "secret-"));
+    const std::string path = dir.path() + "/secret";
     util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!fd || ::write(fd.get(), (*value)->data(), (*value)->size()) !=
-                   static_cast<ssize_t>((*value)->size()))
+    if (!fd ||
+        ::write(fd.get(), value->data(), value->size()) != static_cast<ssize_t>(value->size()))
       return util::make_error(util::ErrorCode::internal, "write secret " + id, errno);
     if (::fchown(fd.get(), m.uid.value_or(0), m.gid.value_or(0)) != 0 ||
         ::fchmod(fd.get(), m.mode.value_or(0400)) != 0)
       return util::make_error(util::ErrorCode::internal, "secret " + id, errno);
     m_spec.mounts.push_back({*place.target, "bind", path, {"rbind", "ro"}});
-    m_holders.temps.push_back(std::move(*dir));
+    m_holders.temps.push_back(std::move(dir));
     return {};
   }
 
@@ -345,12 +331,11 @@ private:
         if (tail.size() > k_tail_lines) tail.pop_front();
       }
     };
-    auto result = m_ctx.engine.executor.run(m_spec, sink);
-    if (!result) return std::unexpected(result.error());
-    if (result->exit_code == 0) return {};
+    MASON_TRY_ASSIGN(auto result, m_ctx.engine.executor.run(m_spec, sink));
+    if (result.exit_code == 0) return {};
     if (!partial.empty()) tail.push_back(partial);
     std::string msg = fmt::format("process \"{}\" did not complete successfully: exit code: {}",
-                                  join(m_args, " "), result->exit_code);
+                                  join(m_args, " "), result.exit_code);
     if (!tail.empty()) {
       msg += "\n  last output:";
       for (const auto& l : tail) msg += "\n    " + l;

@@ -71,10 +71,9 @@ public:
   util::Status run(const solver::CancelToken& cancel) {
     if (auto r = init_base(); !r) return r;
     set_base_key();
-    auto commands = expand();
-    if (!commands) return std::unexpected(commands.error());
-    m_total = static_cast<int>(commands->size()) + 1;
-    for (const auto& instr : *commands) {
+    MASON_TRY_ASSIGN(auto commands, expand());
+    m_total = static_cast<int>(commands.size()) + 1;
+    for (const auto& instr : commands) {
       if (cancel.cancelled()) return util::make_error(util::ErrorCode::cancelled, "cancelled");
       ++m_step;
       if (auto r = apply(instr); !r) return r;
@@ -139,10 +138,9 @@ private:
   // Only the host's platform is built (no emulation).
   util::Status check_platform() const {
     if (!m_node.platform || m_node.platform->empty()) return {};
-    auto wanted = image::parse_platform(*m_node.platform);
-    if (!wanted) return std::unexpected(wanted.error());
+    MASON_TRY_ASSIGN(auto wanted, image::parse_platform(*m_node.platform));
     const auto host = image::host_platform();
-    if (image::format_platform(image::normalize_platform(*wanted)) != image::format_platform(host))
+    if (image::format_platform(image::normalize_platform(wanted)) != image::format_platform(host))
       return util::make_error(util::ErrorCode::unsupported,
                               fmt::format("FROM --platform={}: only the host platform ({}) can be "
                                           "built",
@@ -171,11 +169,10 @@ private:
 
   util::Status load_image_base() {
     auto& source = *m_engine.images.at(m_node.base);
-    auto snap = m_engine.image_snapshot(source);
-    if (!snap) return std::unexpected(snap.error());
+    MASON_TRY_ASSIGN(auto snap, m_engine.image_snapshot(source));
     m_result.config = source.image.config;
     m_result.config.raw.clear();
-    m_result.snapshot = *snap;
+    m_result.snapshot = snap;
     const auto& layers = source.image.manifest.layers;
     for (std::size_t i = 0; i < layers.size(); ++i)
       m_result.layers.push_back(
@@ -189,9 +186,8 @@ private:
     df::Dockerfile dockerfile = m_engine.dockerfile;
     auto& stage = dockerfile.stages.at(static_cast<std::size_t>(m_index));
     if (!m_result.config.config.on_build.empty()) {
-      auto triggers = onbuild_triggers(m_result.config.config.on_build);
-      if (!triggers) return std::unexpected(triggers.error());
-      stage.commands.insert(stage.commands.begin(), triggers->begin(), triggers->end());
+      MASON_TRY_ASSIGN(auto triggers, onbuild_triggers(m_result.config.config.on_build));
+      stage.commands.insert(stage.commands.begin(), triggers.begin(), triggers.end());
       m_result.config.config.on_build.clear();
     }
     const auto config_env = env_list(m_result.config.config.env);
@@ -296,42 +292,36 @@ private:
                                       const progress::Reporter& vertex) {
     if (const auto* wd = std::get_if<df::WorkdirInstr>(&instr.kind)) {
       df::Instruction config_part{*wd, "WORKDIR", "WORKDIR " + wd->path, 0, 0};
-      if (auto r = apply_to_config(m_result.config, m_config_state, config_part, false); !r)
-        return std::unexpected(r.error());
+      MASON_TRY(apply_to_config(m_result.config, m_config_state, config_part, false));
     }
     const KeyScope scope{m_result.cache_key, m_base, m_result.config, m_env, m_build_args};
     auto key = step_key(m_sources, scope, instr);
     if (!key) return std::unexpected(key.error());
     if (!cache_disabled()) {
-      auto hit = lookup(*key);
-      if (!hit) return std::unexpected(hit.error());
-      if (*hit) return true;
+      MASON_TRY_ASSIGN(auto hit, lookup(*key));
+      if (hit) return true;
       if (auto it = m_engine.imported.find(key->key); it != m_engine.imported.end()) {
         vertex.status("importing cached layer " + it->second.blob.digest.str());
-        auto snap = import_step(m_engine, it->second, m_result.snapshot, vertex);
-        if (!snap) return std::unexpected(snap.error());
-        if (*snap) {
-          apply_step(key->key, **snap, it->second.info);
+        MASON_TRY_ASSIGN(auto snap, import_step(m_engine, it->second, m_result.snapshot, vertex));
+        if (snap) {
+          apply_step(key->key, *snap, it->second.info);
           return true;
         }
       }
     }
     explain(*key, vertex);
-    auto active = m_engine.snapshots.prepare(m_result.snapshot);
-    if (!active) return std::unexpected(active.error());
-    StepContext ctx{m_engine,     m_index, m_result.config,  m_env,
-                    m_build_args, vertex,  (*active)->path()};
-    auto history = run_op(ctx, instr);
-    if (!history) return std::unexpected(history.error());
-    auto id = m_engine.snapshots.commit(std::move(*active));
-    if (!id) return std::unexpected(id.error());
-    cache::RecordInfo info{history->created_by, history->adds_layer, m_engine.build_time};
+    MASON_TRY_ASSIGN(auto active, m_engine.snapshots.prepare(m_result.snapshot));
+    StepContext ctx{m_engine,     m_index, m_result.config, m_env,
+                    m_build_args, vertex,  active->path()};
+    MASON_TRY_ASSIGN(auto history, run_op(ctx, instr));
+    MASON_TRY_ASSIGN(auto id, m_engine.snapshots.commit(std::move(active)));
+    cache::RecordInfo info{history.created_by, history.adds_layer, m_engine.build_time};
     info.inputs = key->inputs;
     if (inputs_unchanged(*key, scope, instr, vertex))
-      record(*key, *id, info);
+      record(*key, id, info);
     else
-      m_engine.discard_at_end_of_build(*id);
-    apply_step(key->key, *id, info);
+      m_engine.discard_at_end_of_build(id);
+    apply_step(key->key, id, info);
     return false;
   }
 
@@ -365,16 +355,14 @@ private:
 
   // A usable record under the key: its snapshot still there.
   util::Result<bool> lookup(const StepKey& key) {
-    auto found = m_engine.store.find_cache_record(key.key);
-    if (!found) return std::unexpected(found.error());
-    if (!*found) return false;
-    auto there = m_engine.snapshots.exists((*found)->snapshot);
-    if (!there) return std::unexpected(there.error());
-    if (!*there) return false;
-    auto info = cache::RecordInfo::decode((*found)->info);
+    MASON_TRY_ASSIGN(auto found, m_engine.store.find_cache_record(key.key));
+    if (!found) return false;
+    MASON_TRY_ASSIGN(auto there, m_engine.snapshots.exists(found->snapshot));
+    if (!there) return false;
+    auto info = cache::RecordInfo::decode(found->info);
     if (!info) return false;
     if (info->created.empty()) info->created = m_engine.build_time;
-    apply_step(key.key, (*found)->snapshot, *info);
+    apply_step(key.key, found->snapshot, *info);
     const std::lock_guard guard(m_engine.scratch_mutex);
     m_engine.hits.push_back(key.key);
     return true;

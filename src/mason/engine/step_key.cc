@@ -100,10 +100,9 @@ private:
       m_key.add("device-required", d.required);
     }
     m_key.add("mounts", static_cast<std::int64_t>(run.resolved_mounts.size()));
-    auto places = df::place_mounts(run.resolved_mounts, config().working_dir);
-    if (!places) return std::unexpected(places.error());
-    for (std::size_t i = 0; i < places->size(); ++i)
-      if (auto r = add_mount(run.resolved_mounts[i], (*places)[i]); !r) return r;
+    MASON_TRY_ASSIGN(auto places, df::place_mounts(run.resolved_mounts, config().working_dir));
+    for (std::size_t i = 0; i < places.size(); ++i)
+      if (auto r = add_mount(run.resolved_mounts[i], (places)[i]); !r) return r;
     return {};
   }
 

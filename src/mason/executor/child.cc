@@ -182,37 +182,31 @@ private:
 
 util::Result<int> run_streamed(const std::vector<std::string>& argv, ChildStdin in,
                                const OutputSink& sink) {
-  auto out = make_pipe();
-  if (!out) return std::unexpected(std::move(out.error()));
-  auto err = make_pipe();
-  if (!err) return std::unexpected(std::move(err.error()));
+  MASON_TRY_ASSIGN(auto out, make_pipe());
+  MASON_TRY_ASSIGN(auto err, make_pipe());
   SpawnSetup setup;
   UniqueFd null_in;
   if (in == ChildStdin::null) {
-    auto fd = open_dev_null(O_RDONLY);
-    if (!fd) return std::unexpected(std::move(fd.error()));
-    null_in = std::move(*fd);
+    MASON_TRY_ASSIGN(auto fd, open_dev_null(O_RDONLY));
+    null_in = std::move(fd);
     setup.redirect(null_in.get(), 0);
   }
-  setup.redirect(out->write.get(), 1);
-  setup.redirect(err->write.get(), 2);
-  auto child = setup.spawn(argv);
-  if (!child) return std::unexpected(std::move(child.error()));
-  out->write.reset();
-  err->write.reset();
-  OutputPump pump(std::move(out->read), std::move(err->read), sink);
-  if (auto st = pump.run(child->pidfd()); !st) return std::unexpected(std::move(st.error()));
-  return child->wait();
+  setup.redirect(out.write.get(), 1);
+  setup.redirect(err.write.get(), 2);
+  MASON_TRY_ASSIGN(auto child, setup.spawn(argv));
+  out.write.reset();
+  err.write.reset();
+  OutputPump pump(std::move(out.read), std::move(err.read), sink);
+  MASON_TRY(pump.run(child.pidfd()));
+  return child.wait();
 }
 
 util::Result<int> run_quiet(const std::vector<std::string>& argv) {
-  auto null_fd = open_dev_null(O_RDWR);
-  if (!null_fd) return std::unexpected(std::move(null_fd.error()));
+  MASON_TRY_ASSIGN(auto null_fd, open_dev_null(O_RDWR));
   SpawnSetup setup;
-  for (int target = 0; target < 3; ++target) setup.redirect(null_fd->get(), target);
-  auto child = setup.spawn(argv);
-  if (!child) return std::unexpected(std::move(child.error()));
-  return child->wait();
+  for (int target = 0; target < 3; ++target) setup.redirect(null_fd.get(), target);
+  MASON_TRY_ASSIGN(auto child, setup.spawn(argv));
+  return child.wait();
 }
 
 } // namespace mason::executor

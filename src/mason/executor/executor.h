@@ -96,7 +96,10 @@ public:
 
 struct RuntimeOptions {
   std::string runtime = "runc"; // "runc" or "crun" (or a path)
-  std::string state_dir;        // bundles and runtime state; default: a temp dir
+  std::string state_dir;        // bundles and runtime state (required)
+  // Where a runtime named without a "/" is looked for (the caller's $PATH),
+  // before the system directories.
+  std::string search_path{};
 };
 
 // An executor driving an OCI runtime binary. Errors: not_found when the

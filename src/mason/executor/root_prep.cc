@@ -47,11 +47,10 @@ std::size_t depth(const std::string& path) {
 }
 
 util::Status make_dir(int root_fd, const std::string& path, std::uint32_t uid, std::uint32_t gid) {
-  auto entry = sys::RootedPath::resolve(root_fd, path);
-  if (!entry) return std::unexpected(std::move(entry.error()));
-  if (auto st = entry->mkdir(0755); !st) return st;
-  if (auto st = entry->chmod(0755); !st) return st; // whatever the umask
-  return entry->chown(uid, gid);
+  MASON_TRY_ASSIGN(auto entry, sys::RootedPath::resolve(root_fd, path));
+  if (auto st = entry.mkdir(0755); !st) return st;
+  if (auto st = entry.chmod(0755); !st) return st; // whatever the umask
+  return entry.chown(uid, gid);
 }
 
 // Removes `name` in `dir_fd` if it is an empty file or directory,
@@ -73,11 +72,10 @@ bool remove_if_empty(int dir_fd, const std::string& name) {
 
 util::Status make_workdir(int root_fd, const std::string& path, std::uint32_t uid,
                           std::uint32_t gid) {
-  auto clean = sys::clean_path(path);
-  if (!clean) return std::unexpected(std::move(clean.error()));
-  for (std::size_t end = 0; end != std::string::npos && !clean->empty();) {
-    end = clean->find('/', end + 1);
-    const std::string prefix = clean->substr(0, end);
+  MASON_TRY_ASSIGN(auto clean, sys::clean_path(path));
+  for (std::size_t end = 0; end != std::string::npos && !clean.empty();) {
+    end = clean.find('/', end + 1);
+    const std::string prefix = clean.substr(0, end);
     if (sys::open_dir_in_root(root_fd, prefix)) continue;
     if (!is_missing(root_fd, prefix))
       return util::make_error(util::ErrorCode::invalid_argument,

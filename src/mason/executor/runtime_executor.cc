@@ -48,12 +48,11 @@ bool is_executable_file(const std::string& path) {
 
 // `name` as given if it has a "/", else the first match in $PATH and then
 // in the usual system directories (runc lives in /usr/sbin).
-util::Result<std::string> find_runtime(const std::string& name) {
+util::Result<std::string> find_runtime(const std::string& name, const std::string& search_path) {
   if (name.find('/') != std::string::npos) {
     if (is_executable_file(name)) return absolute_path(name);
   } else {
-    const char* env_path = std::getenv("PATH");
-    const std::string search = std::string(env_path ? env_path : "") + ":" + k_default_path;
+    const std::string search = search_path + ":" + k_default_path;
     for (const auto dir : util::split(search, ':')) {
       const std::string candidate = std::string(dir.empty() ? "." : dir) + "/" + name;
       if (is_executable_file(candidate)) return absolute_path(candidate);
@@ -107,9 +106,8 @@ util::Result<std::string> read_file(const std::string& path) {
 
 util::Result<std::string> resolv_conf_for(const RunSpec& spec) {
   if (spec.resolv_conf) return *spec.resolv_conf;
-  auto host = read_file(k_host_resolv_conf);
-  if (!host) return std::unexpected(std::move(host.error()));
-  return container_resolv_conf(*host, spec.network);
+  MASON_TRY_ASSIGN(auto host, read_file(k_host_resolv_conf));
+  return container_resolv_conf(host, spec.network);
 }
 
 std::vector<std::string> destinations_of(const std::vector<MountSpec>& mounts) {
@@ -129,10 +127,9 @@ struct Bundle {
 
 class RuntimeExecutor final : public Executor {
 public:
-  RuntimeExecutor(std::string runtime, std::optional<sys::TempDir> owned_state,
-                  const std::string& state_dir)
-      : m_runtime(std::move(runtime)), m_owned_state(std::move(owned_state)),
-        m_runtime_root(state_dir + "/runc"), m_bundles(state_dir + "/bundles") {}
+  RuntimeExecutor(std::string runtime, const std::string& state_dir)
+      : m_runtime(std::move(runtime)), m_runtime_root(state_dir + "/runc"),
+        m_bundles(state_dir + "/bundles") {}
 
   util::Result<RunResult> run(const RunSpec& spec, const OutputSink& output) override;
 
@@ -145,8 +142,7 @@ private:
   void delete_leftover(const std::string& id) const;
   std::string log_argument(const std::string& path) const;
 
-  std::string m_runtime; // absolute path
-  std::optional<sys::TempDir> m_owned_state;
+  std::string m_runtime;      // absolute path
   std::string m_runtime_root; // --root of the runtime
   std::string m_bundles;
 };
@@ -184,14 +180,13 @@ util::Result<RunResult> RuntimeExecutor::start(const RunSpec& spec, const Bundle
       "--log-format", "json",   "run",          "--bundle", bundle.dir.path(),
       bundle.id};
   const auto in = spec.stdin_null ? ChildStdin::null : ChildStdin::inherit;
-  auto code = run_streamed(argv, in, output);
-  if (!code) return std::unexpected(std::move(code.error()));
-  if (*code != 0) {
+  MASON_TRY_ASSIGN(auto code, run_streamed(argv, in, output));
+  if (code != 0) {
     auto log = read_file(bundle.file("log.json"));
     const std::string failure = log ? runtime_error_from_log(*log) : std::string();
     if (!failure.empty()) return util::make_error(util::ErrorCode::exec_failed, failure);
   }
-  return RunResult{*code};
+  return RunResult{code};
 }
 
 // crun reads `--log` as "<type>:<target>" when it has a colon; runc takes
@@ -234,22 +229,12 @@ util::Result<RunResult> RuntimeExecutor::run(const RunSpec& original, const Outp
 } // namespace
 
 util::Result<std::unique_ptr<Executor>> make_runtime_executor(const RuntimeOptions& options) {
-  auto runtime = find_runtime(options.runtime);
-  if (!runtime) return std::unexpected(std::move(runtime.error()));
-  std::optional<sys::TempDir> owned;
-  std::string state_dir = options.state_dir;
-  if (state_dir.empty()) {
-    auto tmp = sys::TempDir::create("mason-executor-");
-    if (!tmp) return std::unexpected(std::move(tmp.error().with_context("create state directory")));
-    state_dir = tmp->path();
-    owned.emplace(std::move(*tmp));
-  }
-  state_dir = absolute_path(state_dir);
-  for (const char* sub : {"", "/runc", "/bundles"}) {
-    if (auto st = make_dirs(state_dir + sub, 0700); !st)
-      return std::unexpected(std::move(st.error()));
-  }
-  return std::make_unique<RuntimeExecutor>(std::move(*runtime), std::move(owned), state_dir);
+  MASON_TRY_ASSIGN(auto runtime, find_runtime(options.runtime, options.search_path));
+  if (options.state_dir.empty())
+    return util::make_error(util::ErrorCode::invalid_argument, "no runtime state directory given");
+  const std::string state_dir = absolute_path(options.state_dir);
+  for (const char* sub : {"", "/runc", "/bundles"}) MASON_TRY(make_dirs(state_dir + sub, 0700));
+  return std::make_unique<RuntimeExecutor>(std::move(runtime), state_dir);
 }
 
 } // namespace mason::executor

@@ -78,12 +78,11 @@ util::Result<sys::UniqueFd> open_member(int root, const std::string& path) {
 }
 
 util::Result<std::string> read_member(int root, const std::string& path) {
-  auto fd = open_member(root, path);
-  if (!fd) return std::unexpected(fd.error());
+  MASON_TRY_ASSIGN(auto fd, open_member(root, path));
   std::string out;
   char buf[65536];
   for (;;) {
-    const auto n = ::read(fd->get(), buf, sizeof buf);
+    const auto n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) return util::make_error(util::ErrorCode::unavailable, "read " + path, errno);
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));
@@ -122,39 +121,36 @@ struct Pending {
 util::Result<image::Descriptor> ingest_layer(content::Store& store, Fresh& fresh, int root,
                                              const std::string& path,
                                              const image::Digest& diff_id) {
-  auto fd = open_member(root, path);
-  if (!fd) return std::unexpected(fd.error());
+  MASON_TRY_ASSIGN(auto fd, open_member(root, path));
   unsigned char head[8] = {};
-  const auto n = ::pread(fd->get(), head, sizeof head, 0);
-  auto compression = archive::detect_compression(archive::ConstBytes(
-      reinterpret_cast<const std::byte*>(head), n > 0 ? static_cast<std::size_t>(n) : 0));
-  if (!compression) return std::unexpected(compression.error());
+  const auto n = ::pread(fd.get(), head, sizeof head, 0);
+  MASON_TRY_ASSIGN(auto compression, archive::detect_compression(archive::ConstBytes(
+                                         reinterpret_cast<const std::byte*>(head),
+                                         n > 0 ? static_cast<std::size_t>(n) : 0)));
   content::IngestOptions opts;
   opts.media_type = std::string(image::oci_layer_type(
-      *compression == archive::Compression::gzip   ? image::Compression::gzip
-      : *compression == archive::Compression::zstd ? image::Compression::zstd
-                                                   : image::Compression::none));
-  if (*compression == archive::Compression::none) opts.expected_digest = diff_id;
-  const bool existed = *compression == archive::Compression::none && store.has_blob(diff_id);
-  auto desc = store.ingest_file(fd->get(), opts);
+      compression == archive::Compression::gzip   ? image::Compression::gzip
+      : compression == archive::Compression::zstd ? image::Compression::zstd
+                                                  : image::Compression::none));
+  if (compression == archive::Compression::none) opts.expected_digest = diff_id;
+  const bool existed = compression == archive::Compression::none && store.has_blob(diff_id);
+  auto desc = store.ingest_file(fd.get(), opts);
   if (desc && !existed) fresh.note(store, desc->digest, false);
   if (!desc) return std::unexpected(desc.error().with_context("layer " + path));
   std::int64_t unpacked = desc->size;
-  if (*compression != archive::Compression::none) {
-    auto blob = store.open_blob(desc->digest);
-    if (!blob) return std::unexpected(blob.error());
-    archive::FdSource raw(blob->get());
+  if (compression != archive::Compression::none) {
+    MASON_TRY_ASSIGN(auto blob, store.open_blob(desc->digest));
+    archive::FdSource raw(blob.get());
     archive::ReadOptions ro;
     ro.expected_diff_id = diff_id;
-    auto reader = archive::LayerReader::open(raw, ro);
-    if (!reader) return std::unexpected(reader.error());
+    MASON_TRY_ASSIGN(auto reader, archive::LayerReader::open(raw, ro));
     std::vector<std::byte> buf(1 << 16);
     for (;;) {
-      auto got = reader->read(buf);
+      auto got = reader.read(buf);
       if (!got) return std::unexpected(got.error().with_context("layer " + path));
       if (*got == 0) break;
     }
-    unpacked = reader->uncompressed_size();
+    unpacked = reader.uncompressed_size();
   }
   content::BlobAnnotation note;
   note.diff_id = diff_id;
@@ -164,21 +160,18 @@ util::Result<image::Descriptor> ingest_layer(content::Store& store, Fresh& fresh
 }
 
 util::Result<std::vector<Pending>> load_docker(content::Store& store, Fresh& fresh, int root) {
-  auto text = read_member(root, "manifest.json");
-  if (!text) return std::unexpected(text.error());
-  auto json = parse_json(*text, "manifest.json");
-  if (!json) return std::unexpected(json.error());
-  if (!json->is_array()) return std::unexpected(corrupt("manifest.json: not an array"));
+  MASON_TRY_ASSIGN(auto text, read_member(root, "manifest.json"));
+  MASON_TRY_ASSIGN(auto json, parse_json(text, "manifest.json"));
+  if (!json.is_array()) return std::unexpected(corrupt("manifest.json: not an array"));
   std::vector<Pending> out;
-  for (std::size_t i = 0; i < json->size(); ++i) {
-    const auto& entry = (*json)[i];
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const auto& entry = (json)[i];
     const auto where = "manifest.json[" + std::to_string(i) + "]";
     if (!entry.is_object() || !entry.contains("Config") || !entry["Config"].is_string() ||
         !entry.contains("Layers") || !entry["Layers"].is_array())
       return std::unexpected(corrupt(where + ": needs \"Config\" and \"Layers\""));
-    auto config_raw = read_member(root, entry["Config"].get<std::string>());
-    if (!config_raw) return std::unexpected(config_raw.error());
-    auto config = image::parse_image_config(*config_raw);
+    MASON_TRY_ASSIGN(auto config_raw, read_member(root, entry["Config"].get<std::string>()));
+    auto config = image::parse_image_config(config_raw);
     if (!config) return std::unexpected(config.error().with_context(where));
     const auto& layer_paths = entry["Layers"];
     if (layer_paths.size() != config->rootfs.diff_ids.size())
@@ -189,10 +182,10 @@ util::Result<std::vector<Pending>> load_docker(content::Store& store, Fresh& fre
     for (std::size_t l = 0; l < layer_paths.size(); ++l) {
       if (!layer_paths[l].is_string())
         return std::unexpected(corrupt(where + ": layer path is not a string"));
-      auto desc = ingest_layer(store, fresh, root, layer_paths[l].get<std::string>(),
-                               config->rootfs.diff_ids[l]);
-      if (!desc) return std::unexpected(desc.error());
-      layers.push_back(*desc);
+      MASON_TRY_ASSIGN(auto desc,
+                       ingest_layer(store, fresh, root, layer_paths[l].get<std::string>(),
+                                    config->rootfs.diff_ids[l]));
+      layers.push_back(desc);
     }
     std::vector<std::string> names;
     if (entry.contains("RepoTags") && entry["RepoTags"].is_array())
@@ -204,13 +197,12 @@ util::Result<std::vector<Pending>> load_docker(content::Store& store, Fresh& fre
       }
     const auto config_digest = config->digest;
     const bool config_existed = store.has_blob(config_digest);
-    auto img = store_image(store, std::move(*config), layers, {});
-    if (!img) return std::unexpected(img.error());
+    MASON_TRY_ASSIGN(auto img, store_image(store, std::move(*config), layers, {}));
     if (!config_existed) { // a new config means a new manifest too
       fresh.note(store, config_digest, false);
-      fresh.note(store, img->target.digest, false);
+      fresh.note(store, img.target.digest, false);
     }
-    out.push_back({img->target, names});
+    out.push_back({img.target, names});
   }
   return out;
 }
@@ -220,49 +212,38 @@ util::Result<image::Descriptor> ingest_oci_blob(content::Store& store, Fresh& fr
   const auto path =
       "blobs/" + std::string(d.digest.algorithm()) + "/" + std::string(d.digest.hex());
   if (store.has_blob(d.digest)) return d;
-  auto fd = open_member(root, path);
-  if (!fd) return std::unexpected(fd.error());
+  MASON_TRY_ASSIGN(auto fd, open_member(root, path));
   content::IngestOptions opts;
   opts.media_type = d.media_type;
   opts.expected_digest = d.digest;
   opts.expected_size = d.size;
-  auto got = store.ingest_file(fd->get(), opts);
+  auto got = store.ingest_file(fd.get(), opts);
   if (!got) return std::unexpected(got.error().with_context("blob " + d.digest.str()));
   fresh.note(store, d.digest, false);
   return d;
 }
 
 util::Result<std::vector<Pending>> load_oci(content::Store& store, Fresh& fresh, int root) {
-  auto text = read_member(root, "index.json");
-  if (!text) return std::unexpected(text.error());
-  auto index = image::parse_index(*text);
+  MASON_TRY_ASSIGN(auto text, read_member(root, "index.json"));
+  auto index = image::parse_index(text);
   if (!index) return std::unexpected(index.error().with_context("index.json"));
   std::vector<Pending> out;
   for (const auto& entry : index->manifests) {
     image::Descriptor target = entry;
     if (image::is_index(entry.media_type)) {
-      if (auto r = ingest_oci_blob(store, fresh, root, entry); !r)
-        return std::unexpected(r.error());
-      auto raw = store.read_blob(entry.digest);
-      if (!raw) return std::unexpected(raw.error());
-      auto nested = image::parse_index(*raw);
-      if (!nested) return std::unexpected(nested.error());
-      auto chosen = image::select_manifest(*nested, image::host_platform());
-      if (!chosen) return std::unexpected(chosen.error());
-      target = *chosen;
+      MASON_TRY(ingest_oci_blob(store, fresh, root, entry));
+      MASON_TRY_ASSIGN(auto raw, store.read_blob(entry.digest));
+      MASON_TRY_ASSIGN(auto nested, image::parse_index(raw));
+      MASON_TRY_ASSIGN(auto chosen, image::select_manifest(nested, image::host_platform()));
+      target = chosen;
     }
-    if (auto r = ingest_oci_blob(store, fresh, root, target); !r) return std::unexpected(r.error());
-    auto raw = store.read_blob(target.digest);
-    if (!raw) return std::unexpected(raw.error());
-    auto manifest = image::parse_manifest(*raw);
-    if (!manifest) return std::unexpected(manifest.error());
-    std::vector<image::Descriptor> children = {manifest->config};
-    children.insert(children.end(), manifest->layers.begin(), manifest->layers.end());
-    for (const auto& child : children)
-      if (auto r = ingest_oci_blob(store, fresh, root, child); !r)
-        return std::unexpected(r.error());
-    if (auto r = store.record_references(target.digest, children); !r)
-      return std::unexpected(r.error());
+    MASON_TRY(ingest_oci_blob(store, fresh, root, target));
+    MASON_TRY_ASSIGN(auto raw, store.read_blob(target.digest));
+    MASON_TRY_ASSIGN(auto manifest, image::parse_manifest(raw));
+    std::vector<image::Descriptor> children = {manifest.config};
+    children.insert(children.end(), manifest.layers.begin(), manifest.layers.end());
+    for (const auto& child : children) MASON_TRY(ingest_oci_blob(store, fresh, root, child));
+    MASON_TRY(store.record_references(target.digest, children));
     std::vector<std::string> names;
     const auto full = entry.annotations.find("io.containerd.image.name");
     const auto ref_name = entry.annotations.find("org.opencontainers.image.ref.name");
@@ -273,8 +254,8 @@ util::Result<std::vector<Pending>> load_oci(content::Store& store, Fresh& fresh,
     if (!candidate.empty() &&
         (full != entry.annotations.end() || candidate.find_first_of(":/") != std::string::npos))
       if (auto n = normalize_tag(candidate)) names.push_back(*n);
-    target.media_type = manifest->media_type.empty() ? std::string(image::media_type::oci_manifest)
-                                                     : manifest->media_type;
+    target.media_type = manifest.media_type.empty() ? std::string(image::media_type::oci_manifest)
+                                                    : manifest.media_type;
     out.push_back({target, names});
   }
   return out;
@@ -283,22 +264,21 @@ util::Result<std::vector<Pending>> load_oci(content::Store& store, Fresh& fresh,
 } // namespace
 
 util::Result<std::vector<LocalImage>> load_archive(content::Store& store, int fd) {
-  auto scratch = ScratchDir::create(store.root());
-  if (!scratch) return std::unexpected(scratch.error());
+  MASON_TRY_ASSIGN(auto scratch, ScratchDir::create(store.root()));
   archive::FdSource src(fd);
   archive::ApplyOptions opts;
   opts.owners = archive::OwnerPolicy::ignore;
   opts.devices = archive::DevicePolicy::reject;
   opts.xattrs = archive::XattrPolicy::skip;
-  if (auto r = archive::apply_layer(src, scratch->fd(), opts); !r)
+  if (auto r = archive::apply_layer(src, scratch.fd(), opts); !r)
     return std::unexpected(r.error().with_context("read archive"));
-  const bool docker = exists(scratch->fd(), "manifest.json");
-  if (!docker && !exists(scratch->fd(), "index.json"))
+  const bool docker = exists(scratch.fd(), "manifest.json");
+  if (!docker && !exists(scratch.fd(), "index.json"))
     return util::make_error(util::ErrorCode::invalid_argument,
                             "not an image archive: no manifest.json (docker) or index.json (OCI)");
   Fresh fresh; // what this load added, passed down to every ingest
   auto pending =
-      docker ? load_docker(store, fresh, scratch->fd()) : load_oci(store, fresh, scratch->fd());
+      docker ? load_docker(store, fresh, scratch.fd()) : load_oci(store, fresh, scratch.fd());
   if (!pending) {
     for (const auto& d : fresh.digests) (void)store.delete_blob(d);
     return std::unexpected(pending.error());
@@ -309,11 +289,9 @@ util::Result<std::vector<LocalImage>> load_archive(content::Store& store, int fd
   for (const auto& p : *pending) {
     std::vector<std::string> names = p.names;
     if (names.empty()) names.push_back(std::string(k_untagged_prefix) + p.manifest.digest.str());
-    for (const auto& n : names)
-      if (auto r = store.tag(n, p.manifest); !r) return std::unexpected(r.error());
-    auto img = find_image(store, p.manifest.digest.str());
-    if (!img) return std::unexpected(img.error());
-    out.push_back(std::move(*img));
+    for (const auto& n : names) MASON_TRY(store.tag(n, p.manifest));
+    MASON_TRY_ASSIGN(auto img, find_image(store, p.manifest.digest.str()));
+    out.push_back(std::move(img));
   }
   return out;
 }

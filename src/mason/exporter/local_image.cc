@@ -27,26 +27,21 @@ util::Result<LocalImage> load(const content::Store& store, const image::Descript
   img.target = target;
   auto raw = store.read_blob(target.digest);
   if (!raw) return std::unexpected(raw.error());
-  auto type = target.media_type.empty() ? image::detect_media_type(*raw)
-                                        : util::Result<std::string>(target.media_type);
-  if (!type) return std::unexpected(type.error());
-  if (image::is_index(*type)) {
-    auto index = image::parse_index(*raw);
-    if (!index) return std::unexpected(index.error());
-    auto chosen = image::select_manifest(*index, image::host_platform());
-    if (!chosen) return std::unexpected(chosen.error());
-    img.target = *chosen;
-    raw = store.read_blob(chosen->digest);
+  MASON_TRY_ASSIGN(auto type, target.media_type.empty()
+                                  ? image::detect_media_type(*raw)
+                                  : util::Result<std::string>(target.media_type));
+  if (image::is_index(type)) {
+    MASON_TRY_ASSIGN(auto index, image::parse_index(*raw));
+    MASON_TRY_ASSIGN(auto chosen, image::select_manifest(index, image::host_platform()));
+    img.target = chosen;
+    raw = store.read_blob(chosen.digest);
     if (!raw) return std::unexpected(raw.error());
   }
-  auto manifest = image::parse_manifest(*raw);
-  if (!manifest) return std::unexpected(manifest.error());
-  img.manifest = std::move(*manifest);
-  auto config_raw = store.read_blob(img.manifest.config.digest);
-  if (!config_raw) return std::unexpected(config_raw.error());
-  auto config = image::parse_image_config(*config_raw);
-  if (!config) return std::unexpected(config.error());
-  img.config = std::move(*config);
+  MASON_TRY_ASSIGN(auto manifest, image::parse_manifest(*raw));
+  img.manifest = std::move(manifest);
+  MASON_TRY_ASSIGN(auto config_raw, store.read_blob(img.manifest.config.digest));
+  MASON_TRY_ASSIGN(auto config, image::parse_image_config(config_raw));
+  img.config = std::move(config);
   return img;
 }
 
@@ -59,12 +54,11 @@ bool is_hex(std::string_view s) {
 } // namespace
 
 util::Result<std::string> normalize_tag(std::string_view name) {
-  auto ref = image::Reference::parse(name);
-  if (!ref) return std::unexpected(ref.error());
-  if (ref->has_digest())
+  MASON_TRY_ASSIGN(auto ref, image::Reference::parse(name));
+  if (ref.has_digest())
     return util::make_error(util::ErrorCode::invalid_argument,
                             "cannot tag with a digest reference: " + std::string(name));
-  return ref->str();
+  return ref.str();
 }
 
 std::string display_name(std::string_view store_name) {
@@ -74,11 +68,10 @@ std::string display_name(std::string_view store_name) {
 }
 
 util::Result<std::vector<LocalImage>> list_local_images(const content::Store& store) {
-  auto records = store.list_images();
-  if (!records) return std::unexpected(records.error());
+  MASON_TRY_ASSIGN(auto records, store.list_images());
   std::map<std::string, LocalImage> by_manifest;
   std::vector<std::string> order;
-  for (const auto& r : *records) {
+  for (const auto& r : records) {
     auto it = by_manifest.find(r.target.digest.str());
     if (it == by_manifest.end()) {
       auto img = load(store, r.target);
@@ -112,10 +105,9 @@ util::Result<LocalImage> find_image(const content::Store& store, std::string_vie
   std::string_view hex = what;
   if (hex.starts_with("sha256:")) hex.remove_prefix(7);
   if (!is_hex(hex) || hex.size() < 4) return std::unexpected(not_found(what));
-  auto all = list_local_images(store);
-  if (!all) return std::unexpected(all.error());
+  MASON_TRY_ASSIGN(auto all, list_local_images(store));
   const LocalImage* found = nullptr;
-  for (const auto& img : *all) {
+  for (const auto& img : all) {
     const bool match =
         img.config.digest.hex().starts_with(hex) || img.target.digest.hex().starts_with(hex);
     if (!match) continue;
@@ -149,11 +141,10 @@ util::Result<LocalImage> store_image(content::Store& store, image::ImageConfig c
   if (!manifest_desc) return std::unexpected(manifest_desc.error().with_context("store manifest"));
   std::vector<image::Descriptor> children = {manifest.config};
   children.insert(children.end(), manifest.layers.begin(), manifest.layers.end());
-  if (auto r = store.record_references(manifest.digest, children); !r)
-    return std::unexpected(r.error());
+  MASON_TRY(store.record_references(manifest.digest, children));
   LocalImage img{{}, manifest.descriptor(), std::move(manifest), std::move(config)};
   for (const auto& name : tags) {
-    if (auto r = store.tag(name, img.target); !r) return std::unexpected(r.error());
+    MASON_TRY(store.tag(name, img.target));
     img.names.push_back(name);
   }
   return img;
@@ -175,18 +166,15 @@ std::optional<std::int64_t> known_uncompressed_size(const content::Store& store,
 // Counted by decompressing the blob.
 util::Result<std::int64_t> count_uncompressed_size(const content::Store& store,
                                                    const image::Descriptor& layer) {
-  auto fd = store.open_blob(layer.digest);
-  if (!fd) return std::unexpected(fd.error());
-  archive::FdSource raw(fd->get());
-  auto reader = archive::LayerReader::open(raw);
-  if (!reader) return std::unexpected(reader.error());
+  MASON_TRY_ASSIGN(auto fd, store.open_blob(layer.digest));
+  archive::FdSource raw(fd.get());
+  MASON_TRY_ASSIGN(auto reader, archive::LayerReader::open(raw));
   std::vector<std::byte> buf(1 << 16);
   for (;;) {
-    auto n = reader->read(buf);
-    if (!n) return std::unexpected(n.error());
-    if (*n == 0) break;
+    MASON_TRY_ASSIGN(auto n, reader.read(buf));
+    if (n == 0) break;
   }
-  return reader->uncompressed_size();
+  return reader.uncompressed_size();
 }
 
 } // namespace
@@ -211,9 +199,8 @@ util::Result<std::int64_t> remember_uncompressed_size(content::Store& store,
 util::Result<std::int64_t> image_size(content::Store& store, const LocalImage& img) {
   std::int64_t total = 0;
   for (const auto& layer : img.manifest.layers) {
-    auto size = remember_uncompressed_size(store, layer);
-    if (!size) return std::unexpected(size.error());
-    total += *size;
+    MASON_TRY_ASSIGN(auto size, remember_uncompressed_size(store, layer));
+    total += size;
   }
   return total;
 }

@@ -20,6 +20,7 @@
 #include "mason/image/media_type.h"
 #include "mason/image/reference.h"
 #include "mason/sys/errors.h"
+#include "mason/sys/file.h"
 
 namespace mason::exporter {
 
@@ -44,12 +45,11 @@ util::Status copy_exact(archive::Source& in, archive::Sink& out, std::int64_t si
   std::int64_t left = size;
   while (left > 0) {
     const auto want = static_cast<std::size_t>(std::min<std::int64_t>(left, 1 << 16));
-    auto n = in.read(std::span(buf.data(), want));
-    if (!n) return std::unexpected(n.error());
-    if (*n == 0)
+    MASON_TRY_ASSIGN(auto n, in.read(std::span(buf.data(), want)));
+    if (n == 0)
       return util::make_error(util::ErrorCode::corruption, "short read while writing " + path);
-    if (auto w = out.write(std::span(buf.data(), *n)); !w) return w;
-    left -= static_cast<std::int64_t>(*n);
+    if (auto w = out.write(std::span(buf.data(), n)); !w) return w;
+    left -= static_cast<std::int64_t>(n);
   }
   return {};
 }
@@ -102,17 +102,10 @@ public:
     if (ec)
       return util::make_error(util::ErrorCode::unavailable,
                               "create " + target.parent_path().string() + ": " + ec.message());
-    const auto tmp = target.string() + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return sys::errno_error("create " + tmp, errno);
-    archive::FdSink sink(fd);
-    auto r = copy_exact(data, sink, size, path);
-    if (r && ::fsync(fd) != 0) r = sys::errno_error("fsync " + tmp, errno);
-    ::close(fd);
-    if (r && ::rename(tmp.c_str(), target.c_str()) != 0)
-      r = sys::errno_error("rename " + tmp, errno);
-    if (!r) ::unlink(tmp.c_str());
-    return r;
+    MASON_TRY_ASSIGN(auto file, sys::AtomicFile::create(target.string()));
+    archive::FdSink sink(file.fd());
+    MASON_TRY(copy_exact(data, sink, size, path));
+    return file.commit();
   }
   util::Status finish() override { return {}; }
 
@@ -122,9 +115,8 @@ private:
 
 util::Status add_blob(const content::Store& store, OutputTree& out, const image::Descriptor& d,
                       const std::string& path) {
-  auto fd = store.open_blob(d.digest);
-  if (!fd) return std::unexpected(fd.error());
-  archive::FdSource src(fd->get());
+  MASON_TRY_ASSIGN(auto fd, store.open_blob(d.digest));
+  archive::FdSource src(fd.get());
   return out.add(path, d.size, src);
 }
 
@@ -147,16 +139,13 @@ util::Status write_docker(const content::Store& store, const std::vector<SaveIte
       const auto path = std::string(diff.hex()) + "/layer.tar";
       layers.push_back(path);
       if (!written.insert(path).second) continue;
-      auto size = layer_uncompressed_size(store, layer);
-      if (!size) return std::unexpected(size.error());
-      auto fd = store.open_blob(layer.digest);
-      if (!fd) return std::unexpected(fd.error());
-      archive::FdSource raw(fd->get());
+      MASON_TRY_ASSIGN(auto size, layer_uncompressed_size(store, layer));
+      MASON_TRY_ASSIGN(auto fd, store.open_blob(layer.digest));
+      archive::FdSource raw(fd.get());
       archive::ReadOptions ro;
       ro.expected_diff_id = diff;
-      auto reader = archive::LayerReader::open(raw, ro);
-      if (!reader) return std::unexpected(reader.error());
-      if (auto r = out.add(path, *size, *reader); !r) return r;
+      MASON_TRY_ASSIGN(auto reader, archive::LayerReader::open(raw, ro));
+      if (auto r = out.add(path, size, reader); !r) return r;
     }
     nlohmann::ordered_json tags = nlohmann::ordered_json::array();
     for (const auto& t : item.tags)
@@ -241,17 +230,11 @@ util::Status save_images(const content::Store& store, const std::vector<SaveItem
     TarTree tree(sink);
     return write_all(store, items, format, types, tree);
   }
-  const auto tmp = dest.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return sys::errno_error("create " + tmp, errno);
-  archive::FdSink sink(fd);
+  MASON_TRY_ASSIGN(auto file, sys::AtomicFile::create(dest.string()));
+  archive::FdSink sink(file.fd());
   TarTree tree(sink);
-  auto r = write_all(store, items, format, types, tree);
-  if (r && ::fsync(fd) != 0) r = sys::errno_error("fsync " + tmp, errno);
-  ::close(fd);
-  if (r && ::rename(tmp.c_str(), dest.c_str()) != 0) r = sys::errno_error("rename " + tmp, errno);
-  if (!r) ::unlink(tmp.c_str());
-  return r;
+  MASON_TRY(write_all(store, items, format, types, tree));
+  return file.commit();
 }
 
 } // namespace mason::exporter

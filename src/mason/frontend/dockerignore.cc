@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "mason/util/glob.h"
 #include "mason/util/path.h"
 #include "mason/util/utf8.h"
 
@@ -50,85 +51,6 @@ constexpr std::string_view k_utf8_bom = "\xEF\xBB\xBF";
 constexpr char32_t k_max_rune = 0x10FFFF;
 
 // ---------------------------------------------------------------------------
-
-// ---------------------------------------------------------------------------
-// Syntax check with Go's filepath.Match rules, which the reference applies to
-// every pattern: the glob is cut into chunks at '*' outside brackets, and
-// each chunk must be well formed. Returns why not, or nothing.
-
-using Why = std::optional<std::string>;
-
-// One side of a bracket range: a rune, or '\' and a rune; more text must
-// follow (at least the closing ']').
-Why check_class_item(std::string_view& c, bool upper_bound) {
-  if (c.empty()) return "unterminated character class";
-  if (c.front() == '-') return "unescaped '-' in character class";
-  if (c.front() == ']')
-    return upper_bound ? "character range without an upper bound" : "empty character class";
-  if (c.front() == '\\') {
-    c.remove_prefix(1);
-    if (c.empty()) return "unterminated character class";
-  }
-  const auto d = util::decode_rune(c, 0);
-  if (!d.valid) return "invalid UTF-8 in character class";
-  c.remove_prefix(d.width);
-  if (c.empty()) return "unterminated character class";
-  return std::nullopt;
-}
-
-// A bracket expression after its '[': optional '^', then one or more items
-// or ranges, then ']'.
-Why check_class(std::string_view& c) {
-  if (!c.empty() && c.front() == '^') c.remove_prefix(1);
-  for (std::size_t items = 0;; ++items) {
-    if (!c.empty() && c.front() == ']' && items > 0) {
-      c.remove_prefix(1);
-      return std::nullopt;
-    }
-    if (auto why = check_class_item(c, false)) return why;
-    if (c.front() == '-') {
-      c.remove_prefix(1);
-      if (auto why = check_class_item(c, true)) return why;
-    }
-  }
-}
-
-Why check_chunk(std::string_view c) {
-  while (!c.empty()) {
-    const char ch = c.front();
-    c.remove_prefix(1);
-    if (ch == '[') {
-      if (auto why = check_class(c)) return why;
-    } else if (ch == '\\') {
-      if (c.empty()) return "trailing backslash";
-      c.remove_prefix(1);
-    }
-  }
-  return std::nullopt;
-}
-
-Why check_glob_syntax(std::string_view p) {
-  while (!p.empty()) {
-    while (!p.empty() && p.front() == '*') p.remove_prefix(1);
-    bool in_range = false;
-    std::size_t i = 0;
-    for (; i < p.size(); ++i) {
-      const char ch = p[i];
-      if (ch == '\\') {
-        if (i + 1 < p.size()) ++i;
-      } else if (ch == '[') {
-        in_range = true;
-      } else if (ch == ']') {
-        in_range = false;
-      } else if (ch == '*' && !in_range) {
-        break;
-      }
-    }
-    if (auto why = check_chunk(p.substr(0, i))) return why;
-    p.remove_prefix(i);
-  }
-  return std::nullopt;
-}
 
 // ---------------------------------------------------------------------------
 // The reference's glob -> regexp rewrite, and its choice of match kind.
@@ -416,9 +338,8 @@ util::Result<Node> RegexParser::parse_alternation(int depth) {
       ++m_pos; // '|'
       continue;
     }
-    auto is_repeat = parse_item(seq, last_was_repeat);
-    if (!is_repeat) return std::unexpected(std::move(is_repeat.error()));
-    last_was_repeat = *is_repeat;
+    MASON_TRY_ASSIGN(auto is_repeat, parse_item(seq, last_was_repeat));
+    last_was_repeat = is_repeat;
   }
 }
 
@@ -430,9 +351,8 @@ util::Result<bool> RegexParser::parse_item(std::vector<Node>& seq, bool last_was
   switch (c) {
   case '(': {
     ++m_pos;
-    auto inner = parse_alternation(1);
-    if (!inner) return std::unexpected(std::move(inner.error()));
-    seq.push_back(std::move(*inner));
+    MASON_TRY_ASSIGN(auto inner, parse_alternation(1));
+    seq.push_back(std::move(inner));
     return false;
   }
   case '*':
@@ -440,8 +360,7 @@ util::Result<bool> RegexParser::parse_item(std::vector<Node>& seq, bool last_was
   case '?': {
     const int min = c == '+' ? 1 : 0;
     const int max = c == '?' ? 1 : -1;
-    if (auto ok = repeat(seq, last_was_repeat, min, max, 1); !ok)
-      return std::unexpected(std::move(ok.error()));
+    MASON_TRY(repeat(seq, last_was_repeat, min, max, 1));
     return true;
   }
   case '{': {
@@ -451,8 +370,7 @@ util::Result<bool> RegexParser::parse_item(std::vector<Node>& seq, bool last_was
     if (!parse_repeat_range(min, max, size)) break; // a literal '{'
     if (min < 0 || min > 1000 || max > 1000 || (max >= 0 && min > max))
       return error("invalid repeat count " + std::string(m_re.substr(m_pos, size)));
-    if (auto ok = repeat(seq, last_was_repeat, min, max, size); !ok)
-      return std::unexpected(std::move(ok.error()));
+    MASON_TRY(repeat(seq, last_was_repeat, min, max, size));
     return true;
   }
   case '^':
@@ -464,15 +382,13 @@ util::Result<bool> RegexParser::parse_item(std::vector<Node>& seq, bool last_was
     seq.push_back(std::move(node));
     return false;
   case '[': {
-    auto cls = parse_class();
-    if (!cls) return std::unexpected(std::move(cls.error()));
-    seq.push_back(std::move(*cls));
+    MASON_TRY_ASSIGN(auto cls, parse_class());
+    seq.push_back(std::move(cls));
     return false;
   }
   case '\\': {
-    auto esc = parse_backslash();
-    if (!esc) return std::unexpected(std::move(esc.error()));
-    seq.push_back(std::move(*esc));
+    MASON_TRY_ASSIGN(auto esc, parse_backslash());
+    seq.push_back(std::move(esc));
     return false;
   }
   default: break;
@@ -563,10 +479,9 @@ util::Result<Node> RegexParser::parse_backslash() {
     node.kind = Node::Kind::set;
     return node;
   }
-  auto r = parse_escape();
-  if (!r) return std::unexpected(std::move(r.error()));
+  MASON_TRY_ASSIGN(auto r, parse_escape());
   node.kind = Node::Kind::rune;
-  node.rune = *r;
+  node.rune = r;
   return node;
 }
 
@@ -638,9 +553,8 @@ util::Result<Node> RegexParser::parse_class() {
   RuneSet& set = node.set;
   for (bool first = true; at_end() || m_re[m_pos] != ']' || first; first = false) {
     if (at_end()) return error("missing closing ]: " + std::string(m_re.substr(start)));
-    auto named = parse_named_class(set);
-    if (!named) return std::unexpected(std::move(named.error()));
-    if (*named) continue;
+    MASON_TRY_ASSIGN(auto named, parse_named_class(set));
+    if (named) continue;
     const std::string_view t = rest();
     if (t.size() >= 2 && t[0] == '\\' && (t[1] == 'p' || t[1] == 'P'))
       return unsupported(std::string("\\") + t[1]);
@@ -649,19 +563,17 @@ util::Result<Node> RegexParser::parse_class() {
       continue;
     }
     const std::size_t range_start = m_pos;
-    auto lo = parse_class_char(start);
-    if (!lo) return std::unexpected(std::move(lo.error()));
-    char32_t hi = *lo;
+    MASON_TRY_ASSIGN(auto lo, parse_class_char(start));
+    char32_t hi = lo;
     if (m_re.size() - m_pos >= 2 && m_re[m_pos] == '-' && m_re[m_pos + 1] != ']') {
       ++m_pos;
-      auto upper = parse_class_char(start);
-      if (!upper) return std::unexpected(std::move(upper.error()));
-      hi = *upper;
-      if (hi < *lo)
+      MASON_TRY_ASSIGN(auto upper, parse_class_char(start));
+      hi = upper;
+      if (hi < lo)
         return error("invalid character class range " +
                      std::string(m_re.substr(range_start, m_pos - range_start)));
     }
-    set.push_back({*lo, hi});
+    set.push_back({lo, hi});
   }
   ++m_pos; // ']'
   if (negated) set = complement(std::move(set));
@@ -990,7 +902,8 @@ util::Result<std::optional<CompiledPattern>> compile_pattern(std::string_view ra
     cp.exception = true;
     cp.text.erase(0, 1);
   }
-  if (auto why = check_glob_syntax(cp.text))
+  // The reference checks every pattern with filepath.Match's syntax rules.
+  if (auto why = util::glob_syntax_error(cp.text))
     return make_error(ErrorCode::invalid_argument,
                       "invalid " + describe(trimmed, line) + ": syntax error in pattern: " + *why);
   Translation t = translate(cp.text);
@@ -1055,11 +968,10 @@ IgnoreMatcher::IgnoreMatcher(std::shared_ptr<const Impl> impl) : m_impl(std::mov
 util::Result<IgnoreMatcher> IgnoreMatcher::create(std::span<const IgnoreRule> rules) {
   auto impl = std::make_shared<Impl>();
   for (const IgnoreRule& rule : rules) {
-    auto compiled = compile_pattern(rule.pattern, rule.line);
-    if (!compiled) return std::unexpected(std::move(compiled.error()));
-    if (!*compiled) continue;
-    impl->has_exceptions = impl->has_exceptions || (*compiled)->exception;
-    impl->patterns.push_back(std::move(**compiled));
+    MASON_TRY_ASSIGN(auto compiled, compile_pattern(rule.pattern, rule.line));
+    if (!compiled) continue;
+    impl->has_exceptions = impl->has_exceptions || compiled->exception;
+    impl->patterns.push_back(std::move(*compiled));
   }
   return IgnoreMatcher(std::move(impl));
 }

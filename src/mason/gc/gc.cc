@@ -48,23 +48,20 @@ util::Result<std::vector<CacheMount>> list_mounts(const std::string& root) {
     if (errno == ENOENT) return out;
     return util::make_error(util::ErrorCode::internal, "open " + cache_mounts_dir(root), errno);
   }
-  auto names = sys::read_dir_names(dir.get());
-  if (!names) return std::unexpected(names.error());
-  for (const auto& name : *names) {
+  MASON_TRY_ASSIGN(auto names, sys::read_dir_names(dir.get()));
+  for (const auto& name : names) {
     if (name.ends_with(k_id_suffix)) continue;
-    auto st = sys::lstat_at(dir.get(), name);
-    if (!st) return std::unexpected(st.error());
-    if (!*st || !S_ISDIR((*st)->st_mode)) continue;
+    MASON_TRY_ASSIGN(auto st, sys::lstat_at(dir.get(), name));
+    if (!st || !S_ISDIR(st->st_mode)) continue;
     CacheMount m;
     m.path = cache_mounts_dir(root) + "/" + name;
     m.id = read_text(dir.get(), name + std::string(k_id_suffix));
     if (m.id.empty()) m.id = "(unknown: " + name + ")";
     auto used = sys::lstat_at(dir.get(), name + std::string(k_id_suffix));
-    const struct stat& s = used && *used ? **used : **st;
+    const struct stat& s = used && *used ? **used : *st;
     m.last_used = std::chrono::system_clock::time_point(std::chrono::seconds(s.st_mtim.tv_sec));
-    auto usage = sys::tree_usage(dir.get(), name);
-    if (!usage) return std::unexpected(usage.error());
-    m.bytes = usage->bytes;
+    MASON_TRY_ASSIGN(auto usage, sys::tree_usage(dir.get(), name));
+    m.bytes = usage.bytes;
     out.push_back(std::move(m));
   }
   std::ranges::sort(out, [](const auto& a, const auto& b) { return a.last_used > b.last_used; });
@@ -156,19 +153,16 @@ util::Result<UsageLock> UsageLock::take(const std::string& root, Guards what, Mo
 util::Result<CacheListing> list_cache(content::Store& store, snapshot::Snapshotter& snapshots,
                                       const std::string& root) {
   CacheListing out;
-  auto records = store.list_cache_records();
-  if (!records) return std::unexpected(records.error());
-  for (auto& r : *records) {
-    auto there = snapshots.exists(r.snapshot);
-    if (!there) return std::unexpected(there.error());
+  MASON_TRY_ASSIGN(auto records, store.list_cache_records());
+  for (auto& r : records) {
+    MASON_TRY_ASSIGN(auto there, snapshots.exists(r.snapshot));
     out.record_bytes += r.size;
-    CacheEntry e{std::move(r), "", *there};
+    CacheEntry e{std::move(r), "", there};
     e.step = step_of(e.record.info);
     out.records.push_back(std::move(e));
   }
-  auto mounts = list_mounts(root);
-  if (!mounts) return std::unexpected(mounts.error());
-  out.mounts = std::move(*mounts);
+  MASON_TRY_ASSIGN(auto mounts, list_mounts(root));
+  out.mounts = std::move(mounts);
   return out;
 }
 
@@ -177,10 +171,9 @@ util::Result<PruneReport> prune_cache(content::Store& store, snapshot::Snapshott
   PruneReport report;
   auto records = store.list_cache_records(); // most recently used first
   if (!records) return std::unexpected(records.error());
-  auto listed = snapshots.list();
-  if (!listed) return std::unexpected(listed.error());
+  MASON_TRY_ASSIGN(auto listed, snapshots.list());
   std::map<std::string, snapshot::SnapshotEntry> all;
-  for (auto& s : *listed) all.emplace(s.id, std::move(s));
+  for (auto& s : listed) all.emplace(s.id, std::move(s));
 
   const auto now = std::chrono::system_clock::now();
   auto old_enough = [&](content::Seconds last_used) {
@@ -205,48 +198,43 @@ util::Result<PruneReport> prune_cache(content::Store& store, snapshot::Snapshott
     }
   }
   report.records = static_cast<std::int64_t>(evict.size());
-  if (!options.dry_run && !evict.empty())
-    if (auto ok = store.delete_cache_records(evict); !ok) return std::unexpected(ok.error());
+  if (!options.dry_run && !evict.empty()) MASON_TRY(store.delete_cache_records(evict));
   // Snapshots made by builds that nothing keeps.
-  auto removed = remove_snapshots(
-      snapshots, all,
-      [&](const snapshot::SnapshotEntry& s) {
-        return !s.unpacked && !keep_snapshots.contains(s.id);
-      },
-      root, options.dry_run);
-  if (!removed) return std::unexpected(removed.error());
-  report.snapshots = static_cast<std::int64_t>(removed->ids.size());
-  report.bytes += removed->bytes;
+  MASON_TRY_ASSIGN(auto removed, remove_snapshots(
+                                     snapshots, all,
+                                     [&](const snapshot::SnapshotEntry& s) {
+                                       return !s.unpacked && !keep_snapshots.contains(s.id);
+                                     },
+                                     root, options.dry_run));
+  report.snapshots = static_cast<std::int64_t>(removed.ids.size());
+  report.bytes += removed.bytes;
 
   if (options.mounts && !options.keep_bytes) {
-    auto mounts = list_mounts(root);
-    if (!mounts) return std::unexpected(mounts.error());
+    MASON_TRY_ASSIGN(auto mounts, list_mounts(root));
     sys::UniqueFd dir(::open(cache_mounts_dir(root).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    for (const auto& m : *mounts) {
+    for (const auto& m : mounts) {
       if (options.unused_for && m.last_used + *options.unused_for > now) continue;
       ++report.mounts;
       report.bytes += m.bytes;
       if (options.dry_run || !dir) continue;
       const std::string name = m.path.substr(m.path.rfind('/') + 1);
-      if (auto ok = sys::remove_all_at(dir.get(), name); !ok) return std::unexpected(ok.error());
+      MASON_TRY(sys::remove_all_at(dir.get(), name));
       (void)::unlinkat(dir.get(), (name + std::string(k_id_suffix)).c_str(), 0);
     }
   }
 
   content::GcOptions gc;
   gc.dry_run = options.dry_run;
-  auto freed = store.gc(gc);
-  if (!freed) return std::unexpected(freed.error());
-  report.bytes += freed->blob_bytes;
+  MASON_TRY_ASSIGN(auto freed, store.gc(gc));
+  report.bytes += freed.blob_bytes;
   return report;
 }
 
 util::Status drop_dependents(content::Store& store, const std::string& key) {
-  auto records = store.list_cache_records();
-  if (!records) return std::unexpected(records.error());
+  MASON_TRY_ASSIGN(auto records, store.list_cache_records());
   // record key -> the keys it was computed from
   std::vector<std::pair<std::string, std::vector<std::string>>> uses;
-  for (const auto& r : *records)
+  for (const auto& r : records)
     if (auto info = cache::RecordInfo::decode(r.info)) uses.emplace_back(r.key, info->sources());
   std::set<std::string> changed{key};
   std::vector<std::string> doomed;
@@ -270,10 +258,9 @@ util::Result<LayerPruneReport> prune_image_layers(content::Store& store,
                                                   const std::string& root, bool dry_run) {
   auto images = exporter::list_local_images(store);
   if (!images) return std::unexpected(images.error().with_context("prune image layers"));
-  auto listed = snapshots.list();
-  if (!listed) return std::unexpected(listed.error());
+  MASON_TRY_ASSIGN(auto listed, snapshots.list());
   std::map<std::string, snapshot::SnapshotEntry> all;
-  for (auto& s : *listed) all.emplace(s.id, std::move(s));
+  for (auto& s : listed) all.emplace(s.id, std::move(s));
   std::set<std::string> keep;
   for (const auto& img : *images)
     for (const auto& chain : ops::chain_ids(img.config.rootfs.diff_ids)) keep.insert(chain.str());
@@ -284,12 +271,13 @@ util::Result<LayerPruneReport> prune_image_layers(content::Store& store,
       it = it->second.parent ? all.find(*it->second.parent) : all.end();
     }
   }
-  auto removed = remove_snapshots(
-      snapshots, all,
-      [&](const snapshot::SnapshotEntry& s) { return s.unpacked && !keep.contains(s.id); }, root,
-      dry_run);
-  if (!removed) return std::unexpected(removed.error());
-  return LayerPruneReport{std::move(removed->ids), removed->bytes};
+  MASON_TRY_ASSIGN(auto removed, remove_snapshots(
+                                     snapshots, all,
+                                     [&](const snapshot::SnapshotEntry& s) {
+                                       return s.unpacked && !keep.contains(s.id);
+                                     },
+                                     root, dry_run));
+  return LayerPruneReport{std::move(removed.ids), removed.bytes};
 }
 
 std::int64_t cache_size_limit(const std::string& root, std::optional<std::int64_t> configured) {
@@ -335,9 +323,8 @@ existing_snapshotters(const std::string& root) {
   for (const auto kind : {snapshot::KindChoice::automatic, snapshot::KindChoice::copy}) {
     const auto dir = content::StoreLayout(root).snapshots(kind == snapshot::KindChoice::copy);
     if (::access(dir.c_str(), F_OK) != 0) continue;
-    auto snapshots = snapshot::open_snapshotter(dir, kind);
-    if (!snapshots) return std::unexpected(snapshots.error());
-    out.push_back(std::move(*snapshots));
+    MASON_TRY_ASSIGN(auto snapshots, snapshot::open_snapshotter(dir, kind));
+    out.push_back(std::move(snapshots));
   }
   return out;
 }
@@ -346,10 +333,9 @@ util::Result<StorePruneReport> prune_store(content::Store& store, bool dry_run) 
   StorePruneReport out;
   content::GcOptions opt;
   opt.dry_run = dry_run;
-  auto blobs = store.gc(opt);
-  if (!blobs) return std::unexpected(blobs.error());
-  out.blobs = blobs->removed_blobs;
-  out.bytes = blobs->total_bytes();
+  MASON_TRY_ASSIGN(auto blobs, store.gc(opt));
+  out.blobs = blobs.removed_blobs;
+  out.bytes = blobs.total_bytes();
   const std::string root = store.root().string();
   auto lock = UsageLock::take(root, UsageLock::Guards::image_layers, UsageLock::Mode::exclusive,
                               UsageLock::Wait::try_only);
@@ -359,9 +345,8 @@ util::Result<StorePruneReport> prune_store(content::Store& store, bool dry_run) 
     out.layers_skipped = true;
     return out;
   }
-  auto all = existing_snapshotters(root);
-  if (!all) return std::unexpected(all.error());
-  for (const auto& snapshots : *all) {
+  MASON_TRY_ASSIGN(auto all, existing_snapshotters(root));
+  for (const auto& snapshots : all) {
     auto layers = prune_image_layers(store, *snapshots, root, dry_run);
     if (!layers) return std::unexpected(layers.error());
     out.layers.insert(out.layers.end(), layers->layers.begin(), layers->layers.end());

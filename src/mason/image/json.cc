@@ -32,12 +32,6 @@ util::Error invalid(std::string message) {
   return util::Error(util::ErrorCode::invalid_argument, std::move(message));
 }
 
-std::string json_quote(std::string_view s) {
-  std::string out;
-  append_json_string(out, s);
-  return out;
-}
-
 // nlohmann's messages start with "[json.exception.parse_error.101] ".
 std::string_view strip_exception_id(std::string_view what) {
   const auto close = what.find("] ");
@@ -179,6 +173,12 @@ std::string_view json_type_name(const nlohmann::json& value) {
 std::string write_json(const nlohmann::ordered_json& value, JsonLayout layout) {
   std::string out;
   write_value(out, value, layout, 0);
+  return out;
+}
+
+std::string json_quote(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
   return out;
 }
 

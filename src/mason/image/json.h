@@ -47,6 +47,8 @@ std::string write_json(const nlohmann::ordered_json& value,
 // Appends s as a JSON string literal with Go's escaping; invalid UTF-8 bytes
 // become U+FFFD as in Go.
 void append_json_string(std::string& out, std::string_view s);
+// `s` as a JSON string, quotes included (for messages naming a field).
+std::string json_quote(std::string_view s);
 
 enum class Presence { optional, required };
 

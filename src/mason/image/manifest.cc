@@ -31,12 +31,6 @@ util::Error invalid(std::string message) {
   return util::Error(util::ErrorCode::invalid_argument, std::move(message));
 }
 
-std::string json_quote(std::string_view s) {
-  std::string out;
-  append_json_string(out, s);
-  return out;
-}
-
 // Why a declared mediaType does not fit the kind of object being parsed.
 std::string media_type_mismatch(Kind kind, const std::string& media_type) {
   if (kind == Kind::manifest && is_index(media_type))

@@ -155,9 +155,8 @@ std::string_view to_docker(std::string_view media_type) {
 }
 
 util::Result<std::string> detect_media_type(std::string_view raw) {
-  auto json = parse_json_object(raw);
-  if (!json) return std::unexpected(std::move(json.error()));
-  FieldReader reader(*json, {});
+  MASON_TRY_ASSIGN(auto json, parse_json_object(raw));
+  FieldReader reader(json, {});
   auto declared = reader.string("mediaType");
   const auto version = reader.field("schemaVersion");
   if (!reader.ok()) return std::unexpected(reader.error());
@@ -165,8 +164,8 @@ util::Result<std::string> detect_media_type(std::string_view raw) {
     return std::unexpected(schema1_error());
   if (!declared.empty()) return declared;
   // Not `config`: an image config has a `config` field too.
-  const bool has_manifests = json->contains("manifests");
-  const bool has_layers = json->contains("layers");
+  const bool has_manifests = json.contains("manifests");
+  const bool has_layers = json.contains("layers");
   if (has_manifests && has_layers)
     return std::unexpected(
         invalid("ambiguous object: it has both \"manifests\" (index) and \"layers\" (manifest)"));

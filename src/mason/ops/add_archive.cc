@@ -51,18 +51,17 @@ struct LibArchive {
 
 util::Result<const LibArchive*> libarchive() {
   static const util::Result<LibArchive> loaded = []() -> util::Result<LibArchive> {
-    auto lib = sys::open_library("libarchive.so.13", "libarchive13");
-    if (!lib) return std::unexpected(lib.error());
+    MASON_TRY_ASSIGN(auto lib, sys::open_library("libarchive.so.13", "libarchive13"));
     LibArchive a;
     for (auto st :
-         {sys::load_symbol(*lib, "archive_read_new", a.read_new),
-          sys::load_symbol(*lib, "archive_read_free", a.read_free),
-          sys::load_symbol(*lib, "archive_read_append_filter", a.read_append_filter),
-          sys::load_symbol(*lib, "archive_read_support_format_raw", a.read_support_format_raw),
-          sys::load_symbol(*lib, "archive_read_open_fd", a.read_open_fd),
-          sys::load_symbol(*lib, "archive_read_next_header", a.read_next_header),
-          sys::load_symbol(*lib, "archive_read_data", a.read_data),
-          sys::load_symbol(*lib, "archive_error_string", a.error_string)})
+         {sys::load_symbol(lib, "archive_read_new", a.read_new),
+          sys::load_symbol(lib, "archive_read_free", a.read_free),
+          sys::load_symbol(lib, "archive_read_append_filter", a.read_append_filter),
+          sys::load_symbol(lib, "archive_read_support_format_raw", a.read_support_format_raw),
+          sys::load_symbol(lib, "archive_read_open_fd", a.read_open_fd),
+          sys::load_symbol(lib, "archive_read_next_header", a.read_next_header),
+          sys::load_symbol(lib, "archive_read_data", a.read_data),
+          sys::load_symbol(lib, "archive_error_string", a.error_string)})
       if (!st) return std::unexpected(st.error());
     return a;
   }();
@@ -81,9 +80,8 @@ public:
   }
 
   util::Status open(int fd, ArchiveCompression compression) {
-    auto lib = libarchive();
-    if (!lib) return std::unexpected(lib.error());
-    m_lib = *lib;
+    MASON_TRY_ASSIGN(auto lib, libarchive());
+    m_lib = lib;
     m_archive = m_lib->read_new();
     if (m_archive == nullptr)
       return util::make_error(util::ErrorCode::internal, "archive_read_new");
@@ -171,7 +169,7 @@ util::Result<TarStream> open_tar_stream(int fd) {
     return out;
   }
   auto src = std::make_unique<DecompressSource>();
-  if (auto st = src->open(fd, compression); !st) return std::unexpected(std::move(st.error()));
+  MASON_TRY(src->open(fd, compression));
   out.source = std::make_unique<CountingSource>(std::move(src));
   return out;
 }
@@ -230,28 +228,25 @@ public:
             std::move(st.error()).with_context("entry " + sys::quote((*entry)->name)));
     }
     for (const auto& d : m_dirs) {
-      auto p = sys::RootedPath::resolve(m_dest, d.name);
-      if (!p) return std::unexpected(std::move(p.error()));
-      if (auto st = p->set_times(d.mtime, d.mtime); !st) return std::unexpected(st.error());
+      MASON_TRY_ASSIGN(auto p, sys::RootedPath::resolve(m_dest, d.name));
+      MASON_TRY(p.set_times(d.mtime, d.mtime));
     }
     return m_stats;
   }
 
 private:
   util::Status extract(archive::TarReader& reader, const TarEntry& e) {
-    auto name = entry_name(e.name);
-    if (!name) return std::unexpected(std::move(name.error()));
-    if (name->empty()) return {};
-    auto path = sys::RootedPath::resolve(m_dest, *name, sys::Parents::create);
-    if (!path) return std::unexpected(std::move(path.error()));
-    if (auto st = clear_way(*path, e); !st) return st;
+    MASON_TRY_ASSIGN(auto name, entry_name(e.name));
+    if (name.empty()) return {};
+    MASON_TRY_ASSIGN(auto path, sys::RootedPath::resolve(m_dest, name, sys::Parents::create));
+    if (auto st = clear_way(path, e); !st) return st;
     std::optional<sys::RootedPath> link_target;
-    if (auto st = create(reader, e, *path, link_target); !st) return st;
+    if (auto st = create(reader, e, path, link_target); !st) return st;
     if (m_skipped) {
       m_skipped = false;
       return {};
     }
-    return finish(e, *path, link_target);
+    return finish(e, path, link_target);
   }
 
   // The cleaned, root-relative name ("" for the root itself). As BuildKit,
@@ -267,10 +262,9 @@ private:
 
   // Removes what is in the way, unless a directory meets a directory.
   static util::Status clear_way(const sys::RootedPath& path, const TarEntry& e) {
-    auto st = path.lstat();
-    if (!st) return std::unexpected(std::move(st.error()));
-    if (!*st) return {};
-    if (S_ISDIR((*st)->st_mode) && e.type == EntryType::directory) return {};
+    MASON_TRY_ASSIGN(auto st, path.lstat());
+    if (!st) return {};
+    if (S_ISDIR(st->st_mode) && e.type == EntryType::directory) return {};
     return path.remove_all();
   }
 
@@ -296,30 +290,27 @@ private:
   }
 
   util::Status create_dir(const TarEntry& e, const sys::RootedPath& path) {
-    auto st = path.lstat();
-    if (!st) return std::unexpected(std::move(st.error()));
-    if (*st && S_ISDIR((*st)->st_mode)) return {};
+    MASON_TRY_ASSIGN(auto st, path.lstat());
+    if (st && S_ISDIR(st->st_mode)) return {};
     ++m_stats.directories;
     return path.mkdir(e.mode & 0777);
   }
 
   util::Status create_file(archive::TarReader& reader, const TarEntry& e,
                            const sys::RootedPath& path) {
-    auto fd = path.open(O_WRONLY | O_CREAT | O_TRUNC, e.mode & 0777);
-    if (!fd) return std::unexpected(std::move(fd.error()));
-    archive::FdSink sink(fd->get());
+    MASON_TRY_ASSIGN(auto fd, path.open(O_WRONLY | O_CREAT | O_TRUNC, e.mode & 0777));
+    archive::FdSink sink(fd.get());
     std::vector<std::byte> buf(k_block);
     for (;;) {
-      auto n = reader.read_data(buf);
-      if (!n) return std::unexpected(std::move(n.error()));
-      if (*n == 0) break;
-      if (auto st = sink.write(archive::ConstBytes(buf.data(), *n)); !st)
+      MASON_TRY_ASSIGN(auto n, reader.read_data(buf));
+      if (n == 0) break;
+      if (auto st = sink.write(archive::ConstBytes(buf.data(), n)); !st)
         return std::unexpected(
             std::move(st.error()).with_context("write " + sys::quote(path.path())));
-      m_stats.bytes += *n;
+      m_stats.bytes += n;
     }
     ++m_stats.files;
-    return fd->close();
+    return fd.close();
   }
 
   util::Status create_hardlink(const TarEntry& e, const sys::RootedPath& path,
@@ -328,11 +319,10 @@ private:
     if (!target || target->empty())
       return util::make_error(util::ErrorCode::invalid_argument,
                               "invalid hardlink target " + sys::quote(e.linkname));
-    auto existing = sys::RootedPath::resolve(m_dest, *target);
-    if (!existing) return std::unexpected(std::move(existing.error()));
-    if (auto st = path.link_to(*existing); !st) return st;
+    MASON_TRY_ASSIGN(auto existing, sys::RootedPath::resolve(m_dest, *target));
+    if (auto st = path.link_to(existing); !st) return st;
     ++m_stats.files;
-    link_target.emplace(std::move(*existing));
+    link_target.emplace(std::move(existing));
     return {};
   }
 
@@ -397,10 +387,9 @@ private:
 } // namespace
 
 util::Result<ExtractStats> extract_archive(int fd, int dest_fd, const ExtractOptions& options) {
-  auto stream = open_tar_stream(fd);
-  if (!stream) return std::unexpected(std::move(stream.error()));
-  archive::TarReader reader(*stream->source);
-  return Extractor(dest_fd, options).run(reader, *stream->source);
+  MASON_TRY_ASSIGN(auto stream, open_tar_stream(fd));
+  archive::TarReader reader(*stream.source);
+  return Extractor(dest_fd, options).run(reader, *stream.source);
 }
 
 } // namespace mason::ops

@@ -77,13 +77,12 @@ public:
         m_keyword(request.kind == CopyKind::add ? "ADD" : "COPY") {}
 
   util::Result<CopyStats> run() {
-    if (auto st = validate(); !st) return std::unexpected(std::move(st.error()));
+    MASON_TRY(validate());
     std::vector<LocalPlan> plans;
     for (const auto& src : m_request.sources) {
       if (classify_source(src) != SourceKind::local) continue;
-      auto plan = plan_local(src);
-      if (!plan) return std::unexpected(std::move(plan.error()));
-      plans.push_back(std::move(*plan));
+      MASON_TRY_ASSIGN(auto plan, plan_local(src));
+      plans.push_back(std::move(plan));
     }
     std::size_t next_plan = 0;
     for (const auto& src : m_request.sources) {
@@ -91,17 +90,15 @@ public:
           classify_source(src) == SourceKind::local ? run_local(plans[next_plan++]) : copy_url(src);
       if (!st) return std::unexpected(std::move(st.error()));
     }
-    for (const auto& content : m_request.contents)
-      if (auto st = copy_content(content); !st) return std::unexpected(std::move(st.error()));
+    for (const auto& content : m_request.contents) MASON_TRY(copy_content(content));
     return m_stats;
   }
 
 private:
   // 1. Everything that can be refused before touching a file.
   util::Status validate() {
-    auto mode = ModeSpec::parse(m_request.chmod);
-    if (!mode) return std::unexpected(std::move(mode.error()));
-    m_policy.mode = std::move(*mode);
+    MASON_TRY_ASSIGN(auto mode, ModeSpec::parse(m_request.chmod));
+    m_policy.mode = std::move(mode);
     if (auto st = validate_checksum(); !st) return st;
     if (auto st = validate_kinds(); !st) return st;
     if (!m_request.excludes.empty()) {
@@ -111,9 +108,8 @@ private:
       m_policy.exclude = &*m_exclude;
     }
     if (!m_request.chown.empty()) {
-      auto owner = resolve_chown(m_dest_root, m_request.chown);
-      if (!owner) return std::unexpected(std::move(owner.error()));
-      m_policy.chown = *owner;
+      MASON_TRY_ASSIGN(auto owner, resolve_chown(m_dest_root, m_request.chown));
+      m_policy.chown = owner;
     }
     m_policy.set_owners = m_policy.chown.has_value() || ::geteuid() == 0;
     m_dest = normalize_dest(m_request.dest, m_request.workdir);
@@ -128,13 +124,12 @@ private:
     const auto kind = classify_source(m_request.sources.front());
     if (kind == SourceKind::local) return invalid("checksum requires HTTP(S) or Git sources");
     if (kind == SourceKind::git) return {};
-    auto sum = parse_checksum(m_request.checksum);
-    if (!sum) return std::unexpected(std::move(sum.error()));
-    if (sum->algorithm != "sha256")
+    MASON_TRY_ASSIGN(auto sum, parse_checksum(m_request.checksum));
+    if (sum.algorithm != "sha256")
       return util::make_error(util::ErrorCode::unsupported,
                               "checksum " + sys::quote(m_request.checksum) +
                                   ": only sha256 checksums can be verified");
-    m_checksum = *sum;
+    m_checksum = sum;
     return {};
   }
 
@@ -166,9 +161,8 @@ private:
     std::string word = src;
     std::string required;
     if (m_request.parents) {
-      auto base = split_parents(src, plan, required);
-      if (!base) return std::unexpected(std::move(base.error()));
-      word = *base;
+      MASON_TRY_ASSIGN(auto base, split_parents(src, plan, required));
+      word = base;
     }
     const std::string path = normalize_source(word);
     std::vector<std::string> matches{path.substr(1)};
@@ -179,15 +173,13 @@ private:
       matches = std::move(*m);
     }
     for (auto& match : matches) {
-      auto job = resolve_job(std::move(match));
-      if (!job) return std::unexpected(std::move(job.error()));
-      if (!*job) return not_found(src);
-      plan.jobs.push_back(std::move(**job));
+      MASON_TRY_ASSIGN(auto job, resolve_job(std::move(match)));
+      if (!job) return not_found(src);
+      plan.jobs.push_back(std::move(*job));
     }
     if (!required.empty()) {
-      auto ok = m_tree.exists_no_follow(required);
-      if (!ok) return std::unexpected(std::move(ok.error()));
-      if (!*ok) return not_found("/" + required);
+      MASON_TRY_ASSIGN(auto ok, m_tree.exists_no_follow(required));
+      if (!ok) return not_found("/" + required);
     }
     return plan;
   }
@@ -197,10 +189,9 @@ private:
     if (!resolved && resolved.error().code() == util::ErrorCode::not_found)
       return std::optional<Job>(); // a file in the middle of the path
     if (!resolved) return std::unexpected(std::move(resolved.error()));
-    auto st = m_tree.stat(*resolved);
-    if (!st) return std::unexpected(std::move(st.error()));
-    if (!*st) return std::optional<Job>();
-    return std::optional<Job>(Job{std::move(match), std::move(*resolved), **st});
+    MASON_TRY_ASSIGN(auto st, m_tree.stat(*resolved));
+    if (!st) return std::optional<Job>();
+    return std::optional<Job>(Job{std::move(match), std::move(*resolved), *st});
   }
 
   // 3. One planned local source.
@@ -230,26 +221,23 @@ private:
 
   // ADD's extraction of `path` when it is a tar archive; false otherwise.
   util::Result<bool> try_unpack(const SourceTree& tree, const std::string& path) {
-    auto fd = sys::open_in_root(tree.root_fd(), path, O_RDONLY | O_NOFOLLOW);
-    if (!fd) return std::unexpected(std::move(fd.error()));
-    auto is_tar = is_tar_archive(fd->get());
+    MASON_TRY_ASSIGN(auto fd, sys::open_in_root(tree.root_fd(), path, O_RDONLY | O_NOFOLLOW));
+    auto is_tar = is_tar_archive(fd.get());
     if (!is_tar || !*is_tar) return is_tar;
-    auto again = sys::open_in_root(tree.root_fd(), path, O_RDONLY | O_NOFOLLOW);
-    if (!again) return std::unexpected(std::move(again.error()));
-    auto dest = resolve_in_root(m_dest_root, m_dest);
-    if (!dest) return std::unexpected(std::move(dest.error()));
-    auto dir = mkdir_all(m_dest_root, *dest, 0755, m_policy.chown);
-    if (!dir) return std::unexpected(std::move(dir.error()));
-    auto stats = extract_archive(again->get(), dir->get(), ExtractOptions{m_policy.chown});
-    if (!stats) return std::unexpected(std::move(stats.error()));
-    m_stats.files += stats->files;
-    m_stats.directories += stats->directories;
-    m_stats.bytes += stats->bytes;
+    MASON_TRY_ASSIGN(auto again, sys::open_in_root(tree.root_fd(), path, O_RDONLY | O_NOFOLLOW));
+    MASON_TRY_ASSIGN(auto dest, resolve_in_root(m_dest_root, m_dest));
+    MASON_TRY_ASSIGN(auto dir, mkdir_all(m_dest_root, dest, 0755, m_policy.chown));
+    MASON_TRY_ASSIGN(auto stats,
+                     extract_archive(again.get(), dir.get(), ExtractOptions{m_policy.chown}));
+    m_stats.files += stats.files;
+    m_stats.directories += stats.directories;
+    m_stats.bytes += stats.bytes;
     return true;
   }
 
   util::Result<sys::TempDir> scratch() const {
-    if (m_request.scratch_dir.empty()) return sys::TempDir::create("mason-add-");
+    if (m_request.scratch_dir.empty())
+      return util::make_error(util::ErrorCode::internal, "ADD: no scratch directory given");
     return sys::TempDir::create_in(m_request.scratch_dir, "mason-add-");
   }
 
@@ -271,10 +259,9 @@ private:
 
   util::Status copy_url(const std::string& url) {
     const std::string name = url_file_name(url);
-    auto dir = scratch();
-    if (!dir) return std::unexpected(std::move(dir.error()));
-    if (auto st = download(url, *dir, name); !st) return st;
-    return copy_scratch_file(*dir, name, m_request.unpack.value_or(false), url);
+    MASON_TRY_ASSIGN(auto dir, scratch());
+    if (auto st = download(url, dir, name); !st) return st;
+    return copy_scratch_file(dir, name, m_request.unpack.value_or(false), url);
   }
 
   // BuildKit's http source: 0600, sha256 checked, mtime Last-Modified or 0.
@@ -304,9 +291,8 @@ private:
     if (!name || name->empty() || name->find('/') != std::string::npos)
       return invalid(std::string(m_keyword) + " heredoc " + sys::quote(content.path) +
                      ": not a file name");
-    auto dir = scratch();
-    if (!dir) return std::unexpected(std::move(dir.error()));
-    sys::UniqueFd fd(::openat(dir->fd(), name->c_str(),
+    MASON_TRY_ASSIGN(auto dir, scratch());
+    sys::UniqueFd fd(::openat(dir.fd(), name->c_str(),
                               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (!fd) return sys::errno_error("create heredoc " + sys::quote(*name), errno);
     for (std::size_t off = 0; off < content.data.size();) {
@@ -317,7 +303,7 @@ private:
     }
     if (::fchmod(fd.get(), 0644) != 0) return sys::errno_error("chmod heredoc", errno);
     if (auto st = fd.close(); !st) return st;
-    return copy_scratch_file(*dir, *name, false, "<<" + content.path);
+    return copy_scratch_file(dir, *name, false, "<<" + content.path);
   }
 
   const SourceRoot& m_source;

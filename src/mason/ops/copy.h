@@ -81,7 +81,7 @@ struct CopyRequest {
   std::optional<bool> unpack; // nullopt: docker's default (extract local archives)
   std::string checksum;       // "sha256:<hex>" for URLs
   // Where ADD may put downloads (and heredocs) before copying (a host
-  // directory; "" = $TMPDIR or /tmp).
+  // directory; required when a source needs one).
   std::string scratch_dir;
   // ADD <url> downloads; null = libcurl (default_http_fetcher()).
   HttpFetcher* fetcher = nullptr;

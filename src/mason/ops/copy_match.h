@@ -1,11 +1,5 @@
-// Source wildcards for COPY/ADD: Go's filepath.Match on '/'-separated paths
-// and the helpers BuildKit and fsutil build on it.
-//
-// Syntax (filepath.Match): '*' any run of non-'/' bytes, '?' one code point
-// other than '/', '[...]' a class of code points ('^' negates, 'a-z'
-// ranges; note that a class can match '/'), '\' quotes the next byte. A
-// malformed pattern ("[", "[a-", a trailing '\', "[]") matches nothing.
-// Pure functions, thread-safe.
+// Source wildcards for COPY/ADD: the helpers BuildKit and fsutil build on
+// Go's filepath.Match (which is util/glob.h). Pure functions, thread-safe.
 #pragma once
 
 #include <string>
@@ -16,10 +10,6 @@ namespace mason::ops {
 // True when `name` holds an unescaped '*', '?' or '[' (a '\' skips the
 // byte after it), which makes it a pattern rather than a literal path.
 bool contains_wildcards(std::string_view name);
-
-// filepath.Match(pattern, name): the whole of `name` must match; false for
-// a malformed pattern.
-bool glob_match(std::string_view pattern, std::string_view name);
 
 // A cleaned absolute or relative path split at its first component with
 // wildcards (fsutil's splitWildcards): base = the components before it

@@ -48,13 +48,12 @@ public:
 
   util::Result<std::string> run(std::string_view path) {
     push_front(path);
-    auto cur = dup_fd(m_root);
-    if (!cur) return std::unexpected(std::move(cur.error()));
-    m_cur = std::move(*cur);
+    MASON_TRY_ASSIGN(auto cur, dup_fd(m_root));
+    m_cur = std::move(cur);
     while (!m_pending.empty()) {
       std::string c = std::move(m_pending.front());
       m_pending.pop_front();
-      if (auto st = step(c); !st) return std::unexpected(std::move(st.error()));
+      MASON_TRY(step(c));
     }
     return joined(m_done);
   }
@@ -76,21 +75,19 @@ private:
       return util::make_error(
           util::ErrorCode::not_found,
           "resolve " + sys::quote(join_path(joined(m_done), c)) + ": not a directory", ENOTDIR);
-    auto st = sys::lstat_at(m_cur.get(), c);
-    if (!st) return std::unexpected(std::move(st.error()));
+    MASON_TRY_ASSIGN(auto st, sys::lstat_at(m_cur.get(), c));
     const std::string path = join_path(joined(m_done), c);
-    if (*st && m_hidden) {
-      auto hidden = m_hidden(path, **st);
-      if (!hidden) return std::unexpected(std::move(hidden.error()));
-      if (*hidden) st->reset();
+    if (st && m_hidden) {
+      MASON_TRY_ASSIGN(auto hidden, m_hidden(path, *st));
+      if (hidden) st.reset();
     }
-    if (!*st) {
+    if (!st) {
       m_missing = true;
       m_done.push_back(c);
       return {};
     }
-    if (S_ISLNK((*st)->st_mode)) return follow(c, path);
-    return enter(c, **st);
+    if (S_ISLNK(st->st_mode)) return follow(c, path);
+    return enter(c, *st);
   }
 
   util::Status enter(const std::string& c, const struct stat& st) {
@@ -132,9 +129,8 @@ private:
 
   util::Status reopen() {
     m_at_file = false;
-    auto fd = sys::open_dir_in_root(m_root, joined(m_done));
-    if (!fd) return std::unexpected(std::move(fd.error()));
-    m_cur = std::move(*fd);
+    MASON_TRY_ASSIGN(auto fd, sys::open_dir_in_root(m_root, joined(m_done)));
+    m_cur = std::move(fd);
     return {};
   }
 
@@ -244,13 +240,11 @@ util::Result<sys::UniqueFd> mkdir_all(int root_fd, const std::string& path, mode
 
 util::Result<NodeRef> node_ref(int root_fd, const std::string& path) {
   if (path.empty()) {
-    auto fd = dup_fd(root_fd);
-    if (!fd) return std::unexpected(std::move(fd.error()));
-    return NodeRef{std::move(*fd), "."};
+    MASON_TRY_ASSIGN(auto fd, dup_fd(root_fd));
+    return NodeRef{std::move(fd), "."};
   }
-  auto dir = sys::open_dir_in_root(root_fd, parent_path(path));
-  if (!dir) return std::unexpected(std::move(dir.error()));
-  return NodeRef{std::move(*dir), base_name(path)};
+  MASON_TRY_ASSIGN(auto dir, sys::open_dir_in_root(root_fd, parent_path(path)));
+  return NodeRef{std::move(dir), base_name(path)};
 }
 
 } // namespace mason::ops

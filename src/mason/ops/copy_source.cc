@@ -13,6 +13,7 @@
 #include "mason/sys/dir.h"
 #include "mason/sys/errors.h"
 #include "mason/sys/in_root.h"
+#include "mason/util/glob.h"
 #include "mason/util/strings.h"
 
 namespace mason::ops {
@@ -54,9 +55,8 @@ util::Result<std::string> SourceTree::resolve(std::string_view path) const {
 util::Result<std::optional<struct stat>> SourceTree::stat(const std::string& path) const {
   auto st = lstat_path(m_root, path);
   if (!st || !*st || !filtering()) return st;
-  auto out = hidden(path, **st);
-  if (!out) return std::unexpected(std::move(out.error()));
-  if (*out) return std::optional<struct stat>();
+  MASON_TRY_ASSIGN(auto out, hidden(path, **st));
+  if (out) return std::optional<struct stat>();
   return st;
 }
 
@@ -66,10 +66,9 @@ util::Result<bool> SourceTree::exists_no_follow(const std::string& path) const {
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (parts[i].empty()) continue;
     done = join_path(done, parts[i]);
-    auto st = stat(done);
-    if (!st) return std::unexpected(std::move(st.error()));
-    if (!*st) return false;
-    if (i + 1 < parts.size() && !S_ISDIR((*st)->st_mode)) return false;
+    MASON_TRY_ASSIGN(auto st, stat(done));
+    if (!st) return false;
+    if (i + 1 < parts.size() && !S_ISDIR(st->st_mode)) return false;
   }
   return true;
 }
@@ -77,19 +76,16 @@ util::Result<bool> SourceTree::exists_no_follow(const std::string& path) const {
 util::Result<std::vector<std::string>> SourceTree::expand(const std::string& source) const {
   const auto split = split_wildcards(source);
   if (split.pattern.empty()) return std::vector<std::string>{strip_root(source)};
-  auto base = resolve(split.base);
-  if (!base) return std::unexpected(std::move(base.error()));
-  auto st = stat(*base);
-  if (!st) return std::unexpected(std::move(st.error()));
-  if (!*st)
+  MASON_TRY_ASSIGN(auto base, resolve(split.base));
+  MASON_TRY_ASSIGN(auto st, stat(base));
+  if (!st)
     return util::make_error(util::ErrorCode::not_found,
-                            "lstat " + sys::quote("/" + *base) + ": no such file or directory",
+                            "lstat " + sys::quote("/" + base) + ": no such file or directory",
                             ENOENT);
   std::vector<std::string> out;
-  if (!S_ISDIR((*st)->st_mode)) return out;
-  auto fd = sys::open_in_root(m_root, *base, O_RDONLY | O_DIRECTORY);
-  if (!fd) return std::unexpected(std::move(fd.error()));
-  if (auto w = walk(fd->get(), *base, "", ignore_state(*base), split.pattern,
+  if (!S_ISDIR(st->st_mode)) return out;
+  MASON_TRY_ASSIGN(auto fd, sys::open_in_root(m_root, base, O_RDONLY | O_DIRECTORY));
+  if (auto w = walk(fd.get(), base, "", ignore_state(base), split.pattern,
                     max_match_depth(split.pattern), out);
       !w)
     return std::unexpected(std::move(w.error()));
@@ -99,26 +95,22 @@ util::Result<std::vector<std::string>> SourceTree::expand(const std::string& sou
 util::Status SourceTree::walk(int dir_fd, const std::string& dir_path, const std::string& rel,
                               const IgnoreState& state, const std::string& pattern,
                               std::size_t depth, std::vector<std::string>& out) const {
-  auto names = sys::read_dir_names(dir_fd);
-  if (!names) return std::unexpected(std::move(names.error()));
-  for (const auto& name : *names) {
+  MASON_TRY_ASSIGN(auto names, sys::read_dir_names(dir_fd));
+  for (const auto& name : names) {
     const std::string child_rel = join_path(rel, name);
     const std::string child = join_path(dir_path, name);
-    auto st = sys::lstat_at(dir_fd, name);
-    if (!st) return std::unexpected(std::move(st.error()));
-    if (!*st) continue;
+    MASON_TRY_ASSIGN(auto st, sys::lstat_at(dir_fd, name));
+    if (!st) continue;
     IgnoreState child_state;
-    auto visible = visible_child(dir_fd, name, child, **st, state, &child_state);
-    if (!visible) return std::unexpected(std::move(visible.error()));
-    if (!*visible) continue;
-    if (glob_match(pattern, child_rel)) {
+    MASON_TRY_ASSIGN(auto visible, visible_child(dir_fd, name, child, *st, state, &child_state));
+    if (!visible) continue;
+    if (util::glob_match(pattern, child_rel)) {
       out.push_back(child);
       continue;
     }
-    if (!S_ISDIR((*st)->st_mode) || (depth != 0 && depth_of(child_rel) + 1 > depth)) continue;
-    auto fd = open_child_dir(dir_fd, name, child);
-    if (!fd) return std::unexpected(std::move(fd.error()));
-    if (auto w = walk(fd->get(), child, child_rel, child_state, pattern, depth, out); !w) return w;
+    if (!S_ISDIR(st->st_mode) || (depth != 0 && depth_of(child_rel) + 1 > depth)) continue;
+    MASON_TRY_ASSIGN(auto fd, open_child_dir(dir_fd, name, child));
+    if (auto w = walk(fd.get(), child, child_rel, child_state, pattern, depth, out); !w) return w;
   }
   return {};
 }
@@ -144,31 +136,26 @@ util::Result<bool> SourceTree::visible_child(int parent_fd, const std::string& n
   if (!filtering()) return true;
   if (!m_ignore->excluded_given_parent(path, parent, state_out)) return true;
   if (!S_ISDIR(st.st_mode) || !m_ignore->may_reinclude_under(path)) return false;
-  auto fd = open_child_dir(parent_fd, name, path);
-  if (!fd) return std::unexpected(std::move(fd.error()));
-  return has_visible_entry(fd->get(), path, *state_out);
+  MASON_TRY_ASSIGN(auto fd, open_child_dir(parent_fd, name, path));
+  return has_visible_entry(fd.get(), path, *state_out);
 }
 
 util::Result<bool> SourceTree::hidden(const std::string& path, const struct stat& st) const {
   if (!m_ignore->excluded(path)) return false;
   if (!S_ISDIR(st.st_mode) || !m_ignore->may_reinclude_under(path)) return true;
-  auto fd = sys::open_in_root(m_root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-  if (!fd) return std::unexpected(std::move(fd.error()));
-  auto visible = has_visible_entry(fd->get(), path, ignore_state(path));
-  if (!visible) return std::unexpected(std::move(visible.error()));
-  return !*visible;
+  MASON_TRY_ASSIGN(auto fd, sys::open_in_root(m_root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+  MASON_TRY_ASSIGN(auto visible, has_visible_entry(fd.get(), path, ignore_state(path)));
+  return !visible;
 }
 
 util::Result<bool> SourceTree::has_visible_entry(int dir_fd, const std::string& path,
                                                  const IgnoreState& state) const {
-  auto names = sys::read_dir_names(dir_fd);
-  if (!names) return std::unexpected(std::move(names.error()));
-  for (const auto& name : *names) {
-    auto st = sys::lstat_at(dir_fd, name);
-    if (!st) return std::unexpected(std::move(st.error()));
-    if (!*st) continue;
+  MASON_TRY_ASSIGN(auto names, sys::read_dir_names(dir_fd));
+  for (const auto& name : names) {
+    MASON_TRY_ASSIGN(auto st, sys::lstat_at(dir_fd, name));
+    if (!st) continue;
     IgnoreState child_state;
-    auto visible = visible_child(dir_fd, name, join_path(path, name), **st, state, &child_state);
+    auto visible = visible_child(dir_fd, name, join_path(path, name), *st, state, &child_state);
     if (!visible || *visible) return visible;
   }
   return false;

@@ -88,7 +88,7 @@ util::Result<std::uint64_t> copy_data(int in, int out) {
     }
     if (errno == EINTR) continue;
     if (total != 0 || !copy_range_unsupported(errno)) return sys::errno_error("copy", errno);
-    if (auto st = copy_with_read(in, out, total); !st) return std::unexpected(st.error());
+    MASON_TRY(copy_with_read(in, out, total));
     return total;
   }
 }
@@ -119,26 +119,22 @@ TreeCopier::~TreeCopier() = default;
 
 util::Status TreeCopier::copy(const std::string& source_path, const std::string& source_name,
                               const std::string& dest) {
-  auto st = m_source.stat(source_path);
-  if (!st) return std::unexpected(std::move(st.error()));
-  if (!*st)
+  MASON_TRY_ASSIGN(auto st, m_source.stat(source_path));
+  if (!st)
     return util::make_error(util::ErrorCode::not_found,
                             sys::quote("/" + source_path) + ": not found", ENOENT);
-  auto target = prepare_target(**st, source_name, dest);
-  if (!target) return std::unexpected(std::move(target.error()));
-  auto src = node_ref(m_source.root_fd(), source_path);
-  if (!src) return std::unexpected(std::move(src.error()));
-  auto dst = node_ref(m_dest_root, *target);
-  if (!dst) return std::unexpected(std::move(dst.error()));
-  m_base_fd = dst->parent.get();
-  m_base_path = target->empty() ? std::string() : parent_path(*target);
+  MASON_TRY_ASSIGN(auto target, prepare_target(*st, source_name, dest));
+  MASON_TRY_ASSIGN(auto src, node_ref(m_source.root_fd(), source_path));
+  MASON_TRY_ASSIGN(auto dst, node_ref(m_dest_root, target));
+  m_base_fd = dst.parent.get();
+  m_base_path = target.empty() ? std::string() : parent_path(target);
   m_links.clear();
   Entry top;
-  top.src_parent_fd = src->parent.get();
-  top.src_name = src->name;
+  top.src_parent_fd = src.parent.get();
+  top.src_name = src.name;
   top.src_path = source_path;
-  top.st = **st;
-  top.dst_name = dst->name;
+  top.st = *st;
+  top.dst_name = dst.name;
   top.ignore = m_source.ignore_state(source_path);
   return copy_entry(top, false);
 }
@@ -148,19 +144,15 @@ util::Result<std::string> TreeCopier::prepare_target(const struct stat& source_s
                                                      const std::string& dest) {
   const mode_t dir_mode = m_policy.mode.created_dir_mode();
   const std::string holder = dest_is_dir(dest) ? dest : dest.substr(0, dest.rfind('/') + 1);
-  auto ensure = resolve_in_root(m_dest_root, holder);
-  if (!ensure) return std::unexpected(std::move(ensure.error()));
-  if (auto d = mkdir_all(m_dest_root, *ensure, dir_mode, m_policy.chown); !d)
-    return std::unexpected(std::move(d.error()));
+  MASON_TRY_ASSIGN(auto ensure, resolve_in_root(m_dest_root, holder));
+  MASON_TRY(mkdir_all(m_dest_root, ensure, dir_mode, m_policy.chown));
   auto target = resolve_in_root(m_dest_root, dest);
   if (!target) return std::unexpected(std::move(target.error()));
-  auto dst_st = lstat_path(m_dest_root, *target);
-  if (!dst_st) return std::unexpected(std::move(dst_st.error()));
+  MASON_TRY_ASSIGN(auto dst_st, lstat_path(m_dest_root, *target));
   const bool src_dir = S_ISDIR(source_st.st_mode);
-  if (!src_dir && *dst_st && S_ISDIR((*dst_st)->st_mode)) *target = join_path(*target, source_name);
-  const std::string dir = src_dir && !*dst_st ? *target : parent_path(*target);
-  if (auto d = mkdir_all(m_dest_root, dir, dir_mode, m_policy.chown); !d)
-    return std::unexpected(std::move(d.error()));
+  if (!src_dir && dst_st && S_ISDIR(dst_st->st_mode)) *target = join_path(*target, source_name);
+  const std::string dir = src_dir && !dst_st ? *target : parent_path(*target);
+  MASON_TRY(mkdir_all(m_dest_root, dir, dir_mode, m_policy.chown));
   return target;
 }
 
@@ -198,9 +190,8 @@ util::Status TreeCopier::copy_entry(const Entry& e, bool overwrite) {
   if (d.skip || (!d.include && !is_dir)) return {};
   std::optional<struct stat> target_st;
   if (d.include) {
-    auto t = prepare_slot(e, overwrite);
-    if (!t) return std::unexpected(std::move(t.error()));
-    target_st = *t;
+    MASON_TRY_ASSIGN(auto t, prepare_slot(e, overwrite));
+    target_st = t;
   }
   if (is_dir) return copy_dir_entry(e, d, overwrite, target_st.has_value());
   const std::string dst_path = dest_path_of(e);
@@ -214,7 +205,7 @@ util::Status TreeCopier::copy_entry(const Entry& e, bool overwrite) {
 // room for it: a non-directory replaces any non-directory (never a
 // directory). Returns what was at the target before.
 util::Result<std::optional<struct stat>> TreeCopier::prepare_slot(const Entry& e, bool overwrite) {
-  if (auto st = create_pending_parents(overwrite); !st) return std::unexpected(st.error());
+  MASON_TRY(create_pending_parents(overwrite));
   auto target = sys::lstat_at(dest_parent_fd(), e.dst_name);
   if (!target || !*target || S_ISDIR(e.st.st_mode)) return target;
   const std::string dst_path = dest_path_of(e);
@@ -231,9 +222,8 @@ util::Result<std::optional<struct stat>> TreeCopier::prepare_slot(const Entry& e
 // already existed only gets the source's times.
 util::Status TreeCopier::copy_dir_entry(const Entry& e, const Decision& d, bool overwrite,
                                         bool existed) {
-  auto created = copy_directory(e, d, overwrite);
-  if (!created) return std::unexpected(std::move(created.error()));
-  if (overwrite ? d.include : *created)
+  MASON_TRY_ASSIGN(auto created, copy_directory(e, d, overwrite));
+  if (overwrite ? d.include : created)
     return apply_metadata(e, dest_parent_fd(), e.dst_name, dest_path_of(e));
   if (overwrite || !existed) return {};
   const timespec times[2] = {e.st.st_atim, e.st.st_mtim};
@@ -271,7 +261,7 @@ util::Result<bool> TreeCopier::copy_directory(const Entry& e, const Decision& d,
   sys::UniqueFd src(::openat(e.src_parent_fd, e.src_name.c_str(),
                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!src) return sys::errno_error("open " + sys::quote("/" + e.src_path), errno);
-  if (auto st = copy_children(e, d, src.get()); !st) return std::unexpected(std::move(st.error()));
+  MASON_TRY(copy_children(e, d, src.get()));
   return created;
 }
 
@@ -281,15 +271,14 @@ util::Status TreeCopier::copy_children(const Entry& e, const Decision& d, int sr
     return std::unexpected(
         std::move(names.error()).with_context("read " + sys::quote("/" + e.src_path)));
   for (const auto& name : *names) {
-    auto st = sys::lstat_at(src_dir_fd, name);
-    if (!st) return std::unexpected(std::move(st.error()));
-    if (!*st) continue;
+    MASON_TRY_ASSIGN(auto st, sys::lstat_at(src_dir_fd, name));
+    if (!st) continue;
     Entry child;
     child.src_parent_fd = src_dir_fd;
     child.src_name = name;
     child.src_path = join_path(e.src_path, name);
     child.components = join_path(e.components, name);
-    child.st = **st;
+    child.st = *st;
     child.dst_name = name;
     auto visible =
         m_source.visible_child(src_dir_fd, name, child.src_path, child.st, e.ignore, &child.ignore);
@@ -307,9 +296,9 @@ util::Status TreeCopier::create_pending_parents(bool overwrite) {
     Frame& f = m_stack[i];
     if (f.copied) continue;
     const int parent = i == 0 ? m_base_fd : m_stack[i - 1].dst_dir.get();
-    auto created = copy_directory_only(parent, f.dst_name, f.dst_path, f.entry->st, overwrite);
-    if (!created) return std::unexpected(std::move(created.error()));
-    if (*created)
+    MASON_TRY_ASSIGN(auto created,
+                     copy_directory_only(parent, f.dst_name, f.dst_path, f.entry->st, overwrite));
+    if (created)
       if (auto st = apply_metadata(*f.entry, parent, f.dst_name, f.dst_path); !st) return st;
     f.dst_dir.reset(
         ::openat(parent, f.dst_name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -322,15 +311,14 @@ util::Status TreeCopier::create_pending_parents(bool overwrite) {
 util::Result<bool> TreeCopier::copy_directory_only(int parent_fd, const std::string& name,
                                                    const std::string& path, const struct stat& st,
                                                    bool overwrite) {
-  auto existing = sys::lstat_at(parent_fd, name);
-  if (!existing) return std::unexpected(std::move(existing.error()));
-  if (!*existing) {
+  MASON_TRY_ASSIGN(auto existing, sys::lstat_at(parent_fd, name));
+  if (!existing) {
     if (::mkdirat(parent_fd, name.c_str(), st.st_mode & 07777) != 0)
       return sys::errno_error("mkdir " + quoted_dst(path), errno);
     ++m_stats.directories;
     return true;
   }
-  if (!S_ISDIR((*existing)->st_mode))
+  if (!S_ISDIR(existing->st_mode))
     return util::make_error(util::ErrorCode::invalid_argument,
                             "cannot copy to non-directory: " + quoted_dst(path));
   if (overwrite && ::fchmodat(parent_fd, name.c_str(), st.st_mode & 07777, 0) != 0)

@@ -50,9 +50,8 @@ util::Result<std::optional<std::string>> unpack_image(snapshot::Snapshotter& sna
   for (std::size_t i = 0; i < chains.size(); ++i) {
     const auto& layer = manifest.layers[i];
     auto opener = [&]() -> util::Result<std::unique_ptr<archive::Source>> {
-      auto fd = store.open_blob(layer.digest);
-      if (!fd) return std::unexpected(fd.error());
-      return std::make_unique<BlobSource>(std::move(*fd));
+      MASON_TRY_ASSIGN(auto fd, store.open_blob(layer.digest));
+      return std::make_unique<BlobSource>(std::move(fd));
     };
     auto id = snapshots.unpack(parent, chains[i].str(), opener);
     if (!id)

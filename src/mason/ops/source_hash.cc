@@ -76,15 +76,16 @@ util::Result<std::string> xattrs_of(int fd, const std::string& path) {
 // directory's xattrs.
 util::Result<std::string> data_digest(int root_fd, const Item& item, std::uint64_t& bytes) {
   const bool dir = S_ISDIR(item.st.st_mode);
-  auto fd = item.path.empty() ? sys::open_in_root(root_fd, ".", O_RDONLY | O_DIRECTORY)
-                              : sys::open_in_root(root_fd, item.path,
-                                                  O_RDONLY | O_NOFOLLOW | (dir ? O_DIRECTORY : 0));
-  if (!fd) return std::unexpected(std::move(fd.error()));
+  MASON_TRY_ASSIGN(
+      auto fd,
+      item.path.empty()
+          ? sys::open_in_root(root_fd, ".", O_RDONLY | O_DIRECTORY)
+          : sys::open_in_root(root_fd, item.path, O_RDONLY | O_NOFOLLOW | (dir ? O_DIRECTORY : 0)));
   util::Sha256 h;
   if (!dir) {
     std::string buf(1 << 17, '\0');
     for (;;) {
-      const ssize_t n = ::read(fd->get(), buf.data(), buf.size());
+      const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
       if (n < 0) {
         if (errno == EINTR) continue;
         return sys::errno_error("read " + sys::quote("/" + item.path), errno);
@@ -94,10 +95,9 @@ util::Result<std::string> data_digest(int root_fd, const Item& item, std::uint64
       bytes += static_cast<std::uint64_t>(n);
     }
   }
-  auto x = xattrs_of(fd->get(), "/" + item.path);
-  if (!x) return std::unexpected(std::move(x.error()));
-  h.update(fmt::format("\nxattrs={}:", x->size()));
-  h.update(*x);
+  MASON_TRY_ASSIGN(auto x, xattrs_of(fd.get(), "/" + item.path));
+  h.update(fmt::format("\nxattrs={}:", x.size()));
+  h.update(x);
   return h.finish_hex();
 }
 
@@ -111,19 +111,18 @@ public:
     for (const auto& source : sources) {
       const std::string normalized = normalize_source(source);
       header += fmt::format("source={}:{}\n", normalized.size(), normalized);
-      auto matches = select(source);
-      if (!matches) return std::unexpected(std::move(matches.error()));
-      if (matches->empty()) header += "none\n";
-      for (const auto& m : *matches) {
+      MASON_TRY_ASSIGN(auto matches, select(source));
+      if (matches.empty()) header += "none\n";
+      for (const auto& m : matches) {
         if (!m.second) {
           header += fmt::format("missing={}:{}\n", m.first.size(), m.first);
           continue;
         }
         header += fmt::format("match={}:{} items={}\n", m.first.size(), m.first, m_items.size());
-        if (auto r = list(m.first); !r) return std::unexpected(std::move(r.error()));
+        MASON_TRY(list(m.first));
       }
     }
-    if (auto r = hash_contents(); !r) return std::unexpected(std::move(r.error()));
+    MASON_TRY(hash_contents());
     util::Sha256 top;
     top.update(header);
     SourcesDigest out;
@@ -153,11 +152,9 @@ private:
         return std::unexpected(std::move(found.error()));
       }
       for (auto& m : *found) {
-        auto resolved = m_tree.resolve(m);
-        if (!resolved) return std::unexpected(std::move(resolved.error()));
-        auto st = m_tree.stat(*resolved);
-        if (!st) return std::unexpected(std::move(st.error()));
-        out.emplace_back(*resolved, st->has_value());
+        MASON_TRY_ASSIGN(auto resolved, m_tree.resolve(m));
+        MASON_TRY_ASSIGN(auto st, m_tree.stat(resolved));
+        out.emplace_back(resolved, st.has_value());
       }
       return out;
     }
@@ -166,9 +163,8 @@ private:
       if (resolved.error().code() == util::ErrorCode::not_found) return out;
       return std::unexpected(std::move(resolved.error()));
     }
-    auto st = m_tree.stat(*resolved);
-    if (!st) return std::unexpected(std::move(st.error()));
-    out.emplace_back(*resolved, st->has_value());
+    MASON_TRY_ASSIGN(auto st, m_tree.stat(*resolved));
+    out.emplace_back(*resolved, st.has_value());
     return out;
   }
 
@@ -194,37 +190,35 @@ private:
 
   // Lists `path` (resolved, root-relative) and, for a directory, all below.
   util::Status list(const std::string& path) {
-    auto st = m_tree.stat(path);
-    if (!st) return std::unexpected(std::move(st.error()));
-    if (!*st) return {};
+    MASON_TRY_ASSIGN(auto st, m_tree.stat(path));
+    if (!st) return {};
     const std::string parent = parent_path(path);
-    auto parent_fd = parent.empty() ? sys::open_in_root(m_root, ".", O_PATH | O_DIRECTORY)
-                                    : sys::open_in_root(m_root, parent, O_PATH | O_DIRECTORY);
-    if (!parent_fd) return std::unexpected(std::move(parent_fd.error()));
-    if (auto r = add_item(path, **st, parent_fd->get(), path.empty() ? "." : base_name(path)); !r)
+    MASON_TRY_ASSIGN(auto parent_fd, parent.empty()
+                                         ? sys::open_in_root(m_root, ".", O_PATH | O_DIRECTORY)
+                                         : sys::open_in_root(m_root, parent, O_PATH | O_DIRECTORY));
+    if (auto r = add_item(path, *st, parent_fd.get(), path.empty() ? "." : base_name(path)); !r)
       return r;
-    if (!S_ISDIR((*st)->st_mode)) return {};
-    auto fd = path.empty() ? sys::open_in_root(m_root, ".", O_RDONLY | O_DIRECTORY)
-                           : sys::open_in_root(m_root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    if (!fd) return std::unexpected(std::move(fd.error()));
-    return list_children(fd->get(), path, m_tree.ignore_state(path));
+    if (!S_ISDIR(st->st_mode)) return {};
+    MASON_TRY_ASSIGN(auto fd,
+                     path.empty()
+                         ? sys::open_in_root(m_root, ".", O_RDONLY | O_DIRECTORY)
+                         : sys::open_in_root(m_root, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+    return list_children(fd.get(), path, m_tree.ignore_state(path));
   }
 
   util::Status list_children(int dir_fd, const std::string& dir_path,
                              const SourceTree::IgnoreState& state) {
-    auto names = sys::read_dir_names(dir_fd);
-    if (!names) return std::unexpected(std::move(names.error()));
-    for (const auto& name : *names) {
-      auto st = sys::lstat_at(dir_fd, name);
-      if (!st) return std::unexpected(std::move(st.error()));
-      if (!*st) continue;
+    MASON_TRY_ASSIGN(auto names, sys::read_dir_names(dir_fd));
+    for (const auto& name : names) {
+      MASON_TRY_ASSIGN(auto st, sys::lstat_at(dir_fd, name));
+      if (!st) continue;
       const std::string path = join_path(dir_path, name);
       SourceTree::IgnoreState child_state;
-      auto visible = m_tree.visible_child(dir_fd, name, path, **st, state, &child_state);
-      if (!visible) return std::unexpected(std::move(visible.error()));
-      if (!*visible) continue;
-      if (auto r = add_item(path, **st, dir_fd, name); !r) return r;
-      if (!S_ISDIR((*st)->st_mode)) continue;
+      MASON_TRY_ASSIGN(auto visible,
+                       m_tree.visible_child(dir_fd, name, path, *st, state, &child_state));
+      if (!visible) continue;
+      if (auto r = add_item(path, *st, dir_fd, name); !r) return r;
+      if (!S_ISDIR(st->st_mode)) continue;
       sys::UniqueFd child(
           ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       if (!child) return sys::errno_error("open " + sys::quote("/" + path), errno);

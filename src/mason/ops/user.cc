@@ -142,21 +142,18 @@ util::Result<std::optional<std::string>> read_user_file(int root_fd, const std::
   if (::fstat(fd->get(), &st) != 0) return sys::errno_error("stat " + path, errno);
   if (!S_ISREG(st.st_mode))
     return util::make_error(util::ErrorCode::invalid_argument, path + " is not a regular file");
-  auto text = read_all(fd->get(), path);
-  if (!text) return std::unexpected(std::move(text.error()));
-  return std::optional<std::string>(std::move(*text));
+  MASON_TRY_ASSIGN(auto text, read_all(fd->get(), path));
+  return std::optional<std::string>(std::move(text));
 }
 
 util::Result<std::vector<PasswdEntry>> load_passwd(int root_fd) {
-  auto text = read_user_file(root_fd, k_passwd);
-  if (!text) return std::unexpected(std::move(text.error()));
-  return *text ? parse_passwd(**text) : std::vector<PasswdEntry>{};
+  MASON_TRY_ASSIGN(auto text, read_user_file(root_fd, k_passwd));
+  return text ? parse_passwd(*text) : std::vector<PasswdEntry>{};
 }
 
 util::Result<std::vector<GroupEntry>> load_group(int root_fd) {
-  auto text = read_user_file(root_fd, k_group);
-  if (!text) return std::unexpected(std::move(text.error()));
-  return *text ? parse_group(**text) : std::vector<GroupEntry>{};
+  MASON_TRY_ASSIGN(auto text, read_user_file(root_fd, k_group));
+  return text ? parse_group(*text) : std::vector<GroupEntry>{};
 }
 
 util::Status check_range(std::int64_t id, std::string_view what) {
@@ -172,13 +169,11 @@ public:
   ExecUserResolver(std::string_view user, std::string_view group) : m_user(user), m_group(group) {}
 
   util::Result<Identity> run(int root_fd) {
-    auto passwd = load_passwd(root_fd);
-    if (!passwd) return std::unexpected(std::move(passwd.error()));
-    if (auto st = pick_user(*passwd); !st) return std::unexpected(std::move(st.error()));
+    MASON_TRY_ASSIGN(auto passwd, load_passwd(root_fd));
+    MASON_TRY(pick_user(passwd));
     if (m_group.empty() && m_matched_name.empty()) return m_id;
-    auto groups = load_group(root_fd);
-    if (!groups) return std::unexpected(std::move(groups.error()));
-    if (auto st = pick_groups(*groups); !st) return std::unexpected(std::move(st.error()));
+    MASON_TRY_ASSIGN(auto groups, load_group(root_fd));
+    MASON_TRY(pick_groups(groups));
     return m_id;
   }
 
@@ -274,9 +269,8 @@ util::Status chown_user(int root_fd, std::string_view user, Owner& out) {
     return {};
   }
   if (user.empty()) return {};
-  auto passwd = load_passwd(root_fd);
-  if (!passwd) return std::unexpected(std::move(passwd.error()));
-  for (const auto& e : *passwd) {
+  MASON_TRY_ASSIGN(auto passwd, load_passwd(root_fd));
+  for (const auto& e : passwd) {
     if (e.name != user) continue;
     out = {static_cast<std::uint32_t>(e.uid), static_cast<std::uint32_t>(e.gid)};
     break;
@@ -293,9 +287,8 @@ util::Status chown_group(int root_fd, std::string_view group, Owner& out) {
     out.gid = 0;
     return {};
   }
-  auto groups = load_group(root_fd);
-  if (!groups) return std::unexpected(std::move(groups.error()));
-  for (const auto& g : *groups) {
+  MASON_TRY_ASSIGN(auto groups, load_group(root_fd));
+  for (const auto& g : groups) {
     if (g.name != group) continue;
     out.gid = static_cast<std::uint32_t>(g.gid);
     break;

@@ -181,10 +181,9 @@ util::Result<std::string> Authorizer::authorize(const std::string& host,
     for (auto& c : parse_challenges(value)) challenges.push_back(std::move(c));
   for (const auto& c : challenges) {
     if (c.scheme != "bearer" || !c.params.contains("realm")) continue;
-    auto entry = fetch_token(c, scopes, credentials, tls);
-    if (!entry) return std::unexpected(entry.error());
-    remember(scopes_key(host, scopes), *entry);
-    return entry->value;
+    MASON_TRY_ASSIGN(auto entry, fetch_token(c, scopes, credentials, tls));
+    remember(scopes_key(host, scopes), entry);
+    return entry.value;
   }
   for (const auto& c : challenges) {
     if (c.scheme != "basic") continue;

@@ -148,18 +148,15 @@ bool ClientState::https_answers(const Endpoint& ep) {
 util::Result<std::optional<Credentials>> ClientState::credentials_for(const std::string& domain) {
   std::lock_guard lock(mutex);
   if (auto it = credentials.find(domain); it != credentials.end()) return it->second;
-  auto found = lookup_credentials(domain, options.credentials);
-  if (!found) return std::unexpected(found.error());
-  credentials.emplace(domain, *found);
-  return *found;
+  MASON_TRY_ASSIGN(auto found, lookup_credentials(domain, options.credentials));
+  credentials.emplace(domain, found);
+  return found;
 }
 
 util::Result<Repo> ClientState::repo(const image::Reference& ref, std::vector<std::string> scopes) {
-  auto ep = endpoint(ref.domain());
-  if (!ep) return std::unexpected(ep.error());
-  auto creds = credentials_for(ref.domain());
-  if (!creds) return std::unexpected(creds.error());
-  return Repo{*ep, ref.path(), std::move(scopes), *creds};
+  MASON_TRY_ASSIGN(auto ep, endpoint(ref.domain()));
+  MASON_TRY_ASSIGN(auto creds, credentials_for(ref.domain()));
+  return Repo{ep, ref.path(), std::move(scopes), creds};
 }
 
 util::Result<Repo> ClientState::mirror_repo(const std::string& url, const image::Reference& ref) {
@@ -187,9 +184,8 @@ util::Result<std::vector<Repo>> ClientState::pull_repos(const image::Reference& 
   if (ref.domain() == "docker.io")
     for (const auto& url : options.docker_io_mirrors)
       if (auto mirror = mirror_repo(url, ref)) out.push_back(std::move(*mirror));
-  auto own = repo(ref, {pull_scope(ref.path())});
-  if (!own) return std::unexpected(own.error());
-  out.push_back(std::move(*own));
+  MASON_TRY_ASSIGN(auto own, repo(ref, {pull_scope(ref.path())}));
+  out.push_back(std::move(own));
   return out;
 }
 
@@ -245,9 +241,9 @@ Client::~Client() = default;
 util::Result<std::unique_ptr<Client>> Client::create(const RegistryOptions& options) {
   CurlOptions curl;
   curl.ca_files = options.ca_files;
-  auto transport = curl_transport(curl);
-  if (!transport) return std::unexpected(transport.error());
-  return create(options, std::move(*transport));
+  curl.no_proxy = options.no_proxy;
+  MASON_TRY_ASSIGN(auto transport, curl_transport(curl));
+  return create(options, std::move(transport));
 }
 
 util::Result<std::unique_ptr<Client>> Client::create(const RegistryOptions& options,

@@ -56,6 +56,7 @@ struct RegistryOptions {
   CredentialStoreOptions credentials;
   std::vector<std::string> insecure_registries; // "host[:port]"
   std::vector<std::string> ca_files;            // extra PEM CA bundles
+  std::string no_proxy;                         // CurlOptions::no_proxy
   std::vector<std::string>
       docker_io_mirrors; // "https://mirror.example" (tried first for docker.io)
   int max_concurrent_transfers = 3;

@@ -26,7 +26,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <poll.h>
-#include <pwd.h>
 #include <spawn.h>
 #include <string>
 #include <sys/file.h>
@@ -38,6 +37,7 @@
 
 #include "mason/registry/credentials_helper.h"
 #include "mason/sys/errors.h"
+#include "mason/sys/file.h"
 #include "mason/sys/unique_fd.h"
 #include "mason/util/base64.h"
 
@@ -219,19 +219,16 @@ util::Status communicate(ChildStreams& child, std::string_view input, detail::He
 
 util::Result<ChildStreams> start_child(const std::string& program, const std::string& action,
                                        pid_t& pid) {
-  auto in = make_pipe();
-  if (!in) return std::unexpected(std::move(in.error()));
-  auto out = make_pipe();
-  if (!out) return std::unexpected(std::move(out.error()));
-  auto err = make_pipe();
-  if (!err) return std::unexpected(std::move(err.error()));
-  if (::fcntl(in->write.get(), F_SETFL, O_NONBLOCK) != 0) {
+  MASON_TRY_ASSIGN(auto in, make_pipe());
+  MASON_TRY_ASSIGN(auto out, make_pipe());
+  MASON_TRY_ASSIGN(auto err, make_pipe());
+  if (::fcntl(in.write.get(), F_SETFL, O_NONBLOCK) != 0) {
     return sys::errno_error("set O_NONBLOCK on a pipe", errno);
   }
-  auto spawned = spawn(program, action, in->read.get(), out->write.get(), err->write.get());
-  if (!spawned) return std::unexpected(std::move(spawned.error()));
-  pid = *spawned;
-  return ChildStreams{std::move(in->write), std::move(out->read), std::move(err->read)};
+  MASON_TRY_ASSIGN(auto spawned,
+                   spawn(program, action, in.read.get(), out.write.get(), err.write.get()));
+  pid = spawned;
+  return ChildStreams{std::move(in.write), std::move(out.read), std::move(err.read)};
 }
 
 // ---- configuration file ----------------------------------------------------
@@ -241,32 +238,10 @@ struct ConfigPaths {
   std::string file; // <dir>/config.json
 };
 
-util::Result<std::string> home_dir() {
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') return home;
-  passwd entry{};
-  passwd* found = nullptr;
-  std::vector<char> buffer(16384);
-  if (::getpwuid_r(::getuid(), &entry, buffer.data(), buffer.size(), &found) == 0 &&
-      found != nullptr && found->pw_dir != nullptr) {
-    return std::string(found->pw_dir);
-  }
-  return make_error(ErrorCode::not_found,
-                    "find the docker configuration directory: neither DOCKER_CONFIG nor HOME is "
-                    "set and the user has no home directory");
-}
-
 util::Result<ConfigPaths> config_paths(const CredentialStoreOptions& options) {
-  std::string dir = options.config_dir;
-  if (dir.empty()) {
-    if (const char* env = std::getenv("DOCKER_CONFIG"); env != nullptr && *env != '\0') {
-      dir = env;
-    } else {
-      auto home = home_dir();
-      if (!home) return std::unexpected(std::move(home.error()));
-      dir = *home + "/.docker";
-    }
-  }
-  return ConfigPaths{dir, dir + "/config.json"};
+  if (options.config_dir.empty())
+    return make_error(ErrorCode::invalid_argument, "no docker configuration directory given");
+  return ConfigPaths{options.config_dir, options.config_dir + "/config.json"};
 }
 
 util::Result<std::string> read_whole(int fd, const std::string& path) {
@@ -298,12 +273,11 @@ util::Result<Json> read_config(const std::string& path) {
     if (errno == ENOENT) return Json::object();
     return sys::errno_error("open docker config " + sys::quote(path), errno);
   }
-  auto text = read_whole(fd.get(), path);
-  if (!text) return std::unexpected(std::move(text.error()));
-  if (trim(*text).empty()) return Json::object();
+  MASON_TRY_ASSIGN(auto text, read_whole(fd.get(), path));
+  if (trim(text).empty()) return Json::object();
   Json config;
   try {
-    config = Json::parse(*text);
+    config = Json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     return make_error(ErrorCode::corruption,
                       "parse docker config " + sys::quote(path) + ": " + json_error_text(e));
@@ -315,7 +289,7 @@ util::Result<Json> read_config(const std::string& path) {
   for (const auto& [key, type] :
        {std::pair{"auths", Json::value_t::object}, std::pair{"credHelpers", Json::value_t::object},
         std::pair{"credsStore", Json::value_t::string}}) {
-    if (auto ok = check_type(config, key, type, path); !ok) return std::unexpected(ok.error());
+    MASON_TRY(check_type(config, key, type, path));
   }
   return config;
 }
@@ -386,7 +360,7 @@ util::Result<std::optional<Credentials>> decode_entry(const Json& entry, const s
   }
   Credentials credentials{*username, *password, *token};
   if (!auth->empty()) {
-    if (auto ok = decode_auth(*auth, credentials, where); !ok) return std::unexpected(ok.error());
+    MASON_TRY(decode_auth(*auth, credentials, where));
   }
   if (credentials.username.empty() && credentials.password.empty() &&
       credentials.identity_token.empty()) {
@@ -417,7 +391,7 @@ util::Status make_dirs(const std::string& dir) {
 
 // Holds flock(LOCK_EX) on <dir>/config.json.lock while alive.
 util::Result<sys::UniqueFd> lock_config(const ConfigPaths& paths) {
-  if (auto ok = make_dirs(paths.dir); !ok) return std::unexpected(ok.error());
+  MASON_TRY(make_dirs(paths.dir));
   const std::string lock_path = paths.file + ".lock";
   sys::UniqueFd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd.valid()) return sys::errno_error("open lock file " + sys::quote(lock_path), errno);
@@ -438,20 +412,10 @@ std::string write_target(const std::string& file) {
   return file.substr(0, file.rfind('/') + 1) + target;
 }
 
-util::Status write_all(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys::errno_error("write " + sys::quote(path), errno);
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return {};
-}
-
 // Fills the temp file: the existing file's mode and owner (else 0600),
-// the JSON tab-indented as docker writes it, fsynced.
-util::Status fill_temp(int fd, const std::string& temp, const std::string& target,
-                       const Json& config) {
+// the JSON tab-indented as docker writes it.
+util::Status fill_temp(sys::AtomicFile& file, const std::string& target, const Json& config) {
+  const int fd = file.fd();
   struct stat existing {};
   mode_t mode = 0600;
   if (::stat(target.c_str(), &existing) == 0) {
@@ -460,52 +424,29 @@ util::Status fill_temp(int fd, const std::string& temp, const std::string& targe
       (void)::fchown(fd, existing.st_uid, existing.st_gid); // best effort, as docker
     }
   }
-  if (::fchmod(fd, mode) != 0) return sys::errno_error("chmod " + sys::quote(temp), errno);
-  const std::string text = config.dump(1, '\t', false, Json::error_handler_t::replace);
-  if (auto ok = write_all(fd, text, temp); !ok) return ok;
-  if (::fsync(fd) != 0) return sys::errno_error("fsync " + sys::quote(temp), errno);
-  return {};
-}
-
-void fsync_dir_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  const sys::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.valid()) (void)::fsync(fd.get()); // durability only; the rename is done
+  if (::fchmod(fd, mode) != 0)
+    return sys::errno_error("chmod " + sys::quote(file.temp_path()), errno);
+  return file.write(config.dump(1, '\t', false, Json::error_handler_t::replace));
 }
 
 // Replaces config.json by rename of a complete temp file beside it. The
 // caller holds the lock.
 util::Status write_config(const ConfigPaths& paths, const Json& config) {
   const std::string target = write_target(paths.file);
-  std::string temp = target + ".XXXXXX";
-  sys::UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));
-  if (!fd.valid()) return sys::errno_error("create temp file " + sys::quote(temp), errno);
-  auto ok = fill_temp(fd.get(), temp, target, config);
-  if (ok) ok = fd.close();
-  if (ok && ::rename(temp.c_str(), target.c_str()) != 0) {
-    ok = sys::errno_error("rename " + sys::quote(temp) + " to " + sys::quote(target), errno);
-  }
-  if (!ok) {
-    (void)::unlink(temp.c_str());
-    return ok;
-  }
-  fsync_dir_of(target);
-  return {};
+  MASON_TRY_ASSIGN(auto file, sys::AtomicFile::create(target, 0600));
+  MASON_TRY(fill_temp(file, target, config));
+  return file.commit();
 }
 
 // Runs `change` on config.json under the lock and writes the result back
 // when `change` returns true. `change` returns Result<bool>.
 template <class Change>
 util::Status update_config(const ConfigPaths& paths, Change&& change) {
-  auto lock = lock_config(paths);
-  if (!lock) return std::unexpected(std::move(lock.error()));
-  auto config = read_config(paths.file);
-  if (!config) return std::unexpected(std::move(config.error()));
-  auto changed = std::forward<Change>(change)(*config);
-  if (!changed) return std::unexpected(std::move(changed.error()));
-  if (!*changed) return {};
-  return write_config(paths, *config);
+  MASON_TRY_ASSIGN(auto lock, lock_config(paths)); // held until the file is written
+  MASON_TRY_ASSIGN(auto config, read_config(paths.file));
+  MASON_TRY_ASSIGN(auto changed, std::forward<Change>(change)(config));
+  if (!changed) return {};
+  return write_config(paths, config);
 }
 
 std::string helper_program(const std::string& helper) { return "docker-credential-" + helper; }
@@ -573,10 +514,9 @@ util::Result<HelperRun> run_helper(const std::string& program, const std::string
   const std::string what = program + " " + action;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   pid_t pid = -1;
-  auto child = start_child(program, action, pid);
-  if (!child) return std::unexpected(std::move(child.error()));
+  MASON_TRY_ASSIGN(auto child, start_child(program, action, pid));
   HelperRun run;
-  auto talked = communicate(*child, input, run, deadline, what);
+  auto talked = communicate(child, input, run, deadline, what);
   if (!talked) ::kill(pid, SIGKILL);
   run.exit_status = wait_exit_status(pid);
   if (!talked) return std::unexpected(std::move(talked.error()));
@@ -643,9 +583,8 @@ util::Result<bool> helper_erase(const std::string& helper, const std::string& se
 
 util::Result<std::optional<Credentials>> lookup_credentials(const std::string& host,
                                                             const CredentialStoreOptions& options) {
-  auto paths = config_paths(options);
-  if (!paths) return std::unexpected(std::move(paths.error()));
-  auto config = read_config(paths->file);
+  MASON_TRY_ASSIGN(auto paths, config_paths(options));
+  auto config = read_config(paths.file);
   if (!config) return std::unexpected(std::move(config.error()));
   const std::string key = detail::credential_key(host);
   if (const std::string helper = helper_for(*config, key); !helper.empty()) {
@@ -656,15 +595,14 @@ util::Result<std::optional<Credentials>> lookup_credentials(const std::string& h
   const auto found = find_key(*auths, key);
   if (!found) return std::nullopt;
   return decode_entry((*auths)[*found],
-                      "docker config " + sys::quote(paths->file) + ": auths " + sys::quote(*found));
+                      "docker config " + sys::quote(paths.file) + ": auths " + sys::quote(*found));
 }
 
 util::Status store_credentials(const std::string& host, const Credentials& credentials,
                                const CredentialStoreOptions& options) {
-  auto paths = config_paths(options);
-  if (!paths) return std::unexpected(std::move(paths.error()));
+  MASON_TRY_ASSIGN(auto paths, config_paths(options));
   const std::string key = detail::credential_key(host);
-  return update_config(*paths, [&](Json& config) -> util::Result<bool> {
+  return update_config(paths, [&](Json& config) -> util::Result<bool> {
     const std::string helper = helper_for(config, key);
     if (helper.empty()) return store_in_file(config, key, credentials);
     if (auto ok = detail::helper_store(helper, key, credentials, k_helper_timeout); !ok) {
@@ -676,20 +614,18 @@ util::Status store_credentials(const std::string& host, const Credentials& crede
 }
 
 util::Status erase_credentials(const std::string& host, const CredentialStoreOptions& options) {
-  auto paths = config_paths(options);
-  if (!paths) return std::unexpected(std::move(paths.error()));
+  MASON_TRY_ASSIGN(auto paths, config_paths(options));
   const std::string key = detail::credential_key(host);
   const auto none_error = [&] {
     return make_error(ErrorCode::not_found,
-                      "erase credentials for " + host + ": none in " + sys::quote(paths->file));
+                      "erase credentials for " + host + ": none in " + sys::quote(paths.file));
   };
-  if (::access(paths->file.c_str(), F_OK) != 0 && errno == ENOENT) return none_error();
+  if (::access(paths.file.c_str(), F_OK) != 0 && errno == ENOENT) return none_error();
   bool found = false;
-  auto ok = update_config(*paths, [&](Json& config) -> util::Result<bool> {
+  auto ok = update_config(paths, [&](Json& config) -> util::Result<bool> {
     if (const std::string helper = helper_for(config, key); !helper.empty()) {
-      auto erased = detail::helper_erase(helper, key, k_helper_timeout);
-      if (!erased) return std::unexpected(std::move(erased.error()));
-      found = *erased;
+      MASON_TRY_ASSIGN(auto erased, detail::helper_erase(helper, key, k_helper_timeout));
+      found = erased;
     }
     const bool changed = erase_from_file(config, key);
     found = found || changed;

@@ -27,7 +27,9 @@ struct Credentials {
 };
 
 struct CredentialStoreOptions {
-  std::string config_dir; // empty: $DOCKER_CONFIG, else $HOME/.docker
+  // docker's configuration directory, holding config.json (the CLI finds
+  // it: $DOCKER_CONFIG, else $HOME/.docker). Required.
+  std::string config_dir;
 };
 
 // The credentials for `host` ("docker.io", "localhost:5000"); nullopt when

@@ -86,24 +86,21 @@ util::Result<Fetched> fetch_manifest(ClientState& impl, const Repo& repo, const 
   Request request;
   request.url = repo.url("/manifests/" + key);
   request.headers.emplace_back("Accept", accept_header());
-  auto response = impl.send_retrying(repo, request);
-  if (!response) return std::unexpected(response.error());
-  if (response->status != 200) return std::unexpected(http_error(repo.endpoint.host, *response));
-  if (static_cast<std::int64_t>(response->body.size()) > k_manifest_limit)
+  MASON_TRY_ASSIGN(auto response, impl.send_retrying(repo, request));
+  if (response.status != 200) return std::unexpected(http_error(repo.endpoint.host, response));
+  if (static_cast<std::int64_t>(response.body.size()) > k_manifest_limit)
     return util::make_error(util::ErrorCode::invalid_argument,
                             repo.endpoint.host + ": manifest " + key + " is larger than 4 MiB");
-  auto type = manifest_type(*response);
-  if (!type) return std::unexpected(type.error());
-  const auto digest = image::Digest::sha256_of(response->body);
-  if (auto ok = check_digest(expected, digest, "manifest " + key); !ok)
-    return std::unexpected(ok.error());
-  if (auto header = image::Digest::parse(response->header("docker-content-digest"));
+  MASON_TRY_ASSIGN(auto type, manifest_type(response));
+  const auto digest = image::Digest::sha256_of(response.body);
+  MASON_TRY(check_digest(expected, digest, "manifest " + key));
+  if (auto header = image::Digest::parse(response.header("docker-content-digest"));
       header && header->algorithm() == "sha256")
     if (auto ok = check_digest(*header, digest, "manifest " + key + " (Docker-Content-Digest)");
         !ok)
       return std::unexpected(ok.error());
-  auto d = make_descriptor(*type, digest, static_cast<std::int64_t>(response->body.size()));
-  return Fetched{std::move(response->body), std::move(d)};
+  auto d = make_descriptor(type, digest, static_cast<std::int64_t>(response.body.size()));
+  return Fetched{std::move(response.body), std::move(d)};
 }
 
 // One blob download, resumable: `have` bytes are already in `writer`.
@@ -114,9 +111,8 @@ public:
       : m_impl(impl), m_store(store), m_repo(repo), m_blob(blob), m_cancelled(cancelled) {}
 
   util::Status run() {
-    auto writer = m_store.new_writer(m_blob.media_type);
-    if (!writer) return std::unexpected(writer.error());
-    m_writer.emplace(std::move(*writer));
+    MASON_TRY_ASSIGN(auto writer, m_store.new_writer(m_blob.media_type));
+    m_writer.emplace(std::move(writer));
     for (int attempt = 0;; ++attempt) {
       m_refused.reset();
       auto outcome = attempt_once();
@@ -148,11 +144,10 @@ private:
       first = false;
       return take(chunk);
     };
-    auto response = m_impl.send(m_repo, request);
-    if (!response) return std::unexpected(response.error());
-    if (response->status == 200 || response->status == 206) return {};
-    auto error = http_error(m_repo.endpoint.host, *response);
-    if (response->status == 416 && offset > 0) {
+    MASON_TRY_ASSIGN(auto response, m_impl.send(m_repo, request));
+    if (response.status == 200 || response.status == 206) return {};
+    auto error = http_error(m_repo.endpoint.host, response);
+    if (response.status == 416 && offset > 0) {
       // The rest cannot be served from `offset`: start the blob over, as a
       // retry (416 itself is not retryable).
       restart();
@@ -160,7 +155,7 @@ private:
                               error.message() + " (resuming at byte " + std::to_string(offset) +
                                   "); starting the blob again");
     }
-    m_refused = std::move(*response); // for Retry-After
+    m_refused = std::move(response); // for Retry-After
     return std::unexpected(std::move(error));
   }
 
@@ -248,10 +243,8 @@ util::Result<image::Descriptor> store_manifest(content::Store& store, const Fetc
                                                const std::vector<image::Descriptor>& children) {
   content::IngestOptions opts{fetched.descriptor.media_type, fetched.descriptor.digest,
                               fetched.descriptor.size};
-  auto stored = store.ingest_bytes(fetched.raw, opts);
-  if (!stored) return std::unexpected(stored.error());
-  if (auto ok = store.record_references(stored->digest, children); !ok)
-    return std::unexpected(ok.error());
+  MASON_TRY_ASSIGN(auto stored, store.ingest_bytes(fetched.raw, opts));
+  MASON_TRY(store.record_references(stored.digest, children));
   return fetched.descriptor;
 }
 
@@ -280,9 +273,8 @@ util::Result<image::Descriptor> resolve_at(ClientState& impl, const Repo& repo,
       if (auto ok = check_digest(ref.digest(), *digest, "manifest"); ok)
         return make_descriptor(type, *digest, size);
   }
-  auto fetched = fetch_manifest(impl, repo, manifest_key(ref), ref.digest());
-  if (!fetched) return std::unexpected(fetched.error());
-  return fetched->descriptor;
+  MASON_TRY_ASSIGN(auto fetched, fetch_manifest(impl, repo, manifest_key(ref), ref.digest()));
+  return fetched.descriptor;
 }
 
 // Records `source` ("host/repository") as a place every blob of `manifest`
@@ -302,40 +294,31 @@ util::Result<image::Descriptor> pull_from(ClientState& impl, content::Store& sto
                                           const Repo& repo, const image::Reference& ref,
                                           const image::Platform& platform,
                                           const std::string& source) {
-  auto top = fetch_manifest(impl, repo, manifest_key(ref), ref.digest());
-  if (!top) return std::unexpected(top.error());
-  auto fetched = std::move(*top);
+  MASON_TRY_ASSIGN(auto top, fetch_manifest(impl, repo, manifest_key(ref), ref.digest()));
+  auto fetched = std::move(top);
   std::optional<image::Index> index;
   std::optional<Fetched> index_bytes;
   if (image::is_index(fetched.descriptor.media_type)) {
-    auto parsed = image::parse_index(fetched.raw);
-    if (!parsed) return std::unexpected(parsed.error());
-    auto chosen = image::select_manifest(*parsed, platform);
-    if (!chosen) return std::unexpected(chosen.error());
-    auto child = fetch_manifest(impl, repo, chosen->digest.str(), chosen->digest);
-    if (!child) return std::unexpected(child.error());
-    index = std::move(*parsed);
+    MASON_TRY_ASSIGN(auto parsed, image::parse_index(fetched.raw));
+    MASON_TRY_ASSIGN(auto chosen, image::select_manifest(parsed, platform));
+    MASON_TRY_ASSIGN(auto child, fetch_manifest(impl, repo, chosen.digest.str(), chosen.digest));
+    index = std::move(parsed);
     index_bytes = std::move(fetched);
-    fetched = std::move(*child);
+    fetched = std::move(child);
   }
   if (!image::is_manifest(fetched.descriptor.media_type))
     return util::make_error(util::ErrorCode::unsupported, "the index selects " +
                                                               fetched.descriptor.media_type +
                                                               ", which is not an image manifest");
-  auto manifest = image::parse_manifest(fetched.raw);
-  if (!manifest) return std::unexpected(manifest.error());
-  if (auto ok = download_all(impl, store, repo, missing_blobs(impl, store, *manifest)); !ok)
-    return std::unexpected(ok.error());
-  if (auto ok = record_sources(store, *manifest, source); !ok) return std::unexpected(ok.error());
-  std::vector<image::Descriptor> children{manifest->config};
-  children.insert(children.end(), manifest->layers.begin(), manifest->layers.end());
+  MASON_TRY_ASSIGN(auto manifest, image::parse_manifest(fetched.raw));
+  MASON_TRY(download_all(impl, store, repo, missing_blobs(impl, store, manifest)));
+  MASON_TRY(record_sources(store, manifest, source));
+  std::vector<image::Descriptor> children{manifest.config};
+  children.insert(children.end(), manifest.layers.begin(), manifest.layers.end());
   auto stored = store_manifest(store, fetched, children);
   if (!stored) return std::unexpected(stored.error());
-  if (index)
-    if (auto ok = store_manifest(store, *index_bytes, index->manifests); !ok)
-      return std::unexpected(ok.error());
-  if (!ref.has_digest())
-    if (auto ok = store.tag(ref.str(), *stored); !ok) return std::unexpected(ok.error());
+  if (index) MASON_TRY(store_manifest(store, *index_bytes, index->manifests));
+  if (!ref.has_digest()) MASON_TRY(store.tag(ref.str(), *stored));
   // The repository of what the reference named (the index of a multi-platform
   // image, as docker shows it), for `mason inspect`'s RepoDigests.
   if (auto ok =
@@ -348,22 +331,20 @@ util::Result<image::Descriptor> pull_from(ClientState& impl, content::Store& sto
 } // namespace
 
 util::Result<image::Descriptor> ClientState::resolve(const image::Reference& ref) {
-  auto repos = pull_repos(ref);
-  if (!repos) return std::unexpected(repos.error());
-  for (std::size_t i = 0; i + 1 < repos->size(); ++i)
-    if (auto found = resolve_at(*this, (*repos)[i], ref)) return found;
-  return resolve_at(*this, repos->back(), ref);
+  MASON_TRY_ASSIGN(auto repos, pull_repos(ref));
+  for (std::size_t i = 0; i + 1 < repos.size(); ++i)
+    if (auto found = resolve_at(*this, (repos)[i], ref)) return found;
+  return resolve_at(*this, repos.back(), ref);
 }
 
 util::Result<image::Descriptor> ClientState::pull(content::Store& store,
                                                   const image::Reference& ref,
                                                   const image::Platform& platform) {
-  auto repos = pull_repos(ref);
-  if (!repos) return std::unexpected(repos.error());
-  const auto& own = repos->back();
+  MASON_TRY_ASSIGN(auto repos, pull_repos(ref));
+  const auto& own = repos.back();
   const auto source = own.endpoint.host + "/" + own.path;
-  for (std::size_t i = 0; i + 1 < repos->size(); ++i)
-    if (auto pulled = pull_from(*this, store, (*repos)[i], ref, platform, source)) return pulled;
+  for (std::size_t i = 0; i + 1 < repos.size(); ++i)
+    if (auto pulled = pull_from(*this, store, (repos)[i], ref, platform, source)) return pulled;
   return pull_from(*this, store, own, ref, platform, source);
 }
 

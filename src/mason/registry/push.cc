@@ -128,11 +128,10 @@ util::Result<bool> registry_has(ClientState& impl, const Repo& repo, const image
   Request head;
   head.method = Method::head;
   head.url = repo.url("/blobs/" + d.str());
-  auto response = impl.send_retrying(repo, head);
-  if (!response) return std::unexpected(response.error());
-  if (response->status == 200) return true;
-  if (response->status == 404) return false;
-  return std::unexpected(http_error(repo.endpoint.host, *response));
+  MASON_TRY_ASSIGN(auto response, impl.send_retrying(repo, head));
+  if (response.status == 200) return true;
+  if (response.status == 404) return false;
+  return std::unexpected(http_error(repo.endpoint.host, response));
 }
 
 // What a mount request came to: mounted, an upload session the registry
@@ -182,11 +181,10 @@ Mount try_mount(ClientState& impl, const content::Store& store, const Repo& repo
 // `started`: an upload session already open for the first attempt, or "".
 util::Status upload(ClientState& impl, const content::Store& store, const Repo& repo,
                     const image::Descriptor& blob, std::string started) {
-  auto fd = store.open_blob(blob.digest);
-  if (!fd) return std::unexpected(fd.error());
+  MASON_TRY_ASSIGN(auto fd, store.open_blob(blob.digest));
   impl.report({label(blob), 0, blob.size, false, false});
   for (int attempt = 0;; ++attempt) {
-    auto response = BlobUpload(impl, repo, blob, fd->get()).run(std::exchange(started, {}));
+    auto response = BlobUpload(impl, repo, blob, fd.get()).run(std::exchange(started, {}));
     if (response && (response->status == 201 || response->status == 204)) break;
     if (!should_retry(response, attempt, impl.options.max_attempts)) {
       if (!response) return std::unexpected(response.error());
@@ -200,9 +198,8 @@ util::Status upload(ClientState& impl, const content::Store& store, const Repo& 
 
 util::Status push_blob(ClientState& impl, const content::Store& store, const Repo& repo,
                        const image::Descriptor& blob) {
-  auto present = registry_has(impl, repo, blob.digest);
-  if (!present) return std::unexpected(present.error());
-  if (*present) {
+  MASON_TRY_ASSIGN(auto present, registry_has(impl, repo, blob.digest));
+  if (present) {
     impl.report({label(blob), blob.size, blob.size, true, true});
     (void)store.record_blob_source(blob.digest, source_of(repo));
     return {};
@@ -224,14 +221,13 @@ util::Status put_manifest(ClientState& impl, const Repo& repo, const std::string
   put.url = repo.url("/manifests/" + key);
   put.headers.emplace_back("Content-Type", media_type);
   put.body = raw;
-  auto response = impl.send_retrying(repo, put);
-  if (!response) return std::unexpected(response.error());
-  if (response->status != 201 && response->status != 200 && response->status != 202)
-    return std::unexpected(http_error(repo.endpoint.host, *response));
+  MASON_TRY_ASSIGN(auto response, impl.send_retrying(repo, put));
+  if (response.status != 201 && response.status != 200 && response.status != 202)
+    return std::unexpected(http_error(repo.endpoint.host, response));
   // The registry says which digest it stored: it must be ours (a registry
   // that rewrote the manifest would make the pushed digest a lie).
   const auto ours = image::Digest::sha256_of(raw);
-  if (auto theirs = image::Digest::parse(response->header("docker-content-digest"));
+  if (auto theirs = image::Digest::parse(response.header("docker-content-digest"));
       theirs && theirs->algorithm() == "sha256" && *theirs != ours)
     return util::make_error(util::ErrorCode::corruption, repo.endpoint.host + " stored manifest " +
                                                              key + " as " + theirs->str() +
@@ -245,23 +241,20 @@ struct Loaded {
 };
 
 util::Result<Loaded> load(const content::Store& store, const image::Descriptor& d) {
-  auto raw = store.read_blob(d.digest);
-  if (!raw) return std::unexpected(raw.error());
+  MASON_TRY_ASSIGN(auto raw, store.read_blob(d.digest));
   std::string type = d.media_type;
   if (type.empty()) {
-    auto detected = image::detect_media_type(*raw);
-    if (!detected) return std::unexpected(detected.error());
-    type = *detected;
+    MASON_TRY_ASSIGN(auto detected, image::detect_media_type(raw));
+    type = detected;
   }
-  return Loaded{std::move(*raw), std::move(type)};
+  return Loaded{std::move(raw), std::move(type)};
 }
 
 util::Status push_image_blobs(ClientState& impl, const content::Store& store, const Repo& repo,
                               const std::string& raw) {
-  auto manifest = image::parse_manifest(raw);
-  if (!manifest) return std::unexpected(manifest.error());
-  std::vector<image::Descriptor> blobs{manifest->config};
-  blobs.insert(blobs.end(), manifest->layers.begin(), manifest->layers.end());
+  MASON_TRY_ASSIGN(auto manifest, image::parse_manifest(raw));
+  std::vector<image::Descriptor> blobs{manifest.config};
+  blobs.insert(blobs.end(), manifest.layers.begin(), manifest.layers.end());
   std::set<image::Digest> seen;
   for (const auto& blob : blobs) {
     if (!seen.insert(blob.digest).second) continue;
@@ -274,31 +267,25 @@ util::Status push_image_blobs(ClientState& impl, const content::Store& store, co
 util::Result<image::Descriptor> push_tree(ClientState& impl, const content::Store& store,
                                           const Repo& repo, const image::Descriptor& d,
                                           const std::string& key) {
-  auto loaded = load(store, d);
-  if (!loaded) return std::unexpected(loaded.error());
-  if (image::is_index(loaded->media_type)) {
-    auto index = image::parse_index(loaded->raw);
-    if (!index) return std::unexpected(index.error());
-    for (const auto& child : index->manifests)
+  MASON_TRY_ASSIGN(auto loaded, load(store, d));
+  if (image::is_index(loaded.media_type)) {
+    MASON_TRY_ASSIGN(auto index, image::parse_index(loaded.raw));
+    for (const auto& child : index.manifests)
       if (store.has_blob(child.digest))
         if (auto ok = push_tree(impl, store, repo, child, child.digest.str()); !ok) return ok;
-  } else if (image::is_manifest(loaded->media_type)) {
-    if (auto ok = push_image_blobs(impl, store, repo, loaded->raw); !ok)
-      return std::unexpected(ok.error());
+  } else if (image::is_manifest(loaded.media_type)) {
+    MASON_TRY(push_image_blobs(impl, store, repo, loaded.raw));
   } else {
-    return util::make_error(util::ErrorCode::invalid_argument,
-                            "cannot push " + d.digest.str() + " of type " + loaded->media_type +
-                                ": not a manifest or an index");
+    return util::make_error(util::ErrorCode::invalid_argument, "cannot push " + d.digest.str() +
+                                                                   " of type " + loaded.media_type +
+                                                                   ": not a manifest or an index");
   }
   // By digest first (it makes the manifest addressable before the tag
   // moves to it), then by tag.
-  const auto digest = image::Digest::sha256_of(loaded->raw);
-  if (auto ok = put_manifest(impl, repo, loaded->raw, loaded->media_type, digest.str()); !ok)
-    return std::unexpected(ok.error());
-  if (key != digest.str())
-    if (auto ok = put_manifest(impl, repo, loaded->raw, loaded->media_type, key); !ok)
-      return std::unexpected(ok.error());
-  return make_descriptor(loaded->media_type, digest, static_cast<std::int64_t>(loaded->raw.size()));
+  const auto digest = image::Digest::sha256_of(loaded.raw);
+  MASON_TRY(put_manifest(impl, repo, loaded.raw, loaded.media_type, digest.str()));
+  if (key != digest.str()) MASON_TRY(put_manifest(impl, repo, loaded.raw, loaded.media_type, key));
+  return make_descriptor(loaded.media_type, digest, static_cast<std::int64_t>(loaded.raw.size()));
 }
 
 } // namespace
@@ -306,11 +293,10 @@ util::Result<image::Descriptor> push_tree(ClientState& impl, const content::Stor
 util::Result<image::Descriptor> ClientState::push(const content::Store& store,
                                                   const image::Descriptor& manifest,
                                                   const image::Reference& dest) {
-  auto repo = this->repo(dest, {push_scope(dest.path())});
-  if (!repo) return std::unexpected(repo.error());
+  MASON_TRY_ASSIGN(auto repo, this->repo(dest, {push_scope(dest.path())}));
   const auto key = dest.tag().empty() ? manifest.digest.str() : dest.tag();
-  auto pushed = push_tree(*this, store, *repo, manifest, key);
-  if (pushed) (void)store.record_blob_source(pushed->digest, source_of(*repo)); // RepoDigests
+  auto pushed = push_tree(*this, store, repo, manifest, key);
+  if (pushed) (void)store.record_blob_source(pushed->digest, source_of(repo)); // RepoDigests
   return pushed;
 }
 

@@ -79,6 +79,9 @@ public:
 
 struct CurlOptions {
   std::vector<std::string> ca_files; // added to the system trust store
+  // Hosts that bypass a proxy ($no_proxy, read by the CLI); loopback always
+  // does. libcurl itself takes the proxies from http_proxy/https_proxy.
+  std::string no_proxy;
   std::chrono::seconds connect_timeout{30};
   // A transfer slower than low_speed_bytes per second for low_speed_time
   // is aborted (unavailable).

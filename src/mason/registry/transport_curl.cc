@@ -133,11 +133,11 @@ CURL* thread_handle() {
   return owner.handle;
 }
 
-std::string no_proxy_list() {
-  std::string list = "localhost,127.0.0.1,::1";
-  for (const char* name : {"no_proxy", "NO_PROXY"})
-    if (const char* v = std::getenv(name); v && *v) return std::string(v) + "," + list;
-  return list;
+// The user's list, and loopback (a registry a test or a developer starts
+// on this machine is never reached through a proxy).
+std::string no_proxy_list(const std::string& user) {
+  const std::string loopback = "localhost,127.0.0.1,::1";
+  return user.empty() ? loopback : user + "," + loopback;
 }
 
 util::Error curl_error(const Request& r, CURLcode code, const char* detail) {
@@ -229,7 +229,7 @@ private:
 
   CurlOptions m_options;
   std::string m_ca_bundle; // empty: curl's default trust store
-  std::string m_no_proxy = no_proxy_list();
+  std::string m_no_proxy = no_proxy_list(m_options.no_proxy);
 };
 
 } // namespace
@@ -258,14 +258,13 @@ std::vector<std::string> Response::header_values(std::string_view name) const {
 }
 
 util::Result<std::unique_ptr<Transport>> curl_transport(const CurlOptions& options) {
-  if (auto loaded = curl::api(); !loaded) return std::unexpected(loaded.error());
+  MASON_TRY(curl::api());
   std::string bundle;
   if (!options.ca_files.empty()) {
     if (auto system = read_text_file(k_system_bundle)) bundle = *system + "\n";
     for (const auto& file : options.ca_files) {
-      auto text = read_text_file(file);
-      if (!text) return std::unexpected(text.error());
-      bundle += *text + "\n";
+      MASON_TRY_ASSIGN(auto text, read_text_file(file));
+      bundle += text + "\n";
     }
   }
   return std::make_unique<CurlTransport>(options, std::move(bundle));

@@ -51,21 +51,19 @@ util::Result<archive::ApplyStats> SnapshotterBase::apply(const LayerOpener& open
 }
 
 util::Result<std::unique_ptr<View>> SnapshotterBase::empty_view() {
-  auto dir = m_store->make_temp("empty");
-  if (!dir) return std::unexpected(std::move(dir.error()));
-  if (::fchmodat(AT_FDCWD, dir->path().c_str(), 0755, 0) != 0)
-    return sys::errno_error("chmod " + sys::quote(dir->path()), errno);
+  MASON_TRY_ASSIGN(auto dir, m_store->make_temp("empty"));
+  if (::fchmodat(AT_FDCWD, dir.path().c_str(), 0755, 0) != 0)
+    return sys::errno_error("chmod " + sys::quote(dir.path()), errno);
   RootParts parts = new_parts();
-  parts.root = dir->path();
-  parts.dir = std::move(*dir);
+  parts.root = dir.path();
+  parts.dir = std::move(dir);
   return std::make_unique<ViewImpl>(std::move(parts));
 }
 
 util::Result<bool> SnapshotterBase::publish(const sys::TempDir& dir, SnapshotInfo info) {
   if (linked()) {
-    auto link = m_store->make_link(info.name);
-    if (!link) return std::unexpected(std::move(link.error()));
-    info.link = std::move(*link);
+    MASON_TRY_ASSIGN(auto link, m_store->make_link(info.name));
+    info.link = std::move(link);
   }
   auto done = Store::write_info(dir, info);
   auto published = done ? m_store->publish(dir, info.name) : util::Result<bool>(false);
@@ -136,31 +134,27 @@ util::Status SnapshotterBase::remove_layer(const std::string& id) {
 }
 
 util::Result<std::vector<SnapshotEntry>> SnapshotterBase::list() {
-  auto infos = m_store->list();
-  if (!infos) return std::unexpected(infos.error());
+  MASON_TRY_ASSIGN(auto infos, m_store->list());
   std::vector<SnapshotEntry> out;
-  out.reserve(infos->size());
-  for (auto& info : *infos)
+  out.reserve(infos.size());
+  for (auto& info : infos)
     out.push_back({std::move(info.id), std::move(info.parent), info.unpacked});
   return out;
 }
 
 util::Result<sys::TreeUsage> SnapshotterBase::usage(const std::string& id) {
-  auto info = m_store->get(id);
-  if (!info) return std::unexpected(info.error());
-  return sys::tree_usage(m_store->fd(), info->name);
+  MASON_TRY_ASSIGN(auto info, m_store->get(id));
+  return sys::tree_usage(m_store->fd(), info.name);
 }
 
 util::Result<std::optional<std::string>> SnapshotterBase::parent(const std::string& id) {
-  auto info = m_store->get(id);
-  if (!info) return std::unexpected(info.error());
-  return info->parent;
+  MASON_TRY_ASSIGN(auto info, m_store->get(id));
+  return info.parent;
 }
 
 util::Result<bool> SnapshotterBase::exists(const std::string& id) {
-  auto info = m_store->find(id);
-  if (!info) return std::unexpected(info.error());
-  return info->has_value();
+  MASON_TRY_ASSIGN(auto info, m_store->find(id));
+  return info.has_value();
 }
 
 } // namespace mason::snapshot::detail

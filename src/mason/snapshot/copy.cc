@@ -67,11 +67,9 @@ util::Status CopySnapshotter::populate(const sys::TempDir& dir,
   if (::mkdirat(dir.fd(), std::string(k_fs_dir).c_str(), 0755) != 0)
     return sys::errno_error("create " + sys::quote(fs_dir), errno);
   if (parent) {
-    auto src = open_dir(fs_path(*parent));
-    if (!src) return std::unexpected(std::move(src.error()));
-    auto dest = open_dir(fs_dir);
-    if (!dest) return std::unexpected(std::move(dest.error()));
-    if (auto copied = copy_tree(src->get(), dest->get()); !copied)
+    MASON_TRY_ASSIGN(auto src, open_dir(fs_path(*parent)));
+    MASON_TRY_ASSIGN(auto dest, open_dir(fs_dir));
+    if (auto copied = copy_tree(src.get(), dest.get()); !copied)
       return std::unexpected(
           std::move(copied.error()).with_context("copy snapshot " + sys::quote(parent->id)));
   }
@@ -82,10 +80,8 @@ util::Status CopySnapshotter::fill_layer(const sys::TempDir& dir,
                                          const std::optional<SnapshotInfo>& parent,
                                          const LayerOpener& open_layer) {
   if (auto st = populate(dir, parent); !st) return st;
-  auto fs = open_dir(dir.path() + "/" + std::string(k_fs_dir));
-  if (!fs) return std::unexpected(std::move(fs.error()));
-  auto applied = apply(open_layer, fs->get(), merged_options());
-  if (!applied) return std::unexpected(std::move(applied.error()));
+  MASON_TRY_ASSIGN(auto fs, open_dir(dir.path() + "/" + std::string(k_fs_dir)));
+  MASON_TRY(apply(open_layer, fs.get(), merged_options()));
   return {};
 }
 
@@ -125,22 +121,18 @@ util::Result<std::unique_ptr<View>> CopySnapshotter::view(const std::optional<st
 util::Result<archive::LayerInfo>
 CopySnapshotter::write_diff_layer(const SnapshotInfo& info, const SnapshotInfo& parent,
                                   const archive::LayerOptions& options, archive::Sink& out) {
-  auto lower = open_dir(fs_path(parent));
-  if (!lower) return std::unexpected(std::move(lower.error()));
-  auto upper = open_dir(fs_path(info));
-  if (!upper) return std::unexpected(std::move(upper.error()));
+  MASON_TRY_ASSIGN(auto lower, open_dir(fs_path(parent)));
+  MASON_TRY_ASSIGN(auto upper, open_dir(fs_path(info)));
   std::optional<timespec> copied_at;
   struct stat st {};
   const std::string stamp = info.name + "/" + std::string(k_copied_file);
   if (::fstatat(m_store->fd(), stamp.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
     copied_at = st.st_ctim;
-  auto layer = archive::LayerWriter::open(out, options.compress);
-  if (!layer) return std::unexpected(std::move(layer.error()));
-  archive::TarWriter tar(*layer);
-  if (auto written = write_diff(lower->get(), upper->get(), options.tar, copied_at, tar); !written)
-    return std::unexpected(std::move(written.error()));
-  if (auto st2 = tar.finish(); !st2) return std::unexpected(std::move(st2.error()));
-  return layer->finish();
+  MASON_TRY_ASSIGN(auto layer, archive::LayerWriter::open(out, options.compress));
+  archive::TarWriter tar(layer);
+  MASON_TRY(write_diff(lower.get(), upper.get(), options.tar, copied_at, tar));
+  MASON_TRY(tar.finish());
+  return layer.finish();
 }
 
 util::Result<archive::LayerInfo> CopySnapshotter::diff(const std::string& id,

@@ -47,19 +47,15 @@ bool LowerPlanner::fits(const std::vector<std::string>& lowers, std::size_t rese
 
 util::Result<std::vector<std::string>> LowerPlanner::lowers(const std::string& top,
                                                             std::size_t reserved) {
-  auto chain = m_store.chain(top);
-  if (!chain) return std::unexpected(std::move(chain.error()));
-  const std::size_t n = chain->size();
+  MASON_TRY_ASSIGN(auto chain, m_store.chain(top));
+  const std::size_t n = chain.size();
   for (std::size_t step = 0;; step += m_step) {
     const std::size_t flat_count = std::min(step, n);
     std::vector<std::string> out;
-    for (std::size_t i = 0; i < n - flat_count; ++i) out.push_back(link_path((*chain)[i]));
-    if (flat_count > 0)
-      out.push_back(std::string(k_flat_dir) + "/" + (*chain)[n - flat_count].link);
+    for (std::size_t i = 0; i < n - flat_count; ++i) out.push_back(link_path((chain)[i]));
+    if (flat_count > 0) out.push_back(std::string(k_flat_dir) + "/" + (chain)[n - flat_count].link);
     if (!fits(out, reserved) && flat_count < n) continue;
-    if (flat_count > 0)
-      if (auto made = flat(*chain, flat_count); !made)
-        return std::unexpected(std::move(made.error()));
+    if (flat_count > 0) MASON_TRY(flat(chain, flat_count));
     return out;
   }
 }
@@ -85,24 +81,18 @@ util::Status LowerPlanner::make_flat(const std::vector<SnapshotInfo>& chain, std
   std::vector<std::string> lowers;
   for (std::size_t i = n - count; i < n - below; ++i) lowers.push_back(link_path(chain[i]));
   if (below > 0) {
-    auto sub = flat(chain, below);
-    if (!sub) return std::unexpected(std::move(sub.error()));
-    lowers.push_back(*sub);
+    MASON_TRY_ASSIGN(auto sub, flat(chain, below));
+    lowers.push_back(sub);
   }
   if (lowers.size() == 1) lowers.emplace_back(k_empty_dir);
-  auto src = m_store.make_temp("flatsrc");
-  if (!src) return std::unexpected(std::move(src.error()));
-  auto mount = ScopedMount::overlay(m_store.fd(), src->path(), {lowers, "", ""});
-  if (!mount) return std::unexpected(std::move(mount.error()));
-  auto out = m_store.make_temp("flat");
-  if (!out) return std::unexpected(std::move(out.error()));
-  auto src_fd = open_dir(src->path());
-  if (!src_fd) return std::unexpected(std::move(src_fd.error()));
-  if (auto copied = copy_tree(src_fd->get(), out->fd()); !copied)
-    return std::unexpected(std::move(copied.error()));
-  src_fd->reset();
-  if (auto st = mount->unmount(); !st) return st;
-  auto published = m_store.publish(*out, dest); // false: made meanwhile by another process
+  MASON_TRY_ASSIGN(auto src, m_store.make_temp("flatsrc"));
+  MASON_TRY_ASSIGN(auto mount, ScopedMount::overlay(m_store.fd(), src.path(), {lowers, "", ""}));
+  MASON_TRY_ASSIGN(auto out, m_store.make_temp("flat"));
+  MASON_TRY_ASSIGN(auto src_fd, open_dir(src.path()));
+  MASON_TRY(copy_tree(src_fd.get(), out.fd()));
+  src_fd.reset();
+  if (auto st = mount.unmount(); !st) return st;
+  auto published = m_store.publish(out, dest); // false: made meanwhile by another process
   if (!published) return std::unexpected(std::move(published.error()));
   return {};
 }

@@ -24,8 +24,10 @@ using detail::Store;
 std::string_view name_of(Kind kind) { return kind == Kind::overlay ? "overlay" : "copy"; }
 
 util::Result<std::optional<Kind>> recorded_kind(const Store& store) {
-  auto text = detail::read_small_file(store.fd(), std::string(detail::k_kind_file));
-  if (!text) return std::unexpected(std::move(text.error()));
+  // (Not MASON_TRY_ASSIGN: GCC 12 warns that the moved optional<string>
+  // may be used uninitialized.)
+  const auto text = detail::read_small_file(store.fd(), std::string(detail::k_kind_file));
+  if (!text) return std::unexpected(text.error());
   if (!*text) return std::optional<Kind>();
   if (**text == "overlay") return std::optional<Kind>(Kind::overlay);
   if (**text == "copy") return std::optional<Kind>(Kind::copy);
@@ -59,20 +61,18 @@ util::Result<Kind> record_kind(const Store& store, Kind kind) {
       detail::write_small_file(store.fd(), std::string(detail::k_kind_file), name_of(kind));
   if (written) return kind;
   if (written.error().sys_errno() != EEXIST) return std::unexpected(std::move(written.error()));
-  auto recorded = recorded_kind(store);
-  if (!recorded) return std::unexpected(std::move(recorded.error()));
-  return recorded->value_or(kind);
+  MASON_TRY_ASSIGN(auto recorded, recorded_kind(store));
+  return recorded.value_or(kind);
 }
 
 util::Result<Kind> settle_kind(Store& store, KindChoice choice, std::string& why) {
-  auto recorded = recorded_kind(store);
-  if (!recorded) return std::unexpected(std::move(recorded.error()));
-  if (!*recorded) {
+  MASON_TRY_ASSIGN(auto recorded, recorded_kind(store));
+  if (!recorded) {
     auto chosen = choose_kind(store, choice, why);
     if (!chosen) return chosen;
     return record_kind(store, *chosen);
   }
-  const Kind kind = **recorded;
+  const Kind kind = *recorded;
   const bool conflict = (choice == KindChoice::overlay && kind != Kind::overlay) ||
                         (choice == KindChoice::copy && kind != Kind::copy);
   if (conflict)
@@ -91,16 +91,15 @@ util::Result<Kind> settle_kind(Store& store, KindChoice choice, std::string& why
 util::Result<std::unique_ptr<Snapshotter>> open_snapshotter(const std::string& state_dir,
                                                             KindChoice choice, std::string* why,
                                                             const OverlayLimits& limits) {
-  auto store = Store::open(state_dir);
-  if (!store) return std::unexpected(std::move(store.error()));
+  MASON_TRY_ASSIGN(auto store, Store::open(state_dir));
   std::string reason;
-  auto kind = settle_kind(**store, choice, reason);
+  auto kind = settle_kind(*store, choice, reason);
   if (!kind)
     return std::unexpected(
         std::move(kind.error()).with_context("open snapshot dir " + sys::quote(state_dir)));
   if (why != nullptr) *why = reason;
-  if (*kind == Kind::overlay) return detail::make_overlay_snapshotter(std::move(*store), limits);
-  return detail::make_copy_snapshotter(std::move(*store));
+  if (*kind == Kind::overlay) return detail::make_overlay_snapshotter(std::move(store), limits);
+  return detail::make_copy_snapshotter(std::move(store));
 }
 
 util::Result<std::unique_ptr<Snapshotter>> open_snapshotter(const std::string& state_dir,

@@ -87,9 +87,8 @@ OverlaySnapshotter::mount_writable(const sys::TempDir& dir,
     // What the upper and work dirs add to the mount data.
     const std::size_t reserved = overlay_options({{"x"}, spec.upper, spec.work}).size() -
                                  overlay_options({{"x"}, "", ""}).size();
-    auto lowers = m_planner.lowers(*parent, reserved);
-    if (!lowers) return std::unexpected(std::move(lowers.error()));
-    spec.lowers = std::move(*lowers);
+    MASON_TRY_ASSIGN(auto lowers, m_planner.lowers(*parent, reserved));
+    spec.lowers = std::move(lowers);
   } else {
     spec.lowers.emplace_back(k_empty_dir);
   }
@@ -102,14 +101,12 @@ util::Status OverlaySnapshotter::apply_merged(const sys::TempDir& dir, const std
   if (!fs) return sys::errno_error("open " + sys::quote(dir.path() + "/fs"), errno);
   if (auto st = sys::remove_children(fs.get()); !st) return st;
   if (auto st = make_dirs(dir); !st) return st;
-  auto mount = mount_writable(dir, parent);
-  if (!mount) return std::unexpected(std::move(mount.error()));
-  auto root = open_dir(mount->target());
-  if (!root) return std::unexpected(std::move(root.error()));
-  auto applied = apply(open_layer, root->get(), apply_options(archive::ApplyTarget::merged));
+  MASON_TRY_ASSIGN(auto mount, mount_writable(dir, parent));
+  MASON_TRY_ASSIGN(auto root, open_dir(mount.target()));
+  auto applied = apply(open_layer, root.get(), apply_options(archive::ApplyTarget::merged));
   if (!applied) return std::unexpected(std::move(applied.error()).with_context("through overlay"));
-  root->reset();
-  if (auto st = mount->unmount(); !st) return st;
+  root.reset();
+  if (auto st = mount.unmount(); !st) return st;
   return drop_dirs(dir);
 }
 
@@ -118,9 +115,8 @@ util::Status OverlaySnapshotter::fill_layer(const sys::TempDir& dir,
                                             const LayerOpener& open_layer) {
   if (::mkdirat(dir.fd(), k_fs.c_str(), 0755) != 0)
     return sys::errno_error("create " + sys::quote(dir.path() + "/fs"), errno);
-  auto fs = open_dir(dir.path() + "/" + k_fs);
-  if (!fs) return std::unexpected(std::move(fs.error()));
-  auto applied = apply(open_layer, fs->get(), apply_options(archive::ApplyTarget::overlay_upper));
+  MASON_TRY_ASSIGN(auto fs, open_dir(dir.path() + "/" + k_fs));
+  auto applied = apply(open_layer, fs.get(), apply_options(archive::ApplyTarget::overlay_upper));
   if (applied) return {};
   // A hard link to a file only a lower layer has: let the kernel copy it up.
   if (applied.error().code() != util::ErrorCode::not_found || !parent)
@@ -197,20 +193,19 @@ std::unique_ptr<Snapshotter> make_overlay_snapshotter(std::shared_ptr<Store> sto
 }
 
 util::Status probe_overlay(Store& store) {
-  auto dir = store.make_temp("probe");
-  if (!dir) return std::unexpected(std::move(dir.error()));
+  MASON_TRY_ASSIGN(auto dir, store.make_temp("probe"));
   for (const char* name : {"lower", "upper", "work", "merged"})
-    if (::mkdirat(dir->fd(), name, 0700) != 0)
+    if (::mkdirat(dir.fd(), name, 0700) != 0)
       return sys::errno_error("create probe directory " + std::string(name), errno);
   sys::UniqueFd file(
-      ::openat(dir->fd(), "lower/file", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+      ::openat(dir.fd(), "lower/file", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!file) return sys::errno_error("create probe file", errno);
   file.reset();
-  const std::string rel = Store::relative(*dir);
-  auto mount = ScopedMount::overlay(store.fd(), dir->path() + "/merged",
+  const std::string rel = Store::relative(dir);
+  auto mount = ScopedMount::overlay(store.fd(), dir.path() + "/merged",
                                     {{rel + "/lower"}, rel + "/upper", rel + "/work"});
   if (!mount) return std::unexpected(std::move(mount.error()));
-  if (::unlink((dir->path() + "/merged/file").c_str()) != 0)
+  if (::unlink((dir.path() + "/merged/file").c_str()) != 0)
     return sys::errno_error("remove a lower file through the probe mount", errno);
   return mount->unmount();
 }

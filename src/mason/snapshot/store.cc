@@ -203,13 +203,12 @@ std::string Store::relative(const sys::TempDir& dir) {
 }
 
 util::Result<std::optional<SnapshotInfo>> Store::read_info(const std::string& id) const {
-  auto name = dir_name_of(id);
-  if (!name) return std::unexpected(std::move(name.error()));
+  MASON_TRY_ASSIGN(auto name, dir_name_of(id));
   sys::UniqueFd dir(
-      ::openat(m_fd.get(), name->c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      ::openat(m_fd.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir && (errno == ENOENT || errno == ENOTDIR)) return std::optional<SnapshotInfo>();
   if (!dir) return sys::errno_error("open snapshot " + sys::quote(id), errno);
-  SnapshotInfo info{id, *name, std::nullopt, "", false};
+  SnapshotInfo info{id, name, std::nullopt, "", false};
   auto parent = read_small_file(dir.get(), str(k_parent_file));
   auto link = read_small_file(dir.get(), str(k_link_file));
   auto layer = sys::lstat_at(dir.get(), k_unpacked_file);
@@ -224,15 +223,13 @@ util::Result<std::optional<SnapshotInfo>> Store::read_info(const std::string& id
 }
 
 util::Result<std::vector<SnapshotInfo>> Store::list() {
-  auto names = sys::read_dir_names(m_fd.get());
-  if (!names) return std::unexpected(std::move(names.error()));
+  MASON_TRY_ASSIGN(auto names, sys::read_dir_names(m_fd.get()));
   std::vector<SnapshotInfo> out;
-  for (const auto& name : *names) {
+  for (const auto& name : names) {
     auto id = id_of_dir_name(name);
     if (!id) continue;
-    auto info = find(*id);
-    if (!info) return std::unexpected(std::move(info.error()));
-    if (*info) out.push_back(std::move(**info));
+    MASON_TRY_ASSIGN(auto info, find(*id));
+    if (info) out.push_back(std::move(*info));
   }
   return out;
 }
@@ -251,10 +248,9 @@ util::Result<std::optional<SnapshotInfo>> Store::find(const std::string& id) {
 }
 
 util::Result<SnapshotInfo> Store::get(const std::string& id) {
-  auto info = find(id);
-  if (!info) return std::unexpected(std::move(info.error()));
-  if (!*info) return util::make_error(util::ErrorCode::not_found, "no snapshot " + sys::quote(id));
-  return std::move(**info);
+  MASON_TRY_ASSIGN(auto info, find(id));
+  if (!info) return util::make_error(util::ErrorCode::not_found, "no snapshot " + sys::quote(id));
+  return std::move(*info);
 }
 
 util::Result<std::vector<SnapshotInfo>> Store::chain(const std::string& top) {
@@ -264,10 +260,9 @@ util::Result<std::vector<SnapshotInfo>> Store::chain(const std::string& top) {
     if (out.size() >= k_max_chain)
       return util::make_error(util::ErrorCode::corruption,
                               "snapshot chain of " + sys::quote(top) + " loops");
-    auto info = get(*id);
-    if (!info) return std::unexpected(std::move(info.error()));
-    id = info->parent;
-    out.push_back(std::move(*info));
+    MASON_TRY_ASSIGN(auto info, get(*id));
+    id = info.parent;
+    out.push_back(std::move(info));
   }
   return out;
 }
@@ -355,12 +350,10 @@ Store::KeyLock Store::lock_key(const std::string& key) {
 }
 
 util::Result<std::optional<std::string>> Store::child_of(const std::string& id) const {
-  auto names = sys::read_dir_names(m_fd.get());
-  if (!names) return std::unexpected(std::move(names.error()));
-  for (const auto& name : *names) {
-    auto parent = read_parent(m_fd.get(), name);
-    if (!parent) return std::unexpected(std::move(parent.error()));
-    if (*parent && **parent == id) return std::optional<std::string>(name);
+  MASON_TRY_ASSIGN(auto names, sys::read_dir_names(m_fd.get()));
+  for (const auto& name : names) {
+    MASON_TRY_ASSIGN(auto parent, read_parent(m_fd.get(), name));
+    if (parent && *parent == id) return std::optional<std::string>(name);
   }
   return std::optional<std::string>();
 }
@@ -372,11 +365,10 @@ util::Status Store::remove_locked(const SnapshotInfo& info, bool layers, std::st
   if (m_pins.contains(info.id))
     return util::make_error(util::ErrorCode::unavailable,
                             "it is in use (the parent of an active snapshot, or viewed)");
-  auto child = child_of(info.id);
-  if (!child) return std::unexpected(std::move(child.error()));
-  if (*child)
+  MASON_TRY_ASSIGN(auto child, child_of(info.id));
+  if (child)
     return util::make_error(util::ErrorCode::invalid_argument,
-                            "it is the parent of snapshot dir " + sys::quote(**child));
+                            "it is the parent of snapshot dir " + sys::quote(*child));
   moved = str(k_tmp_dir) + "/" + m_token + "-removed-" + random_chars(8);
   if (::renameat(m_fd.get(), info.name.c_str(), m_fd.get(), moved.c_str()) != 0)
     return sys::errno_error("rename to " + sys::quote(moved), errno);

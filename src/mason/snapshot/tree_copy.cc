@@ -97,9 +97,8 @@ private:
 
 template <class Set>
 util::Status TreeCopier::copy_xattrs(int src, const std::string& name, Set set) {
-  auto list = sys::list_xattrs_at(src, name);
-  if (!list) return std::unexpected(std::move(list.error()));
-  for (const auto& x : *list) {
+  MASON_TRY_ASSIGN(auto list, sys::list_xattrs_at(src, name));
+  for (const auto& x : list) {
     if (x.name.starts_with("trusted.overlay.")) continue;
     auto st = set(x.name, x.value);
     if (st) continue;
@@ -173,8 +172,7 @@ util::Result<bool> TreeCopier::linked(const std::string& rel, const struct stat&
   if (S_ISDIR(st.st_mode) || st.st_nlink < 2) return false;
   const auto [it, first] = m_links.try_emplace({st.st_dev, st.st_ino}, rel);
   if (first) return false;
-  if (auto s = sys::link_in_root(m_dest_root, it->second, rel); !s)
-    return std::unexpected(std::move(s.error()));
+  MASON_TRY(sys::link_in_root(m_dest_root, it->second, rel));
   ++m_stats.hardlinks;
   return true;
 }
@@ -205,9 +203,8 @@ util::Status TreeCopier::copy_entry(int src, int dest, const std::string& name,
                                     const std::string& rel, const struct stat& st) {
   ++m_stats.entries;
   if (S_ISDIR(st.st_mode)) return copy_dir(src, dest, name, rel, st);
-  auto link = linked(rel, st);
-  if (!link) return std::unexpected(std::move(link.error()));
-  if (*link) return {};
+  MASON_TRY_ASSIGN(auto link, linked(rel, st));
+  if (link) return {};
   if (S_ISREG(st.st_mode)) return copy_file(src, dest, name, st);
   return copy_special(src, dest, name, st);
 }
@@ -256,13 +253,11 @@ util::Result<CopyStats> copy_tree(int src_fd, int dest_fd) {
   sys::UniqueFd dest(::openat(dest_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dest) return errno_at("open destination tree", errno);
   TreeCopier copier(dest.get());
-  if (auto s = copier.copy_children(src.get(), dest.get(), ""); !s)
-    return std::unexpected(std::move(s.error()));
+  MASON_TRY(copier.copy_children(src.get(), dest.get(), ""));
   struct stat st {};
   if (::fstat(src.get(), &st) != 0) return errno_at("stat source tree", errno);
   // The root's xattrs are read through its own directory entry "."
-  if (auto s = copier.copy_dir_meta(src.get(), ".", dest.get(), st, "."); !s)
-    return std::unexpected(std::move(s.error()));
+  MASON_TRY(copier.copy_dir_meta(src.get(), ".", dest.get(), st, "."));
   return copier.stats();
 }
 

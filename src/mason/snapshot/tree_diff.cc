@@ -19,7 +19,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "mason/snapshot/entry_writer.h"
+#include "mason/archive/entry_writer.h"
 #include "mason/sys/dir.h"
 #include "mason/sys/errors.h"
 #include "mason/sys/in_root.h"
@@ -110,10 +110,9 @@ util::Status Comparer::added(int upper, const std::string& name, const std::stri
   auto names = sys::read_dir_names(sub.get());
   if (!names) return std::unexpected(std::move(names.error()).with_context(sys::quote(rel)));
   for (const auto& child : *names) {
-    auto cst = sys::lstat_at(sub.get(), child);
-    if (!cst) return std::unexpected(std::move(cst.error()));
-    if (*cst)
-      if (auto s = added(sub.get(), child, rel + "/" + child, **cst); !s) return s;
+    MASON_TRY_ASSIGN(auto cst, sys::lstat_at(sub.get(), child));
+    if (cst)
+      if (auto s = added(sub.get(), child, rel + "/" + child, *cst); !s) return s;
   }
   return {};
 }
@@ -141,16 +140,14 @@ util::Result<bool> Comparer::same_content(int lower, int upper, const std::strin
 
 util::Result<bool> Comparer::same_xattrs(int lower, int upper, const std::string& name) {
   if (m_opt.xattrs == archive::XattrSelection::none) return true;
-  auto a = sys::list_xattrs_at(lower, name);
-  if (!a) return std::unexpected(std::move(a.error()));
-  auto b = sys::list_xattrs_at(upper, name);
-  if (!b) return std::unexpected(std::move(b.error()));
+  MASON_TRY_ASSIGN(auto a, sys::list_xattrs_at(lower, name));
+  MASON_TRY_ASSIGN(auto b, sys::list_xattrs_at(upper, name));
   const auto ignored = [](const sys::Xattr& x) {
     return x.name.starts_with("trusted.overlay.") || x.name == "security.selinux";
   };
-  std::erase_if(*a, ignored);
-  std::erase_if(*b, ignored);
-  return *a == *b;
+  std::erase_if(a, ignored);
+  std::erase_if(b, ignored);
+  return a == b;
 }
 
 util::Result<bool> Comparer::same_link(int lower, int upper, const std::string& name) {
@@ -191,9 +188,8 @@ util::Status Comparer::both(int lower, int upper, const std::string& name, const
     if (*changed) m_changes.push_back({rel, false, 0});
     return {};
   }
-  auto xattrs = same_xattrs(lower, upper, name);
-  if (!xattrs) return std::unexpected(std::move(xattrs.error()));
-  if (!same_meta(ls, us) || !*xattrs) m_changes.push_back({rel, false, 0});
+  MASON_TRY_ASSIGN(auto xattrs, same_xattrs(lower, upper, name));
+  if (!same_meta(ls, us) || !xattrs) m_changes.push_back({rel, false, 0});
   sys::UniqueFd sub_l(::openat(lower, name.c_str(), k_dir_flags));
   sys::UniqueFd sub_u(::openat(upper, name.c_str(), k_dir_flags));
   if (!sub_l || !sub_u) return sys::errno_error("open " + sys::quote(rel), errno);
@@ -201,24 +197,21 @@ util::Status Comparer::both(int lower, int upper, const std::string& name, const
 }
 
 util::Status Comparer::walk(int lower, int upper, const std::string& prefix) {
-  auto ln = sys::read_dir_names(lower);
-  if (!ln) return std::unexpected(std::move(ln.error()));
-  auto un = sys::read_dir_names(upper);
-  if (!un) return std::unexpected(std::move(un.error()));
+  MASON_TRY_ASSIGN(auto ln, sys::read_dir_names(lower));
+  MASON_TRY_ASSIGN(auto un, sys::read_dir_names(upper));
   std::size_t i = 0, j = 0;
-  while (i < ln->size() || j < un->size()) {
-    const bool take_l = j == un->size() || (i < ln->size() && (*ln)[i] < (*un)[j]);
-    const bool take_u = i == ln->size() || (j < un->size() && (*un)[j] < (*ln)[i]);
+  while (i < ln.size() || j < un.size()) {
+    const bool take_l = j == un.size() || (i < ln.size() && (ln)[i] < (un)[j]);
+    const bool take_u = i == ln.size() || (j < un.size() && (un)[j] < (ln)[i]);
     if (take_l) {
-      deleted(upper, prefix + (*ln)[i++]);
+      deleted(upper, prefix + (ln)[i++]);
       continue;
     }
-    const std::string& name = (*un)[j++];
+    const std::string& name = (un)[j++];
     util::Status s;
     if (take_u) {
-      auto st = sys::lstat_at(upper, name);
-      if (!st) return std::unexpected(std::move(st.error()));
-      if (*st) s = added(upper, name, prefix + name, **st);
+      MASON_TRY_ASSIGN(auto st, sys::lstat_at(upper, name));
+      if (st) s = added(upper, name, prefix + name, *st);
     } else {
       ++i;
       s = both(lower, upper, name, prefix + name);
@@ -259,7 +252,7 @@ private:
   util::Result<int> parent_fd(const std::string& parent);
 
   int m_root;
-  EntryWriter m_writer;
+  archive::EntryWriter m_writer;
   std::vector<std::string> m_open; // written directories, each inside the previous
   std::string m_parent;
   sys::UniqueFd m_parent_fd;
@@ -267,10 +260,9 @@ private:
 
 util::Result<int> DiffEmitter::parent_fd(const std::string& parent) {
   if (m_parent_fd && parent == m_parent) return m_parent_fd.get();
-  auto fd = sys::open_dir_in_root(m_root, parent);
-  if (!fd) return std::unexpected(std::move(fd.error()));
+  MASON_TRY_ASSIGN(auto fd, sys::open_dir_in_root(m_root, parent));
   m_parent = parent;
-  m_parent_fd = std::move(*fd);
+  m_parent_fd = std::move(fd);
   return m_parent_fd.get();
 }
 
@@ -278,15 +270,13 @@ util::Status DiffEmitter::write_path(const std::string& path) {
   const auto slash = path.rfind('/');
   const std::string parent = slash == std::string::npos ? "" : path.substr(0, slash);
   const std::string name = path.substr(slash + 1);
-  auto dir = parent_fd(parent);
-  if (!dir) return std::unexpected(std::move(dir.error()));
-  auto st = sys::lstat_at(*dir, name);
-  if (!st) return std::unexpected(std::move(st.error()));
-  if (!*st)
+  MASON_TRY_ASSIGN(auto dir, parent_fd(parent));
+  MASON_TRY_ASSIGN(auto st, sys::lstat_at(dir, name));
+  if (!st)
     return util::make_error(util::ErrorCode::unavailable,
                             sys::quote(path) + " vanished while the diff was written");
-  if (auto s = m_writer.write(*dir, name, path, **st); !s) return s;
-  if (S_ISDIR((*st)->st_mode)) m_open.push_back(path);
+  if (auto s = m_writer.write(dir, name, path, *st); !s) return s;
+  if (S_ISDIR(st->st_mode)) m_open.push_back(path);
   return {};
 }
 
@@ -320,8 +310,7 @@ util::Result<archive::TreeStats> write_diff(int lower_fd, int upper_fd,
   if (auto s = comparer.walk(lower.get(), upper.get(), ""); !s)
     return std::unexpected(std::move(s.error()).with_context("compare trees"));
   DiffEmitter emitter(upper.get(), options, out);
-  for (const auto& change : comparer.take_changes())
-    if (auto s = emitter.emit(change); !s) return std::unexpected(std::move(s.error()));
+  for (const auto& change : comparer.take_changes()) MASON_TRY(emitter.emit(change));
   return emitter.stats();
 }
 

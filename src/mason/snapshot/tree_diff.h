@@ -26,7 +26,7 @@
 // first in full and the others as links to it. Deleted entries are written
 // where their names sort; a whiteout has mode 0600, owner 0:0 and the mtime
 // of its parent directory in upper. Entry form as archive::write_tree
-// (see entry_writer.h).
+// (see archive/entry_writer.h).
 //
 // Thread-safety: none; neither tree should change meanwhile.
 #pragma once

@@ -29,9 +29,8 @@ struct DirCloser {
 util::Status remove_all_named(int dir_fd, const std::string& name, const std::string& shown);
 
 util::Status remove_children_named(int dir_fd, const std::string& shown) {
-  auto names = read_dir_names(dir_fd);
-  if (!names) return std::unexpected(std::move(names.error()));
-  for (const auto& child : *names) {
+  MASON_TRY_ASSIGN(auto names, read_dir_names(dir_fd));
+  for (const auto& child : names) {
     auto st = remove_all_named(dir_fd, child, shown.empty() ? child : shown + "/" + child);
     if (!st) return st;
   }
@@ -109,10 +108,9 @@ struct UsageWalk {
   TreeUsage usage;
 
   util::Status add(int dir_fd, const std::string& name, const std::string& path) {
-    auto st = lstat_at(dir_fd, name);
-    if (!st) return std::unexpected(std::move(st.error()));
-    if (!*st) return {};
-    const struct stat& s = **st;
+    MASON_TRY_ASSIGN(auto st, lstat_at(dir_fd, name));
+    if (!st) return {};
+    const struct stat& s = *st;
     if (usage.entries == 0) dev = s.st_dev;
     if (s.st_dev != dev) return {}; // another file system mounted here
     if (!S_ISDIR(s.st_mode) && s.st_nlink > 1 && !linked.emplace(s.st_dev, s.st_ino).second)
@@ -126,9 +124,8 @@ struct UsageWalk {
       if (errno == ENOENT) return {};
       return errno_error("open " + path, errno);
     }
-    auto names = read_dir_names(sub.get());
-    if (!names) return std::unexpected(std::move(names.error()));
-    for (const auto& child : *names)
+    MASON_TRY_ASSIGN(auto names, read_dir_names(sub.get()));
+    for (const auto& child : names)
       if (auto r = add(sub.get(), child, path + "/" + child); !r) return r;
     return {};
   }
@@ -139,7 +136,7 @@ struct UsageWalk {
 util::Result<TreeUsage> tree_usage(int dir_fd, std::string_view name) {
   UsageWalk walk;
   const std::string n(name);
-  if (auto r = walk.add(dir_fd, n, n); !r) return std::unexpected(std::move(r.error()));
+  MASON_TRY(walk.add(dir_fd, n, n));
   return walk.usage;
 }
 

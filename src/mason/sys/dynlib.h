@@ -23,9 +23,8 @@ util::Result<void*> symbol(void* library, const char* name);
 // Fills `*out` with symbol `name` of `library`, converted to its type.
 template <class F>
 util::Status load_symbol(void* library, const char* name, F*& out) {
-  auto s = symbol(library, name);
-  if (!s) return std::unexpected(s.error());
-  out = reinterpret_cast<F*>(*s); // NOLINT: dlsym gives object pointers
+  MASON_TRY_ASSIGN(auto s, symbol(library, name));
+  out = reinterpret_cast<F*>(s); // NOLINT: dlsym gives object pointers
   return {};
 }
 

@@ -84,35 +84,31 @@ util::Result<std::string> clean_path(std::string_view path) {
 }
 
 util::Result<UniqueFd> open_in_root(int root_fd, std::string_view path, int flags, mode_t mode) {
-  auto clean = clean_path(path);
-  if (!clean) return std::unexpected(std::move(clean.error()));
-  UniqueFd fd(raw_open_in_root(root_fd, *clean, flags, mode));
-  if (!fd) return errno_error("open " + quote(*clean), errno);
+  MASON_TRY_ASSIGN(auto clean, clean_path(path));
+  UniqueFd fd(raw_open_in_root(root_fd, clean, flags, mode));
+  if (!fd) return errno_error("open " + quote(clean), errno);
   return fd;
 }
 
 util::Result<UniqueFd> open_dir_in_root(int root_fd, std::string_view path, Parents parents) {
-  auto clean = clean_path(path);
-  if (!clean) return std::unexpected(std::move(clean.error()));
-  UniqueFd fd(raw_open_in_root(root_fd, *clean, O_PATH | O_DIRECTORY, 0));
+  MASON_TRY_ASSIGN(auto clean, clean_path(path));
+  UniqueFd fd(raw_open_in_root(root_fd, clean, O_PATH | O_DIRECTORY, 0));
   if (fd) return fd;
   if (errno != ENOENT || parents == Parents::must_exist)
-    return errno_error("open directory " + quote(*clean), errno);
-  return create_dirs(root_fd, *clean);
+    return errno_error("open directory " + quote(clean), errno);
+  return create_dirs(root_fd, clean);
 }
 
 util::Result<RootedPath> RootedPath::resolve(int root_fd, std::string_view path, Parents parents) {
-  auto clean = clean_path(path);
-  if (!clean) return std::unexpected(std::move(clean.error()));
-  if (clean->empty())
+  MASON_TRY_ASSIGN(auto clean, clean_path(path));
+  if (clean.empty())
     return util::make_error(util::ErrorCode::invalid_argument,
                             "path " + quote(path) + " names the root itself");
-  const auto slash = clean->rfind('/');
-  const std::string parent = slash == std::string::npos ? "" : clean->substr(0, slash);
-  std::string name = slash == std::string::npos ? *clean : clean->substr(slash + 1);
-  auto dir = open_dir_in_root(root_fd, parent, parents);
-  if (!dir) return std::unexpected(std::move(dir.error()));
-  return RootedPath(std::move(*dir), std::move(name), std::move(*clean));
+  const auto slash = clean.rfind('/');
+  const std::string parent = slash == std::string::npos ? "" : clean.substr(0, slash);
+  std::string name = slash == std::string::npos ? clean : clean.substr(slash + 1);
+  MASON_TRY_ASSIGN(auto dir, open_dir_in_root(root_fd, parent, parents));
+  return RootedPath(std::move(dir), std::move(name), std::move(clean));
 }
 
 util::Result<std::optional<struct stat>> RootedPath::lstat() const {
@@ -205,9 +201,8 @@ namespace {
 
 template <class Op>
 util::Status with_path(int root_fd, std::string_view path, Op op) {
-  auto p = RootedPath::resolve(root_fd, path);
-  if (!p) return std::unexpected(std::move(p.error()));
-  return op(*p);
+  MASON_TRY_ASSIGN(auto p, RootedPath::resolve(root_fd, path));
+  return op(p);
 }
 
 } // namespace
@@ -221,9 +216,8 @@ util::Status symlink_in_root(int root_fd, std::string_view path, std::string_vie
 }
 
 util::Status link_in_root(int root_fd, std::string_view existing, std::string_view new_path) {
-  auto from = RootedPath::resolve(root_fd, existing);
-  if (!from) return std::unexpected(std::move(from.error()));
-  return with_path(root_fd, new_path, [&](const RootedPath& p) { return p.link_to(*from); });
+  MASON_TRY_ASSIGN(auto from, RootedPath::resolve(root_fd, existing));
+  return with_path(root_fd, new_path, [&](const RootedPath& p) { return p.link_to(from); });
 }
 
 util::Status mknod_in_root(int root_fd, std::string_view path, mode_t mode, dev_t dev) {

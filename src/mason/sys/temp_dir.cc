@@ -2,7 +2,6 @@
 #include "mason/sys/temp_dir.h"
 
 #include <cerrno>
-#include <cstdlib>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -11,10 +10,7 @@
 
 namespace mason::sys {
 
-util::Result<TempDir> TempDir::create(std::string_view prefix) {
-  const char* env = std::getenv("TMPDIR");
-  return create_in(env != nullptr && *env != '\0' ? env : "/tmp", prefix);
-}
+util::Result<TempDir> TempDir::create(std::string_view prefix) { return create_in("/tmp", prefix); }
 
 util::Result<TempDir> TempDir::create_in(const std::string& parent, std::string_view prefix) {
   std::string pattern = parent + "/" + std::string(prefix) + "XXXXXX";

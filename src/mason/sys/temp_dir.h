@@ -18,9 +18,9 @@ namespace mason::sys {
 
 class TempDir {
 public:
-  // mkdtemp("<parent>/<prefix>XXXXXX"), mode 0700. The parent defaults to
-  // $TMPDIR, else /tmp. Errors: the parent does not exist or is not
-  // writable.
+  // mkdtemp("<parent>/<prefix>XXXXXX"), mode 0700; create() puts it in
+  // /tmp (mason's own scratch lives in the store: content/layout.h).
+  // Errors: the parent does not exist or is not writable.
   static util::Result<TempDir> create(std::string_view prefix = "mason-");
   static util::Result<TempDir> create_in(const std::string& parent, std::string_view prefix);
 

@@ -45,20 +45,19 @@ util::Result<std::optional<std::string>> fetch(Get get, const std::string& what)
 
 template <class List, class Get>
 util::Result<std::vector<Xattr>> list_with(List list, Get get, const std::string& what) {
-  auto names = fetch(list, "list xattrs of " + what);
-  if (!names) return std::unexpected(std::move(names.error()));
+  MASON_TRY_ASSIGN(auto names, fetch(list, "list xattrs of " + what));
   std::vector<Xattr> out;
-  if (!*names) return out;
-  const std::string& blob = **names;
+  if (!names) return out;
+  const std::string& blob = *names;
   for (std::size_t pos = 0; pos < blob.size();) {
     const auto end = blob.find('\0', pos);
     std::string key = blob.substr(pos, end - pos);
     pos = end == std::string::npos ? blob.size() : end + 1;
     if (key.empty()) continue;
-    auto value = fetch([&](char* b, std::size_t n) { return get(key.c_str(), b, n); },
-                       "get xattr " + key + " of " + what);
-    if (!value) return std::unexpected(std::move(value.error()));
-    if (*value) out.push_back({std::move(key), std::move(**value)});
+    MASON_TRY_ASSIGN(auto value,
+                     fetch([&](char* b, std::size_t n) { return get(key.c_str(), b, n); },
+                           "get xattr " + key + " of " + what));
+    if (value) out.push_back({std::move(key), std::move(*value)});
   }
   std::sort(out.begin(), out.end(), [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
   return out;

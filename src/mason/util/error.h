@@ -10,6 +10,7 @@
 #include <expected>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mason::util {
@@ -59,6 +60,28 @@ using Status = Result<void>;
 inline std::unexpected<Error> make_error(ErrorCode code, std::string message, int sys_errno = 0) {
   return std::unexpected<Error>(Error(code, std::move(message), sys_errno));
 }
+
+// Propagation, for the common case of passing an error up unchanged (add
+// context with with_context() and an explicit return instead):
+//
+//   MASON_TRY(store.put(x));                   // a Result or a Status
+//   MASON_TRY_ASSIGN(auto fd, open_blob(d));   // fd: the value, moved out
+//
+// On an error, the enclosing function (or lambda) returns it; its own
+// Result type may hold another value type.
+#define MASON_TRY(...)                                                                             \
+  do {                                                                                             \
+    if (auto mason_try_result = (__VA_ARGS__); !mason_try_result)                                  \
+      return std::unexpected(std::move(mason_try_result).error());                                 \
+  } while (false)
+#define MASON_TRY_ASSIGN(decl, ...)                                                                \
+  MASON_TRY_ASSIGN_AT(MASON_TRY_CONCAT(mason_try_, __LINE__), decl, __VA_ARGS__)
+#define MASON_TRY_ASSIGN_AT(tmp, decl, ...)                                                        \
+  auto tmp = (__VA_ARGS__);                                                                        \
+  if (!tmp) return std::unexpected(std::move(tmp).error());                                        \
+  decl = std::move(*tmp)
+#define MASON_TRY_CONCAT(a, b) MASON_TRY_CONCAT_INNER(a, b)
+#define MASON_TRY_CONCAT_INNER(a, b) a##b
 
 // The ErrorCode that best describes an errno value: ENOENT/ENOTDIR →
 // not_found, EPERM/EACCES → unauthorized, ENOSYS/EOPNOTSUPP → unsupported,

@@ -189,20 +189,12 @@ TEST_F(CredentialsFile, MissingFileOrDirectoryMeansNone) {
   EXPECT_FALSE(lookup("myreg.example"));
 }
 
-TEST_F(CredentialsFile, ConfigDirFromEnvironment) {
-  write_config(R"({"auths": {"env.example": {"username": "u", "password": "p"}}})");
-  const char* old = std::getenv("DOCKER_CONFIG");
-  const std::string saved = old != nullptr ? old : "";
-  ::setenv("DOCKER_CONFIG", m_config->path().c_str(), 1);
+TEST_F(CredentialsFile, ConfigDirIsRequired) {
+  // The CLI finds the directory (DOCKER_CONFIG, HOME): the library reads no
+  // environment.
   const auto found = lookup_credentials("env.example", {});
-  if (old != nullptr) {
-    ::setenv("DOCKER_CONFIG", saved.c_str(), 1);
-  } else {
-    ::unsetenv("DOCKER_CONFIG");
-  }
-  ASSERT_TRUE(found);
-  ASSERT_TRUE(*found);
-  EXPECT_EQ((*found)->username, "u");
+  ASSERT_FALSE(found);
+  EXPECT_EQ(found.error().code(), util::ErrorCode::invalid_argument);
 }
 
 TEST_F(CredentialsFile, MalformedConfigIsCorruptionNamingTheFile) {

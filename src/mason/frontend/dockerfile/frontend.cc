@@ -22,15 +22,14 @@ util::Result<LoadedDockerfile> load_dockerfile(std::string_view label, std::stri
 
 util::Result<Frontend> load_and_lower(std::string_view label, std::string_view text,
                                       const LowerOptions& options) {
-  auto loaded = load_dockerfile(label, text);
-  if (!loaded) return std::unexpected(loaded.error());
-  auto lowered = lower(loaded->dockerfile, options);
+  MASON_TRY_ASSIGN(auto loaded, load_dockerfile(label, text));
+  auto lowered = lower(loaded.dockerfile, options);
   if (!lowered.ok()) {
     std::stable_sort(lowered.errors.begin(), lowered.errors.end(),
                      [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
     return std::unexpected(diagnostics_error(label, text, lowered.errors));
   }
-  return Frontend{std::move(*loaded), std::move(lowered.graph)};
+  return Frontend{std::move(loaded), std::move(lowered.graph)};
 }
 
 } // namespace mason::frontend::dockerfile

@@ -118,11 +118,10 @@ Result<InstructionKind> parse_copy(Request& req) {
   req.flags.add_bool("link");
   req.flags.add_strings("exclude");
   req.flags.add_bool("parents");
-  if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
-  auto files = sources_and_dest(req);
-  if (!files) return std::unexpected(files.error());
+  MASON_TRY(parse_flags(req));
+  MASON_TRY_ASSIGN(auto files, sources_and_dest(req));
   CopyInstr c;
-  c.files = std::move(*files);
+  c.files = std::move(files);
   c.from = req.flags.get("from").value;
   c.chown = req.flags.get("chown").value;
   c.chmod = req.flags.get("chmod").value;
@@ -141,11 +140,10 @@ Result<InstructionKind> parse_add(Request& req) {
   req.flags.add_string("checksum");
   req.flags.add_bool("unpack");
   req.flags.add_strings("exclude");
-  if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
-  auto files = sources_and_dest(req);
-  if (!files) return std::unexpected(files.error());
+  MASON_TRY(parse_flags(req));
+  MASON_TRY_ASSIGN(auto files, sources_and_dest(req));
   AddInstr a;
-  a.files = std::move(*files);
+  a.files = std::move(files);
   a.chown = req.flags.get("chown").value;
   a.chmod = req.flags.get("chmod").value;
   a.checksum = req.flags.get("checksum").value;
@@ -161,7 +159,7 @@ Result<InstructionKind> parse_run(Request& req) {
   req.flags.add_string("network", "default");
   req.flags.add_string("security", "sandbox");
   req.flags.add_strings("device");
-  if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
+  MASON_TRY(parse_flags(req));
   RunInstr run;
   run.cmd = command_line(req);
   run.network = req.flags.get("network").value;
@@ -177,13 +175,11 @@ Result<InstructionKind> parse_run(Request& req) {
     return std::string(w);
   };
   for (const auto& m : run.mounts) {
-    auto parsed = parse_mount(m, m.find('$') == std::string::npos ? identity : WordExpander());
-    if (!parsed) return std::unexpected(parsed.error());
+    MASON_TRY(parse_mount(m, m.find('$') == std::string::npos ? identity : WordExpander()));
   }
   for (const auto& d : req.flags.get("device").values) {
-    auto dev = parse_device(d);
-    if (!dev) return std::unexpected(dev.error());
-    run.devices.push_back(std::move(*dev));
+    MASON_TRY_ASSIGN(auto dev, parse_device(d));
+    run.devices.push_back(std::move(dev));
   }
   return run;
 }
@@ -201,7 +197,7 @@ Result<InstructionKind> parse_healthcheck(Request& req) {
   }
   for (const auto* name : {"interval", "timeout", "start-period", "start-interval", "retries"})
     req.flags.add_string(name);
-  if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
+  MASON_TRY(parse_flags(req));
   if (type != "CMD")
     return std::unexpected(fail("Unknown type \"" + type + "\" in HEALTHCHECK (try CMD)"));
   auto cmd = json_args(rest, req.node.json);
@@ -216,12 +212,11 @@ Result<InstructionKind> parse_healthcheck(Request& req) {
   for (const auto& [name, out] : durations) {
     const auto& v = req.flags.get(name).value;
     if (v.empty()) continue;
-    auto d = parse_go_duration(v);
-    if (!d) return std::unexpected(d.error());
-    if (*d != 0 && *d < 1'000'000)
+    MASON_TRY_ASSIGN(auto d, parse_go_duration(v));
+    if (d != 0 && d < 1'000'000)
       return std::unexpected(
           fail(std::string("Interval \"") + name + "\" cannot be less than 1ms"));
-    *out = *d;
+    *out = d;
   }
   if (const auto& r = req.flags.get("retries").value; !r.empty()) {
     int n = 0;
@@ -236,7 +231,7 @@ Result<InstructionKind> parse_healthcheck(Request& req) {
 
 Result<InstructionKind> parse_onbuild(Request& req) {
   if (!req.node.sub) return std::unexpected(fail("ONBUILD requires at least one argument"));
-  if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
+  MASON_TRY(parse_flags(req));
   std::string trigger = util::go_to_lower(req.node.sub->keyword);
   for (auto& c : trigger) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (trigger == "ONBUILD")
@@ -266,7 +261,7 @@ Result<InstructionKind> parse_arg(Request& req) {
 }
 
 Result<InstructionKind> parse_shell_instr(Request& req) {
-  if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
+  MASON_TRY(parse_flags(req));
   auto args = json_args(req.args, req.node.json);
   if (args.empty()) return std::unexpected(fail("SHELL requires at least one argument"));
   if (!req.node.json)
@@ -276,7 +271,7 @@ Result<InstructionKind> parse_shell_instr(Request& req) {
 
 Result<InstructionKind> parse_volume(Request& req) {
   if (req.args.empty()) return std::unexpected(fail("VOLUME requires at least one argument"));
-  if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
+  MASON_TRY(parse_flags(req));
   VolumeInstr v;
   for (const auto& a : req.args) {
     auto t = util::trim_unicode_space(a);
@@ -288,11 +283,9 @@ Result<InstructionKind> parse_volume(Request& req) {
 
 template <class T>
 Result<InstructionKind> one_string(Request& req, bool check_flags = true) {
-  auto v = exactly_one(req);
-  if (!v) return std::unexpected(v.error());
-  if (check_flags)
-    if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
-  return T{*v};
+  MASON_TRY_ASSIGN(auto v, exactly_one(req));
+  if (check_flags) MASON_TRY(parse_flags(req));
+  return T{v};
 }
 
 Result<InstructionKind> dispatch(Request& req) {
@@ -301,17 +294,16 @@ Result<InstructionKind> dispatch(Request& req) {
   if (kw == "copy") return parse_copy(req);
   if (kw == "add") return parse_add(req);
   if (kw == "cmd" || kw == "entrypoint") {
-    if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
+    MASON_TRY(parse_flags(req));
     auto cl = command_line(req);
     if (kw == "cmd") return CmdInstr{std::move(cl)};
     return EntrypointInstr{std::move(cl)};
   }
   if (kw == "env" || kw == "label") {
-    if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
-    auto kvs = key_values(req);
-    if (!kvs) return std::unexpected(kvs.error());
-    if (kw == "env") return EnvInstr{std::move(*kvs)};
-    return LabelInstr{std::move(*kvs)};
+    MASON_TRY(parse_flags(req));
+    MASON_TRY_ASSIGN(auto kvs, key_values(req));
+    if (kw == "env") return EnvInstr{std::move(kvs)};
+    return LabelInstr{std::move(kvs)};
   }
   if (kw == "maintainer") return one_string<MaintainerInstr>(req);
   if (kw == "workdir") return one_string<WorkdirInstr>(req);
@@ -319,7 +311,7 @@ Result<InstructionKind> dispatch(Request& req) {
   if (kw == "stopsignal") return one_string<StopSignalInstr>(req, false); // reference ignores flags
   if (kw == "expose") {
     if (req.args.empty()) return std::unexpected(fail("EXPOSE requires at least one argument"));
-    if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
+    MASON_TRY(parse_flags(req));
     auto ports = req.args;
     std::sort(ports.begin(), ports.end());
     return ExposeInstr{std::move(ports)};
@@ -355,7 +347,7 @@ Result<FromInstr> parse_from(Request& req) {
     return std::unexpected(fail("FROM requires either one or three arguments"));
   }
   req.flags.add_string("platform");
-  if (auto r = parse_flags(req); !r) return std::unexpected(r.error());
+  MASON_TRY(parse_flags(req));
   from.base = req.args[0];
   from.platform = req.flags.get("platform").value;
   return from;
@@ -372,13 +364,11 @@ util::Result<std::variant<FromInstr, Instruction>> parse_instruction(const Node&
     req.args.insert(req.args.end(), node.sub->args.begin(), node.sub->args.end());
   }
   if (req.keyword == "FROM") {
-    auto from = parse_from(req);
-    if (!from) return std::unexpected(from.error());
-    return *from;
+    MASON_TRY_ASSIGN(auto from, parse_from(req));
+    return from;
   }
-  auto kind = dispatch(req);
-  if (!kind) return std::unexpected(kind.error());
-  return Instruction{std::move(*kind), req.keyword, node.original, node.start_line, node.end_line};
+  MASON_TRY_ASSIGN(auto kind, dispatch(req));
+  return Instruction{std::move(kind), req.keyword, node.original, node.start_line, node.end_line};
 }
 
 namespace {

@@ -283,6 +283,22 @@ std::vector<std::string> parse_words(std::string_view rest, char32_t esc) {
       else
         util::append_rune(word, util::k_replacement_char);
     };
+    // Copies the rune at `pos` (an escape: with the rune it escapes) into
+    // the word; false for an escape that ends the text (dropped).
+    auto take = [&](bool escape) {
+      if (escape) {
+        if (pos + d.width == rest.size()) {
+          pos += d.width;
+          return false;
+        }
+        put(pos, d);
+        pos += d.width;
+        d = util::decode_rune(rest, pos);
+      }
+      put(pos, d);
+      pos += d.width;
+      return true;
+    };
     if (phase == Phase::spaces) {
       if (end) break;
       if (util::is_unicode_space(d.rune)) {
@@ -309,33 +325,12 @@ std::vector<std::string> parse_words(std::string_view rest, char32_t esc) {
         blank_ok = true;
         phase = Phase::quote;
       }
-      if (d.rune == esc) {
-        if (pos + d.width == rest.size()) {
-          pos += d.width;
-          continue;
-        }
-        put(pos, d);
-        pos += d.width;
-        d = util::decode_rune(rest, pos);
-      }
-      put(pos, d);
-      pos += d.width;
+      take(d.rune == esc);
       continue;
     }
     // Phase::quote
     if (d.rune == quote) phase = Phase::word;
-    if (d.rune == esc && quote != U'\'') {
-      if (pos + d.width == rest.size()) {
-        phase = Phase::word;
-        pos += d.width;
-        continue;
-      }
-      put(pos, d);
-      pos += d.width;
-      d = util::decode_rune(rest, pos);
-    }
-    put(pos, d);
-    pos += d.width;
+    if (!take(d.rune == esc && quote != U'\'')) phase = Phase::word;
   }
   return words;
 }
@@ -517,18 +512,16 @@ util::Result<std::optional<Heredoc>> heredoc_from_word(std::string_view raw_word
   const NoEnv env;
   LexOptions opts;
   opts.skip_unset_env = true;
-  auto words = Lexer(opts).process_words(m->rest, env);
-  if (!words) return std::unexpected(words.error());
-  if (words->size() != 1) return std::nullopt;
+  MASON_TRY_ASSIGN(auto words, Lexer(opts).process_words(m->rest, env));
+  if (words.size() != 1) return std::nullopt;
   opts.raw_quotes = true;
-  auto raw = Lexer(opts).process_words(m->rest, env);
-  if (!raw) return std::unexpected(raw.error());
-  if (raw->size() != 1)
+  MASON_TRY_ASSIGN(auto raw, Lexer(opts).process_words(m->rest, env));
+  if (raw.size() != 1)
     return util::make_error(util::ErrorCode::invalid_argument,
                             "internal lexing of heredoc produced inconsistent results: " +
                                 std::string(m->rest));
-  doc.name = (*words)[0];
-  doc.expand = count_quotes((*words)[0]) == count_quotes((*raw)[0]);
+  doc.name = (words)[0];
+  doc.expand = count_quotes((words)[0]) == count_quotes((raw)[0]);
   return doc;
 }
 
@@ -541,9 +534,8 @@ util::Result<std::vector<Heredoc>> heredocs_from_line(std::string_view line) {
   std::vector<Heredoc> docs;
   if (!words) return docs; // the reference ignores lexing errors here
   for (const auto& w : *words) {
-    auto doc = heredoc_from_word(w);
-    if (!doc) return std::unexpected(doc.error());
-    if (*doc) docs.push_back(std::move(**doc));
+    MASON_TRY_ASSIGN(auto doc, heredoc_from_word(w));
+    if (doc) docs.push_back(std::move(*doc));
   }
   return docs;
 }

@@ -562,14 +562,13 @@ util::Result<Segment> Expander::process_until(std::optional<char32_t> stop, bool
       copy_plain(out.text, words);
       continue;
     }
-    auto piece = read_special(ch);
-    if (!piece) return std::unexpected(std::move(piece.error()));
-    out.text += *piece;
+    MASON_TRY_ASSIGN(auto piece, read_special(ch));
+    out.text += piece;
     // Only expansions are split; quoted text and `<<` markers stay whole.
     if (ch == U'$')
-      words.add_expansion(*piece);
+      words.add_expansion(piece);
     else
-      words.add_raw(*piece);
+      words.add_raw(piece);
   }
   if (stop)
     return fail("unexpected end of statement while looking for matching " + encode_unit(*stop));

@@ -15,100 +15,12 @@
 #include <nlohmann/json.hpp>
 
 #include "mason/frontend/dockerfile/flags.h"
+#include "mason/image/platform.h"
 #include "mason/util/utf8.h"
 
 namespace mason::frontend::dockerfile {
 
 namespace {
-
-struct Platform {
-  std::string os, arch, variant;
-};
-
-std::vector<std::string> split_slash(std::string_view p) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (;;) {
-    const auto slash = p.find('/', start);
-    parts.push_back(util::to_lower_ascii(p.substr(start, slash - start)));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  return parts;
-}
-
-bool known_os(std::string_view os) {
-  static const std::set<std::string, std::less<>> k_os = {
-      "aix",   "android", "darwin", "dragonfly", "freebsd", "hurd",    "illumos", "ios", "js",
-      "linux", "nacl",    "netbsd", "openbsd",   "plan9",   "solaris", "windows", "zos"};
-  return k_os.contains(os);
-}
-
-bool known_arch(std::string_view arch) {
-  static const std::set<std::string, std::less<>> k_arch = {
-      "386",     "amd64",   "amd64p32", "arm",     "armbe",  "arm64",    "arm64be",   "ppc64",
-      "ppc64le", "loong64", "mips",     "mipsle",  "mips64", "mips64le", "mips64p32", "mips64p32le",
-      "ppc",     "riscv",   "riscv64",  "s390",    "s390x",  "sparc",    "sparc64",   "wasm",
-      "i386",    "x86_64",  "x86-64",   "aarch64", "armhf",  "armel"};
-  return k_arch.contains(arch);
-}
-
-// containerd's normalizeArch: aliases and default variants.
-void normalize_arch(Platform& p) {
-  auto& a = p.arch;
-  auto& v = p.variant;
-  if (a == "i386") {
-    a = "386";
-    v.clear();
-  } else if (a == "x86_64" || a == "x86-64" || a == "amd64") {
-    a = "amd64";
-    if (v == "v1") v.clear();
-  } else if (a == "aarch64" || a == "arm64") {
-    a = "arm64";
-    if (v == "8" || v == "v8") v.clear();
-  } else if (a == "armhf") {
-    a = "arm";
-    v = "v7";
-  } else if (a == "armel") {
-    a = "arm";
-    v = "v6";
-  } else if (a == "arm") {
-    if (v.empty() || v == "7")
-      v = "v7";
-    else if (v == "5" || v == "6" || v == "8")
-      v = "v" + v;
-  }
-}
-
-// containerd's platforms.Parse: `os[/arch[/variant]]` or a lone os or
-// arch, normalized (x86_64 -> amd64, arm64/v8 -> arm64, arm -> arm/v7).
-std::optional<Platform> parse_platform(std::string_view spec) {
-  if (spec.empty() || spec.find('*') != std::string_view::npos) return std::nullopt;
-  const auto parts = split_slash(spec);
-  for (const auto& part : parts)
-    if (part.empty()) return std::nullopt;
-  Platform p;
-  if (parts.size() == 1) {
-    if (known_os(parts[0])) {
-      p = {parts[0], "amd64", ""};
-    } else if (known_arch(parts[0])) {
-      p = {"linux", parts[0], ""};
-    } else {
-      return std::nullopt;
-    }
-  } else if (parts.size() <= 3) {
-    p = {parts[0], parts[1], parts.size() == 3 ? parts[2] : ""};
-  } else {
-    return std::nullopt;
-  }
-  if (p.os == "macos") p.os = "darwin";
-  normalize_arch(p);
-  return p;
-}
-
-std::string format_platform(const Platform& p) {
-  return p.os + "/" + p.arch + (p.variant.empty() ? "" : "/" + p.variant);
-}
 
 bool is_proxy_arg(std::string_view key) {
   static const std::set<std::string, std::less<>> k_proxy = {
@@ -120,18 +32,21 @@ bool is_proxy_arg(std::string_view key) {
 // The predefined platform ARGs, overridable by --build-arg.
 EnvList platform_args(const LowerOptions& opt, const std::map<std::string, std::string>& build_args,
                       const std::string& target) {
-  const auto bp = parse_platform(opt.build_platform).value_or(Platform{"linux", "amd64", ""});
-  const auto tp = parse_platform(opt.target_platform).value_or(bp);
+  // The platform parsing and normalisation of image/platform.h
+  // (containerd's platforms.Parse), as the reference's frontend uses.
+  const auto bp = image::parse_platform(opt.build_platform)
+                      .value_or(image::Platform{"linux", "amd64", "", {}, {}});
+  const auto tp = image::parse_platform(opt.target_platform).value_or(bp);
   const std::pair<const char*, std::string> defaults[] = {
-      {"BUILDPLATFORM", format_platform(bp)},
+      {"BUILDPLATFORM", image::format_platform(bp)},
       {"BUILDOS", bp.os},
       {"BUILDOSVERSION", ""},
-      {"BUILDARCH", bp.arch},
+      {"BUILDARCH", bp.architecture},
       {"BUILDVARIANT", bp.variant},
-      {"TARGETPLATFORM", format_platform(tp)},
+      {"TARGETPLATFORM", image::format_platform(tp)},
       {"TARGETOS", tp.os},
       {"TARGETOSVERSION", ""},
-      {"TARGETARCH", tp.arch},
+      {"TARGETARCH", tp.architecture},
       {"TARGETVARIANT", tp.variant},
       {"TARGETSTAGE", target.empty() ? "default" : target}};
   EnvList env;
@@ -148,7 +63,7 @@ public:
 
   LowerResult run() {
     for (const auto* p : {&m_opt.build_platform, &m_opt.target_platform})
-      if (!parse_platform(*p))
+      if (!image::parse_platform(*p))
         error(0, "invalid platform \"" + *p + "\": unknown operating system or architecture");
     collect_build_args();
     const auto target_name =
@@ -243,7 +158,7 @@ private:
                                p.error().message());
     } else if (p->result.empty()) {
       error(st.start_line, "empty platform value from expression " + st.from.platform);
-    } else if (!parse_platform(p->result)) {
+    } else if (!image::parse_platform(p->result)) {
       error(st.start_line, "failed to parse platform " + st.from.platform + ": \"" + p->result +
                                "\": unknown operating system or architecture");
     } else {
@@ -417,9 +332,8 @@ public:
 
 private:
   util::Result<std::string> word(std::string_view w) const {
-    auto r = m_lexer.process_word(w, m_out.stage.env);
-    if (!r) return std::unexpected(r.error());
-    return std::move(r->result);
+    MASON_TRY_ASSIGN(auto r, m_lexer.process_word(w, m_out.stage.env));
+    return std::move(r.result);
   }
 
   util::Result<void> words(std::vector<std::string>& ws) const {
@@ -430,12 +344,10 @@ private:
 
   util::Result<void> key_values(std::vector<KeyValue>& kvs) const {
     for (auto& kv : kvs) {
-      auto k = word(kv.key);
-      if (!k) return std::unexpected(k.error());
-      auto v = word(kv.value);
-      if (!v) return std::unexpected(v.error());
-      kv.key = std::move(*k);
-      kv.value = std::move(*v);
+      MASON_TRY_ASSIGN(auto k, word(kv.key));
+      MASON_TRY_ASSIGN(auto v, word(kv.value));
+      kv.key = std::move(k);
+      kv.value = std::move(v);
     }
     return {};
   }
@@ -446,9 +358,8 @@ private:
     if (auto r = in_place(f.dest); !r) return r;
     for (auto& c : f.contents) {
       if (!c.expand) continue;
-      auto r = m_raw_lexer.process_word(c.data, m_out.stage.env);
-      if (!r) return std::unexpected(r.error());
-      c.data = std::move(r->result);
+      MASON_TRY_ASSIGN(auto r, m_raw_lexer.process_word(c.data, m_out.stage.env));
+      c.data = std::move(r.result);
     }
     return {};
   }
@@ -464,9 +375,8 @@ private:
   util::Result<void> expand(LabelInstr& label) { return key_values(label.labels); }
   // Expands one word in place.
   util::Result<void> in_place(std::string& s) const {
-    auto r = word(s);
-    if (!r) return std::unexpected(r.error());
-    s = std::move(*r);
+    MASON_TRY_ASSIGN(auto r, word(s));
+    s = std::move(r);
     return {};
   }
   util::Result<void> expand(CopyInstr& copy) {
@@ -486,18 +396,16 @@ private:
   util::Result<void> expand(RunInstr& run) {
     const WordExpander expander = [this](std::string_view w) { return word(w); };
     for (const auto& m : run.mounts) {
-      auto mount = parse_mount(m, expander);
-      if (!mount) return std::unexpected(mount.error());
-      run.resolved_mounts.push_back(std::move(*mount));
+      MASON_TRY_ASSIGN(auto mount, parse_mount(m, expander));
+      run.resolved_mounts.push_back(std::move(mount));
     }
     return {};
   }
   util::Result<void> expand(ExposeInstr& expose) {
     std::vector<std::string> ports;
     for (const auto& p : expose.ports) {
-      auto ws = m_lexer.process_words(p, m_out.stage.env);
-      if (!ws) return std::unexpected(ws.error());
-      ports.insert(ports.end(), ws->begin(), ws->end());
+      MASON_TRY_ASSIGN(auto ws, m_lexer.process_words(p, m_out.stage.env));
+      ports.insert(ports.end(), ws.begin(), ws.end());
     }
     expose.ports = std::move(ports);
     return {};
@@ -511,9 +419,8 @@ private:
       if (given != m_graph.build_args.end()) {
         def.value = given->second;
       } else if (def.value) {
-        auto r = word(*def.value);
-        if (!r) return std::unexpected(r.error());
-        def.value = std::move(*r);
+        MASON_TRY_ASSIGN(auto r, word(*def.value));
+        def.value = std::move(r);
       } else if (auto global = m_graph.global_args.get(def.key)) {
         def.value = std::string(*global);
       }

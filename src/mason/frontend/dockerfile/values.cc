@@ -232,9 +232,8 @@ util::Result<Mount> parse_mount(std::string_view value, const WordExpander& expa
     }
     std::string v = field.substr(eq + 1);
     if (expand) {
-      auto e = expand(v);
-      if (!e) return std::unexpected(e.error());
-      v = std::move(*e);
+      MASON_TRY_ASSIGN(auto e, expand(v));
+      v = std::move(e);
     } else if (key == "from") {
       const auto dollar = v.find('$');
       if (dollar != std::string::npos && dollar != v.size() - 1)
@@ -243,11 +242,10 @@ util::Result<Mount> parse_mount(std::string_view value, const WordExpander& expa
     } else {
       continue;
     }
-    if (auto r = apply_mount_field(m, field, key, v, ro_auto); !r)
-      return std::unexpected(r.error());
+    MASON_TRY(apply_mount_field(m, field, key, v, ro_auto));
   }
   if (!expand) return m;
-  if (auto r = check_mount(m, ro_auto); !r) return std::unexpected(r.error());
+  MASON_TRY(check_mount(m, ro_auto));
   return m;
 }
 
