@@ -164,7 +164,7 @@ util::Status run_inspect(const GlobalOptions& g, const std::vector<std::string>&
   MASON_TRY_ASSIGN(auto store, open_store(g));
   ordered_json out = ordered_json::array();
   for (const auto& n : names) {
-    MASON_TRY_ASSIGN(auto img, exporter::find_image(*store, n));
+    MASON_TRY_ASSIGN(auto img, exporter::find_local_image(*store, n));
     MASON_TRY_ASSIGN(auto j, inspect_json(*store, img));
     out.push_back(std::move(j));
   }
@@ -174,7 +174,7 @@ util::Status run_inspect(const GlobalOptions& g, const std::vector<std::string>&
 
 util::Status run_history(const GlobalOptions& g, const std::string& name) {
   MASON_TRY_ASSIGN(auto store, open_store(g));
-  MASON_TRY_ASSIGN(auto img, exporter::find_image(*store, name));
+  MASON_TRY_ASSIGN(auto img, exporter::find_local_image(*store, name));
   std::cout << fmt::format("{:<14} {:<22} {:<50} {:<10} {}\n", "IMAGE", "CREATED", "CREATED BY",
                            "SIZE", "COMMENT");
   std::size_t layer = img.manifest.layers.size();
@@ -199,7 +199,7 @@ util::Status run_history(const GlobalOptions& g, const std::string& name) {
 
 util::Status run_tag(const GlobalOptions& g, const std::string& src, const std::string& dst) {
   MASON_TRY_ASSIGN(auto store, open_store(g));
-  MASON_TRY_ASSIGN(auto img, exporter::find_image(*store, src));
+  MASON_TRY_ASSIGN(auto img, exporter::find_local_image(*store, src));
   MASON_TRY_ASSIGN(auto name, exporter::normalize_tag(dst));
   return store->tag(name, img.target);
 }
@@ -213,7 +213,7 @@ util::Status run_rmi(const GlobalOptions& g, const std::vector<std::string>& nam
       std::cout << "Untagged: " << exporter::display_name(*tag) << '\n';
       continue;
     }
-    MASON_TRY_ASSIGN(auto img, exporter::find_image(*store, n));
+    MASON_TRY_ASSIGN(auto img, exporter::find_local_image(*store, n));
     for (const auto& name : img.names) {
       if (auto r = store->untag(name); !r) return r;
       if (auto d = exporter::display_name(name); !d.empty()) std::cout << "Untagged: " << d << '\n';
@@ -239,7 +239,7 @@ util::Status run_save(const GlobalOptions& g, const std::vector<std::string>& na
   MASON_TRY_ASSIGN(auto store, open_store(g));
   std::vector<exporter::SaveItem> items;
   for (const auto& n : names) {
-    MASON_TRY_ASSIGN(auto img, exporter::find_image(*store, n));
+    MASON_TRY_ASSIGN(auto img, exporter::find_local_image(*store, n));
     std::vector<std::string> tags;
     auto tag = exporter::normalize_tag(n);
     if (tag && store->resolve(*tag))

@@ -68,7 +68,7 @@ util::Status run_pull(const GlobalOptions& g, const std::string& name, const std
 util::Status run_push(const GlobalOptions& g, const std::string& name, const std::string& dest,
                       bool quiet) {
   MASON_TRY_ASSIGN(auto store, open_store(g));
-  MASON_TRY_ASSIGN(auto img, exporter::find_image(*store, name));
+  MASON_TRY_ASSIGN(auto img, exporter::find_local_image(*store, name));
   MASON_TRY_ASSIGN(auto ref, image::Reference::parse(dest.empty() ? name : dest));
   MASON_TRY_ASSIGN(auto client, client_for(g, quiet, TransferDirection::push));
   MASON_TRY_ASSIGN(auto pushed, client->push(*store, img.target, ref));

@@ -99,14 +99,14 @@ util::Status resolve_image(Engine& e, const std::string& ref) {
   if (e.images.contains(ref)) return {};
   auto vertex = e.progress.vertex();
   vertex.started("[internal] load metadata for " + ref);
-  auto img = exporter::find_image(e.store, ref);
+  auto img = exporter::find_local_image(e.store, ref);
   if (!img || e.options.pull) {
     auto pulled = pull_image(e, ref, vertex, img.has_value());
     if (!pulled) {
       vertex.failed(pulled.error().to_string());
       return std::unexpected(std::move(pulled.error()).with_context("FROM " + ref));
     }
-    img = exporter::find_image(e.store, ref);
+    img = exporter::find_local_image(e.store, ref);
     if (!img) {
       vertex.failed(img.error().to_string());
       return std::unexpected(img.error());

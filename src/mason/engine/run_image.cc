@@ -61,7 +61,7 @@ util::Result<std::vector<std::string>> command_line(const image::ImageConfig& co
 
 util::Result<int> run_image(content::Store& store, const RunImageOptions& options) {
   enter_private_mount_namespace();
-  MASON_TRY_ASSIGN(auto img, exporter::find_image(store, options.image));
+  MASON_TRY_ASSIGN(auto img, exporter::find_local_image(store, options.image));
   const std::string root = store.root().string();
   // Held while the container runs: `mason prune` removes no layer under it.
   auto lock =

@@ -290,7 +290,7 @@ util::Result<std::vector<LocalImage>> load_archive(content::Store& store, int fd
     std::vector<std::string> names = p.names;
     if (names.empty()) names.push_back(std::string(k_untagged_prefix) + p.manifest.digest.str());
     for (const auto& n : names) MASON_TRY(store.tag(n, p.manifest));
-    MASON_TRY_ASSIGN(auto img, find_image(store, p.manifest.digest.str()));
+    MASON_TRY_ASSIGN(auto img, find_local_image(store, p.manifest.digest.str()));
     out.push_back(std::move(img));
   }
   return out;

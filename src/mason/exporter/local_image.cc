@@ -1,4 +1,4 @@
-// Lookup order for find_image: a reference that names a tag in the store;
+// Lookup order for find_local_image: a reference that names a tag in the store;
 // then a digest (manifest or config) or a hex prefix of an image ID,
 // matched against every stored image (the store holds few images, so a
 // scan is fine and keeps the schema simple).
@@ -87,7 +87,7 @@ util::Result<std::vector<LocalImage>> list_local_images(const content::Store& st
   return out;
 }
 
-util::Result<LocalImage> find_image(const content::Store& store, std::string_view what) {
+util::Result<LocalImage> find_local_image(const content::Store& store, std::string_view what) {
   if (what.empty()) return std::unexpected(not_found(what));
   // 1. A tagged name.
   if (auto ref = image::Reference::parse(what); ref && !ref->has_digest()) {

@@ -24,11 +24,13 @@ struct LocalImage {
   image::ImageConfig config;
 };
 
-// Finds an image by reference (`busybox`, `docker.io/library/busybox:1`),
-// by image ID (config digest, `sha256:<hex>` or a unique hex prefix of at
-// least 4 digits), or by manifest digest. An index is resolved to the
-// manifest for the host platform. not_found names what was looked for.
-util::Result<LocalImage> find_image(const content::Store& store, std::string_view what);
+// Finds an image in the local store (what FROM, COPY --from, `mason run`,
+// save, push and tag start from) by reference (`busybox`,
+// `docker.io/library/busybox:1`), by image ID (config digest,
+// `sha256:<hex>` or a unique hex prefix of at least 4 digits), or by
+// manifest digest. Nothing is pulled. An index is resolved to the manifest
+// for the host platform. not_found names what was looked for.
+util::Result<LocalImage> find_local_image(const content::Store& store, std::string_view what);
 
 // All images in the store, one entry per manifest (names grouped).
 util::Result<std::vector<LocalImage>> list_local_images(const content::Store& store);

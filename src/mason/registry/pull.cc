@@ -9,7 +9,7 @@
 // send_retrying's rules, Retry-After included. Only when every blob is in are
 // the manifest (and index) stored, their references recorded, and the
 // name tagged — to the platform manifest, never the index, so that
-// exporter::find_image gives back the platform pulled even when it is not
+// exporter::find_local_image gives back the platform pulled even when it is not
 // the host's.
 //
 // Mirrors: a docker.io reference is pulled (or resolved) from each of

@@ -4,8 +4,10 @@
 // are copies in a temp directory. What is tested is the engine's own
 // logic: cache hits and misses with their explanations, records, the
 // effect of --no-cache-filter on dependent stages, layer reuse (the same
-// image for an unchanged rebuild), stages in parallel and the cancellation
-// of the others when one fails, and the size table.
+// image for an unchanged rebuild, no blob written), what is recorded and
+// what is not (a step whose context changed while it ran: its snapshot is
+// removed at the end), stages in parallel and the cancellation of the
+// others when one fails, and the size table.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -21,9 +23,12 @@
 #include <sstream>
 #include <thread>
 
+#include "mason/cache/record_info.h"
+#include "mason/content/layout.h"
 #include "mason/content/store.h"
 #include "mason/engine/build.h"
 #include "mason/progress/progress.h"
+#include "mason/snapshot/snapshotter.h"
 #include "mason/sys/temp_dir.h"
 
 namespace mason::engine {
@@ -38,6 +43,7 @@ namespace fs = std::filesystem;
 //   wait FILE         polls until FILE exists on the host, 2 s at most
 //                     (then succeeds anyway)
 //   touch FILE        creates FILE on the host (outside the root)
+//   append FILE TEXT  appends TEXT to FILE on the host
 class FakeExecutor final : public executor::Executor {
 public:
   util::Result<executor::RunResult> run(const executor::RunSpec& spec,
@@ -64,6 +70,8 @@ public:
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     } else if (verb == "touch") {
       std::ofstream(a) << "";
+    } else if (verb == "append") {
+      std::ofstream(a, std::ios::app) << b;
     }
     return executor::RunResult{0};
   }
@@ -260,6 +268,68 @@ TEST_F(EngineFake, AFailingStepFailsTheBuildAtItsLineAndCancelsTheRest) {
   (void)build(df);
   const auto again = m_exec.commands();
   EXPECT_NE(std::find(again.begin(), again.end(), "fail 3"), again.end());
+}
+
+TEST_F(EngineFake, RecordsKeepTheirLayersSoARebuildWritesNoBlob) {
+  file("a.txt", "one");
+  auto first = build(k_simple);
+  ASSERT_TRUE(first.result) << first.result.error().to_string();
+  // A first build misses for want of a record, and says so.
+  const auto lines = first.lines_of("RUN write");
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "cache miss: no cache record"), lines.end());
+  // One record per snapshot step, each with what the step adds, and the
+  // layer made at export kept beside it.
+  auto records = m_store->list_cache_records();
+  ASSERT_TRUE(records);
+  ASSERT_EQ(records->size(), 3u);
+  for (const auto& r : *records) {
+    auto info = cache::RecordInfo::decode(r.info);
+    ASSERT_TRUE(info) << r.info;
+    EXPECT_TRUE(info->adds_layer);
+    EXPECT_FALSE(info->step().empty());
+    auto layer = m_store->cache_layer(r.key, "gzip");
+    ASSERT_TRUE(layer);
+    EXPECT_TRUE(*layer) << "no layer kept for " << info->created_by;
+  }
+  const auto blobs = [&] {
+    auto du = m_store->disk_usage();
+    EXPECT_TRUE(du);
+    const content::Usage parts[] = {du->manifests, du->configs, du->layers,
+                                    du->other,     du->cache,   du->unreferenced};
+    std::int64_t count = 0;
+    for (const auto& u : parts) count += u.count;
+    return count;
+  };
+  const auto before = blobs();
+  auto second = build(k_simple);
+  ASSERT_TRUE(second.result);
+  EXPECT_EQ(blobs(), before) << "an unchanged rebuild wrote blobs";
+}
+
+TEST_F(EngineFake, StepsWhoseContextChangedMeanwhileAreNotRecordedNorKept) {
+  if (::geteuid() != 0) GTEST_SKIP() << "bind mount targets are made owned by root";
+  file("a.txt", "one");
+  // Each step reads a.txt (a bind mount: part of its key) and changes it on
+  // the host while it runs: neither result may be recorded, and both
+  // snapshots, the second built on the first, go at the end of the build
+  // (the deepest first: a parent cannot go before its child).
+  const std::string step =
+      "RUN --mount=type=bind,source=a.txt,target=/a.txt append " + context() + "/a.txt more\n";
+  auto r = build("FROM scratch\n" + step + step);
+  ASSERT_TRUE(r.result) << r.result.error().to_string();
+  const auto lines = r.lines_of("RUN --mount");
+  EXPECT_EQ(std::count(lines.begin(), lines.end(),
+                       "the build context changed while the step ran: its result is not cached"),
+            2);
+  auto records = m_store->list_cache_records();
+  ASSERT_TRUE(records);
+  EXPECT_TRUE(records->empty());
+  auto snapshots = snapshot::open_snapshotter(
+      content::StoreLayout(m_dir->path() + "/store").snapshots(true), snapshot::KindChoice::copy);
+  ASSERT_TRUE(snapshots) << snapshots.error().to_string();
+  auto listed = (*snapshots)->list();
+  ASSERT_TRUE(listed);
+  for (const auto& s : *listed) EXPECT_TRUE(s.unpacked) << "left behind: " << s.id;
 }
 
 TEST_F(EngineFake, RelativeMountTargetsAndWorkdirReachTheRunSpec) {
