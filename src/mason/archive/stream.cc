@@ -23,7 +23,7 @@ util::Status FdSink::write(ConstBytes data) {
     const ssize_t n = ::write(m_fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return util::make_error(util::ErrorCode::unavailable, "write", errno);
+      return util::errno_error("write", errno);
     }
     data = data.subspan(static_cast<std::size_t>(n));
   }
@@ -34,7 +34,7 @@ util::Result<std::size_t> FdSource::read(MutableBytes data) {
   for (;;) {
     const ssize_t n = ::read(m_fd, data.data(), data.size());
     if (n >= 0) return static_cast<std::size_t>(n);
-    if (errno != EINTR) return util::make_error(util::ErrorCode::unavailable, "read", errno);
+    if (errno != EINTR) return util::errno_error("read", errno);
   }
 }
 

@@ -126,7 +126,7 @@ util::Status run_import(const GlobalOptions& g, const std::string& file, const s
   int fd = STDIN_FILENO;
   if (file != "-") {
     fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return util::make_error(util::ErrorCode::not_found, "open " + file, errno);
+    if (fd < 0) return util::errno_error("open " + file, errno);
   }
   engine::ImportOptions opt{changes, file};
   auto img = engine::import_rootfs(*store, fd, name, opt);
@@ -257,7 +257,7 @@ util::Status run_load(const GlobalOptions& g, const std::string& input, bool qui
   int fd = STDIN_FILENO;
   if (!input.empty() && input != "-") {
     fd = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return util::make_error(util::ErrorCode::not_found, "open " + input, errno);
+    if (fd < 0) return util::errno_error("open " + input, errno);
   }
   auto images = exporter::load_archive(*store, fd);
   if (fd != STDIN_FILENO) ::close(fd);

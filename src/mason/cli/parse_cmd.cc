@@ -29,9 +29,9 @@ util::Result<std::string> read_input(const std::string& path) {
   if (path == "-")
     return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   std::ifstream in(path, std::ios::binary);
-  if (!in) return util::make_error(util::ErrorCode::not_found, "open " + path, errno);
+  if (!in) return util::errno_error("open " + path, errno);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return util::make_error(util::ErrorCode::unavailable, "read " + path, errno);
+  if (in.bad()) return util::errno_error("read " + path, errno);
   return text;
 }
 

@@ -63,12 +63,11 @@ util::Status open_context(Engine& e, const std::string& dockerfile_path) {
   if (e.context_path.empty()) { // `docker build -`: a Dockerfile and no context
     e.context_path = e.work_dir + "/no-context";
     if (::mkdir(e.context_path.c_str(), 0755) != 0 && errno != EEXIST)
-      return util::make_error(util::ErrorCode::internal, "create " + e.context_path, errno);
+      return util::errno_error("create " + e.context_path, errno);
   }
   e.context_fd = util::UniqueFd(::open(e.context_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!e.context_fd)
-    return util::make_error(util::ErrorCode::not_found,
-                            "build context " + e.context_path + " is not a directory", errno);
+    return util::errno_error("build context " + e.context_path + " is not a directory", errno);
   auto ignore_file =
       frontend::choose_dockerignore(dockerfile_path, e.context_path, sys::is_regular_file);
   if (!ignore_file) return {};
@@ -253,7 +252,7 @@ util::Status make_dirs(const std::string& root, Engine& e) {
   e.cache_dir = layout.cache_mounts();
   for (const auto& d : {layout.build_tmp(), e.work_dir, e.cache_dir})
     if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST)
-      return util::make_error(util::ErrorCode::internal, "create " + d, errno);
+      return util::errno_error("create " + d, errno);
   remove_stale_work_dirs(layout.build_tmp());
   return {};
 }
@@ -343,7 +342,7 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
         ::open(options.iidfile.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     const auto id = out.image_id.str();
     if (!fd || ::write(fd.get(), id.data(), id.size()) != static_cast<ssize_t>(id.size()))
-      return util::make_error(util::ErrorCode::invalid_argument, "write " + options.iidfile, errno);
+      return util::errno_error("write " + options.iidfile, errno);
   }
   return out;
 }

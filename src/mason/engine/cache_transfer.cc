@@ -102,7 +102,7 @@ util::Status copy_blob_out(Engine& engine, const std::string& dir, const image::
   MASON_TRY_ASSIGN(auto out, sys::AtomicFile::create(path));
   char buf[1 << 16];
   for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
-    if (n < 0) return util::make_error(util::ErrorCode::internal, "read blob " + d.str(), errno);
+    if (n < 0) return util::errno_error("read blob " + d.str(), errno);
     MASON_TRY(out.write(std::string_view(buf, static_cast<std::size_t>(n))));
   }
   return out.commit();
@@ -114,7 +114,7 @@ util::Status export_local(Engine& engine, const CacheSpec& spec, const std::stri
   const std::string& dir = spec.dir;
   for (const auto& d : {dir, dir + "/blobs", dir + "/blobs/sha256"})
     if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
-      return util::make_error(util::ErrorCode::invalid_argument, "create " + d, errno);
+      return util::errno_error("create " + d, errno);
   for (const auto& b : blobs)
     if (auto ok = copy_blob_out(engine, dir, b.digest); !ok) return ok;
   if (auto ok = sys::write_file_atomic(dir + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
@@ -279,7 +279,7 @@ util::Result<std::optional<std::string>> import_step(Engine& engine, const Impor
     auto blob = engine.store.open_blob(step.blob.digest);
     if (!blob) return warn(blob.error());
     util::UniqueFd root(::open(active->path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!root) return util::make_error(util::ErrorCode::internal, "open " + active->path(), errno);
+    if (!root) return util::errno_error("open " + active->path(), errno);
     archive::FdSource source(blob->get());
     archive::ApplyOptions options;
     options.target = archive::ApplyTarget::merged;

@@ -16,7 +16,7 @@ namespace {
 
 util::Result<util::UniqueFd> open_dir(const std::string& path) {
   util::UniqueFd fd(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return util::make_error(util::ErrorCode::internal, "open " + path, errno);
+  if (!fd) return util::errno_error("open " + path, errno);
   return fd;
 }
 

@@ -68,9 +68,9 @@ util::Result<std::string> Downloads::download(const std::string& url, const std:
     path = m_dir + "/" + std::to_string(m_next++);
   }
   if (::mkdir(m_dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return util::make_error(util::ErrorCode::internal, "create " + m_dir, errno);
+    return util::errno_error("create " + m_dir, errno);
   util::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd) return util::make_error(util::ErrorCode::internal, "create " + path, errno);
+  if (!fd) return util::errno_error("create " + path, errno);
   ops::HttpFetcher& upstream = m_upstream != nullptr ? *m_upstream : ops::default_http_fetcher();
   auto got =
       etag.empty() ? upstream.fetch(url, fd.get()) : upstream.fetch_if_changed(url, fd.get(), etag);
@@ -127,7 +127,7 @@ util::Result<ops::FetchResult> Downloads::fetch(const std::string& url, int out_
     entry.path = path;
   }
   util::UniqueFd in(::open(entry.path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in) return util::make_error(util::ErrorCode::internal, "open " + entry.path, errno);
+  if (!in) return util::errno_error("open " + entry.path, errno);
   auto copied = ops::copy_data(in.get(), out_fd);
   if (!copied) return std::unexpected(std::move(copied.error()).with_context("GET " + url));
   return entry.result;

@@ -108,26 +108,26 @@ util::Status export_tar(Engine& engine, const StageResult& result, const std::st
   util::UniqueFd fd(dest == "-"
                         ? ::dup(STDOUT_FILENO)
                         : ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd) return util::make_error(util::ErrorCode::invalid_argument, "open " + dest, errno);
+  if (!fd) return util::errno_error("open " + dest, errno);
   archive::FdSink sink(fd.get());
   return write_tree_tar(engine, result.snapshot, sink);
 }
 
 util::Status export_local(Engine& engine, const StageResult& result, const std::string& dest) {
   if (::mkdir(dest.c_str(), 0755) != 0 && errno != EEXIST)
-    return util::make_error(util::ErrorCode::invalid_argument, "create " + dest, errno);
+    return util::errno_error("create " + dest, errno);
   util::UniqueFd dir(::open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!dir) return util::make_error(util::ErrorCode::invalid_argument, "open " + dest, errno);
+  if (!dir) return util::errno_error("open " + dest, errno);
   MASON_TRY_ASSIGN(auto tmp, sys::TempDir::create_in(engine.work_dir, "local-"));
   const std::string tar = tmp.path() + "/fs.tar";
   {
     util::UniqueFd fd(::open(tar.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!fd) return util::make_error(util::ErrorCode::internal, "create " + tar, errno);
+    if (!fd) return util::errno_error("create " + tar, errno);
     archive::FdSink sink(fd.get());
     if (auto r = write_tree_tar(engine, result.snapshot, sink); !r) return r;
   }
   util::UniqueFd in(::open(tar.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in) return util::make_error(util::ErrorCode::internal, "open " + tar, errno);
+  if (!in) return util::errno_error("open " + tar, errno);
   archive::FdSource source(in.get());
   archive::ApplyOptions opts;
   opts.read.compression = archive::Compression::none;

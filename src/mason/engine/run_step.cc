@@ -59,11 +59,11 @@ struct Holders {
 util::Status copy_file(const std::string& from, const std::string& to, mode_t mode) {
   util::UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
   util::UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
-  if (!in || !out) return util::make_error(util::ErrorCode::internal, "copy " + from, errno);
+  if (!in || !out) return util::errno_error("copy " + from, errno);
   char buf[65536];
   for (ssize_t n; (n = ::read(in.get(), buf, sizeof buf)) > 0;)
     if (::write(out.get(), buf, static_cast<std::size_t>(n)) != n)
-      return util::make_error(util::ErrorCode::internal, "copy " + from, errno);
+      return util::errno_error("copy " + from, errno);
   return {};
 }
 
@@ -73,7 +73,7 @@ public:
 
   util::Result<StepHistory> go() {
     util::UniqueFd root(::open(m_ctx.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!root) return util::make_error(util::ErrorCode::internal, "open " + m_ctx.root, errno);
+    if (!root) return util::errno_error("open " + m_ctx.root, errno);
     m_spec.rootfs = m_ctx.root;
     MASON_TRY(command());
     MASON_TRY(identity(root.get()));
@@ -130,7 +130,7 @@ private:
     const std::string path = dir.path() + "/" + name;
     util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755));
     if (!fd || ::write(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size()))
-      return util::make_error(util::ErrorCode::internal, "write heredoc " + name, errno);
+      return util::errno_error("write heredoc " + name, errno);
     ::fchmod(fd.get(), 0755);
     m_spec.mounts.push_back({"/dev/pipes", "bind", dir.path(), {"rbind", "ro"}});
     m_holders.temps.push_back(std::move(dir));
@@ -194,7 +194,7 @@ private:
     char buf[4096];
     const auto link = fmt::format("/proc/self/fd/{}", fd->get());
     const auto n = ::readlink(link.c_str(), buf, sizeof buf - 1);
-    if (n < 0) return util::make_error(util::ErrorCode::internal, "readlink " + link, errno);
+    if (n < 0) return util::errno_error("readlink " + link, errno);
     return std::string(buf, static_cast<std::size_t>(n));
   }
 
@@ -219,8 +219,7 @@ private:
   util::Result<std::string> writable_copy(const std::string& source) {
     MASON_TRY_ASSIGN(auto dir, sys::TempDir::create_in(m_ctx.engine.work_dir, "rw-"));
     struct stat st {};
-    if (::stat(source.c_str(), &st) != 0)
-      return util::make_error(util::ErrorCode::internal, "stat " + source, errno);
+    if (::stat(source.c_str(), &st) != 0) return util::errno_error("stat " + source, errno);
     const std::string base = dir.path();
     if (!S_ISDIR(st.st_mode)) {
       const std::string copy = base + "/file";
@@ -231,7 +230,7 @@ private:
     for (auto d : {"/u", "/w", "/m"}) ::mkdir((base + d).c_str(), 0755);
     const auto opts = fmt::format("lowerdir={},upperdir={}/u,workdir={}/w", source, base, base);
     if (::mount("overlay", (base + "/m").c_str(), "overlay", 0, opts.c_str()) != 0)
-      return util::make_error(util::ErrorCode::internal, "mount overlay for rw bind", errno);
+      return util::errno_error("mount overlay for rw bind", errno);
     m_holders.mounts.push_back(base + "/m");
     m_holders.temps.push_back(std::move(dir));
     return base + "/m";
@@ -248,9 +247,9 @@ private:
     if (::mkdir(dir.c_str(), 0755) == 0) {
       if (::chown(dir.c_str(), m.uid.value_or(0), m.gid.value_or(0)) != 0 ||
           ::chmod(dir.c_str(), m.mode.value_or(0755)) != 0)
-        return util::make_error(util::ErrorCode::internal, "prepare cache mount " + id, errno);
+        return util::errno_error("prepare cache mount " + id, errno);
     } else if (errno != EEXIST) {
-      return util::make_error(util::ErrorCode::internal, "create cache mount " + id, errno);
+      return util::errno_error("create cache mount " + id, errno);
     }
     // <dir>.id names the mount for `mason cache ls`; its mtime is the last use.
     {
@@ -262,7 +261,7 @@ private:
     if (m.sharing == df::CacheSharing::locked || m.sharing == df::CacheSharing::private_) {
       util::UniqueFd lock(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       const int how = m.sharing == df::CacheSharing::locked ? LOCK_EX : LOCK_EX | LOCK_NB;
-      if (!lock) return util::make_error(util::ErrorCode::internal, "open cache " + id, errno);
+      if (!lock) return util::errno_error("open cache " + id, errno);
       if (::flock(lock.get(), how) != 0) {
         // private and in use: this step gets a fresh empty cache
         MASON_TRY_ASSIGN(auto tmp, sys::TempDir::create_in(m_ctx.engine.work_dir, "cache-"));
@@ -308,10 +307,10 @@ private:
     util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!fd ||
         ::write(fd.get(), value->data(), value->size()) != static_cast<ssize_t>(value->size()))
-      return util::make_error(util::ErrorCode::internal, "write secret " + id, errno);
+      return util::errno_error("write secret " + id, errno);
     if (::fchown(fd.get(), m.uid.value_or(0), m.gid.value_or(0)) != 0 ||
         ::fchmod(fd.get(), m.mode.value_or(0400)) != 0)
-      return util::make_error(util::ErrorCode::internal, "secret " + id, errno);
+      return util::errno_error("secret " + id, errno);
     m_spec.mounts.push_back({*place.target, "bind", path, {"rbind", "ro"}});
     m_holders.temps.push_back(std::move(dir));
     return {};

@@ -42,12 +42,11 @@ public:
     std::error_code ec;
     fs::create_directories(root / "tmp", ec);
     std::string tmpl = (root / "tmp" / "load-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      return util::make_error(util::ErrorCode::unavailable, "create " + tmpl, errno);
+    if (!::mkdtemp(tmpl.data())) return util::errno_error("create " + tmpl, errno);
     ScratchDir d;
     d.m_path = tmpl;
     d.m_fd = ::open(tmpl.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d.m_fd < 0) return util::make_error(util::ErrorCode::unavailable, "open " + tmpl, errno);
+    if (d.m_fd < 0) return util::errno_error("open " + tmpl, errno);
     return d;
   }
   ScratchDir() = default;
@@ -83,7 +82,7 @@ util::Result<std::string> read_member(int root, const std::string& path) {
   char buf[65536];
   for (;;) {
     const auto n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) return util::make_error(util::ErrorCode::unavailable, "read " + path, errno);
+    if (n < 0) return util::errno_error("read " + path, errno);
     if (n == 0) break;
     out.append(buf, static_cast<std::size_t>(n));
     if (static_cast<std::int64_t>(out.size()) > k_json_limit)

@@ -46,7 +46,7 @@ util::Result<std::vector<CacheMount>> list_mounts(const std::string& root) {
   sys::UniqueFd dir(::open(cache_mounts_dir(root).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) {
     if (errno == ENOENT) return out;
-    return util::make_error(util::ErrorCode::internal, "open " + cache_mounts_dir(root), errno);
+    return util::errno_error("open " + cache_mounts_dir(root), errno);
   }
   MASON_TRY_ASSIGN(auto names, sys::read_dir_names(dir.get()));
   for (const auto& name : names) {
@@ -133,11 +133,11 @@ util::Result<UsageLock> UsageLock::take(const std::string& root, Guards what, Mo
   const content::StoreLayout layout(root);
   const std::string dir = layout.cache_dir();
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return util::make_error(util::ErrorCode::internal, "create " + dir, errno);
+    return util::errno_error("create " + dir, errno);
   const bool cache = what == Guards::build_cache;
   const std::string path = cache ? layout.cache_lock() : layout.layers_lock();
   sys::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!fd) return util::make_error(util::ErrorCode::internal, "open " + path, errno);
+  if (!fd) return util::errno_error("open " + path, errno);
   int op = mode == Mode::shared ? LOCK_SH : LOCK_EX;
   if (wait == Wait::try_only) op |= LOCK_NB;
   while (::flock(fd.get(), op) != 0) {
@@ -145,7 +145,7 @@ util::Result<UsageLock> UsageLock::take(const std::string& root, Guards what, Mo
     if (errno == EWOULDBLOCK)
       return util::make_error(util::ErrorCode::unavailable,
                               cache ? "the build cache is in use" : "image layers are in use");
-    return util::make_error(util::ErrorCode::internal, "lock " + path, errno);
+    return util::errno_error("lock " + path, errno);
   }
   return UsageLock(std::move(fd));
 }

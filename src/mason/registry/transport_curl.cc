@@ -41,8 +41,7 @@ std::string trim(std::string_view s) {
 
 util::Result<std::string> read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return util::make_error(util::ErrorCode::invalid_argument, "read CA file " + path, errno);
+  if (!in) return util::errno_error("read CA file " + path, errno);
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();

@@ -17,13 +17,13 @@ Status UniqueFd::close() {
   // Linux releases the descriptor even when close fails (EINTR included),
   // so it must never be retried.
   const int rc = ::close(std::exchange(m_fd, -1));
-  if (rc != 0) return make_error(ErrorCode::unavailable, "close", errno);
+  if (rc != 0) return util::errno_error("close", errno);
   return {};
 }
 
 Result<UniqueFd> UniqueFd::dup() const {
   const int fd = ::fcntl(m_fd, F_DUPFD_CLOEXEC, 0);
-  if (fd < 0) return make_error(ErrorCode::unavailable, "dup", errno);
+  if (fd < 0) return util::errno_error("dup", errno);
   return UniqueFd(fd);
 }
 
