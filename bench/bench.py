@@ -309,10 +309,11 @@ class Mason(Builder):
         self.cache = cache
 
     def reset(self, case, unpack=True):
-        """A fresh store with the case's base images loaded. mason unpacks
-        an image's layers into snapshots at first use (docker load and
-        buildah pull unpack at load time): with UNPACK, `mason run` unpacks
-        them now, so that the cold build starts where the others start."""
+        """A fresh store with the case's base images loaded. mason load
+        unpacks the layers, as docker load and buildah pull do (mason
+        before 2026-12 unpacked at first use: "cold+unpack" measured that);
+        with UNPACK, `mason run` also makes sure they are, so that the cold
+        build starts where the others start."""
         remove_tree(self.root)
         for img in case.bases:
             run([self.bin, "--root", self.root, "load", "-i", self.cache / "bases" / tar_name(img)])

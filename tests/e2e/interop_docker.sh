@@ -17,7 +17,11 @@ out=$($DOCKER run --rm --network none e2e/busybox:1 sh -c 'echo "$E2E from $(una
 $DOCKER import --change 'CMD ["/bin/sh"]' --change 'EXPOSE 8080' "$tarball" e2e/fromdocker:2 >/dev/null
 want=$($DOCKER image inspect e2e/fromdocker:2 --format '{{.Id}}')
 $DOCKER save e2e/fromdocker:2 -o "$WORK/d.tar"
+[[ $("$MASON" du | awk '/^layer snapshots / { print $3 }') -eq 0 ]] || fail "import unpacked layers"
 "$MASON" load -i "$WORK/d.tar" | grep -q "Loaded image: e2e/fromdocker:2" || fail "mason load did not name the image"
+# As docker load, mason load unpacks the layers: the first build on the
+# image starts from them.
+[[ $("$MASON" du | awk '/^layer snapshots / { print $3 }') -eq 1 ]] || { "$MASON" du; fail "load did not unpack"; }
 [[ $("$MASON" inspect e2e/fromdocker:2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])') == "$want" ]] ||
   fail "mason changed the image ID on load"
 "$MASON" save e2e/fromdocker:2 -o "$WORK/d2.tar"

@@ -55,6 +55,10 @@ registry::RegistryOptions registry_options(const GlobalOptions& g);
 // Opens the store named by --root / MASON_ROOT / the default.
 util::Result<std::unique_ptr<content::Store>> open_store(const GlobalOptions& g);
 
+// Unpacks a loaded or pulled image's layers (engine::unpack_image_layers);
+// a failure is a warning on stderr: the layers are unpacked at first use.
+void unpack_layers(content::Store& store, const image::Digest& manifest);
+
 // Reads a file (or stdin for "-") whole.
 util::Result<std::string> read_input(const std::string& path);
 

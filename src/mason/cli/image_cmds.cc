@@ -18,6 +18,7 @@
 #include "mason/content/root.h"
 #include "mason/content/store.h"
 #include "mason/engine/import.h"
+#include "mason/engine/run_image.h"
 #include "mason/exporter/load.h"
 #include "mason/exporter/local_image.h"
 #include "mason/exporter/save.h"
@@ -32,6 +33,16 @@ util::Result<std::unique_ptr<content::Store>> open_store(const GlobalOptions& g)
   auto store = content::Store::open(root);
   if (!store) return std::unexpected(store.error().with_context("open store " + root.string()));
   return store;
+}
+
+void unpack_layers(content::Store& store, const image::Digest& manifest) {
+  // An ordinary user cannot make the layers' owners and whiteout devices
+  // yet (rootless unpacking comes with user namespaces): such a store
+  // unpacks at first use, where the step that needs the layers says why not.
+  if (::geteuid() != 0) return;
+  if (auto ok = engine::unpack_image_layers(store, manifest); !ok)
+    fmt::print(stderr, "warning: image {} was stored, its layers are unpacked at first use: {}\n",
+               manifest.str(), ok.error().to_string());
 }
 
 namespace {
@@ -263,6 +274,7 @@ util::Status run_load(const GlobalOptions& g, const std::string& input, bool qui
   if (fd != STDIN_FILENO) ::close(fd);
   if (!images)
     return std::unexpected(images.error().with_context("load " + (input.empty() ? "-" : input)));
+  for (const auto& img : *images) unpack_layers(*store, img.target.digest);
   if (quiet) return {};
   for (const auto& img : *images) {
     bool named = false;

@@ -60,6 +60,7 @@ util::Status run_pull(const GlobalOptions& g, const std::string& name, const std
   MASON_TRY_ASSIGN(auto store, open_store(g));
   MASON_TRY_ASSIGN(auto client, client_for(g, quiet, TransferDirection::pull));
   MASON_TRY_ASSIGN(auto pulled, client->pull(*store, ref, wanted));
+  unpack_layers(*store, pulled.digest);
   if (!quiet) fmt::print("Digest: {}\n", pulled.digest.str());
   fmt::print("{}\n", ref.str());
   return {};

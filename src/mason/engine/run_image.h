@@ -9,6 +9,7 @@
 
 #include "mason/content/store.h"
 #include "mason/executor/executor.h"
+#include "mason/image/digest.h"
 #include "mason/snapshot/snapshotter.h"
 #include "mason/util/error.h"
 
@@ -29,5 +30,14 @@ struct RunImageOptions {
 
 // Returns the process's exit code.
 util::Result<int> run_image(content::Store& store, const RunImageOptions& options);
+
+// Unpacks the layers of the image whose manifest is `manifest_digest` into
+// the store's layer snapshots, shared with builds and `mason run` (what
+// `docker load` and `docker pull` do): the first build on a loaded or
+// pulled base then starts from unpacked layers. Layers already unpacked
+// are skipped. Holds the image-layers usage lock meanwhile.
+util::Status
+unpack_image_layers(content::Store& store, const image::Digest& manifest_digest,
+                    snapshot::KindChoice snapshotter = snapshot::KindChoice::automatic);
 
 } // namespace mason::engine
