@@ -51,6 +51,31 @@ bool is_hex(std::string_view s) {
   });
 }
 
+// A layer's uncompressed size without reading it: the blob size of an
+// uncompressed layer, or the size the store keeps for the blob.
+std::optional<std::int64_t> known_uncompressed_size(const content::Store& store,
+                                                    const image::Descriptor& layer) {
+  const auto compression = image::layer_compression(layer.media_type);
+  if (compression && *compression == image::Compression::none) return layer.size;
+  if (auto info = store.blob_info(layer.digest); info && info->unpacked_size)
+    return *info->unpacked_size;
+  return std::nullopt;
+}
+
+// Counted by decompressing the blob.
+util::Result<std::int64_t> count_uncompressed_size(const content::Store& store,
+                                                   const image::Descriptor& layer) {
+  MASON_TRY_ASSIGN(auto fd, store.open_blob(layer.digest));
+  archive::FdSource raw(fd.get());
+  MASON_TRY_ASSIGN(auto reader, archive::LayerReader::open(raw));
+  std::vector<std::byte> buf(1 << 16);
+  for (;;) {
+    MASON_TRY_ASSIGN(auto n, reader.read(buf));
+    if (n == 0) break;
+  }
+  return reader.uncompressed_size();
+}
+
 } // namespace
 
 util::Result<std::string> normalize_tag(std::string_view name) {
@@ -149,35 +174,6 @@ util::Result<LocalImage> store_image(content::Store& store, image::ImageConfig c
   }
   return img;
 }
-
-namespace {
-
-// A layer's uncompressed size without reading it: the blob size of an
-// uncompressed layer, or the size the store keeps for the blob.
-std::optional<std::int64_t> known_uncompressed_size(const content::Store& store,
-                                                    const image::Descriptor& layer) {
-  const auto compression = image::layer_compression(layer.media_type);
-  if (compression && *compression == image::Compression::none) return layer.size;
-  if (auto info = store.blob_info(layer.digest); info && info->unpacked_size)
-    return *info->unpacked_size;
-  return std::nullopt;
-}
-
-// Counted by decompressing the blob.
-util::Result<std::int64_t> count_uncompressed_size(const content::Store& store,
-                                                   const image::Descriptor& layer) {
-  MASON_TRY_ASSIGN(auto fd, store.open_blob(layer.digest));
-  archive::FdSource raw(fd.get());
-  MASON_TRY_ASSIGN(auto reader, archive::LayerReader::open(raw));
-  std::vector<std::byte> buf(1 << 16);
-  for (;;) {
-    MASON_TRY_ASSIGN(auto n, reader.read(buf));
-    if (n == 0) break;
-  }
-  return reader.uncompressed_size();
-}
-
-} // namespace
 
 util::Result<std::int64_t> layer_uncompressed_size(const content::Store& store,
                                                    const image::Descriptor& layer) {
