@@ -177,8 +177,9 @@ def render(meta, cases, results):
     w("## Against the issue's targets\n")
     w("Ratios are mason's median wall time over BuildKit's (and buildah's) for the same case and scenario; "
       "below 1 means mason is faster. Cold builds start from a store holding the base images ready to use "
-      "(unpacked) and no build cache; the last column is mason's cold build when the bases are only loaded "
-      "(mason unpacks layers at first use, docker load and buildah pull at load time).\n")
+      "(unpacked) and no build cache; the last column is mason's first build after `mason load` (which "
+      "unpacks the layers, as docker load and buildah pull do; mason before 2026-12 unpacked at first use, "
+      "and this column measured that).\n")
     w("| case | cold m/BK (≤ 1.0) | unchanged m/BK (≤ 0.25) | one-file m/BK (≤ 0.9) | cold m/buildah | "
       "unchanged m/buildah | one-file m/buildah | cold incl. unpacking bases, m/BK |")
     w("| --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -340,10 +341,10 @@ def render(meta, cases, results):
               f" {cpu} | {cached} |")
         prep = [p for p in r.get("mason", {}).get("prep_s", []) if p is not None]
         if prep:
-            w(f"\nBefore its cold build, mason's store gets the bases loaded and unpacked (`mason run --rm IMAGE "
-              f"true`, {statistics.median(prep):.1f} s median, not timed); docker load and buildah pull unpack at "
-              "load time. The first row times a build from a store where they are only loaded, against the "
-              "others' cold builds.")
+            w(f"\nBefore its cold build, mason's store gets the bases loaded and made sure unpacked (`mason run "
+              f"--rm IMAGE true`, {statistics.median(prep):.1f} s median, not timed); mason load, docker load and "
+              "buildah pull unpack at load time. The first row times the first build after `mason load`, "
+              "against the others' cold builds.")
         w("")
         # correctness
         lists = {b: r.get(b, {}).get("listing") for b in have}
