@@ -404,6 +404,140 @@ class BuildKit(Builder):
         shutil.rmtree(self.exec, ignore_errors=True)
 
 
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Registry:
+    """Debian's docker-registry on a loopback port, holding the base images
+    (pushed from their archives by skopeo, image IDs unchanged): what a
+    standalone buildkitd pulls its bases from (as a docker.io mirror)."""
+
+    def __init__(self, store):
+        self.dir = store / "registry"
+        self.proc = None
+        self.addr = None
+
+    def start(self, cache, images):
+        (self.dir / "data").mkdir(parents=True, exist_ok=True)
+        self.addr = f"127.0.0.1:{free_port()}"
+        (self.dir / "config.yml").write_text(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
+            f"    rootdirectory: {self.dir / 'data'}\nhttp:\n  addr: {self.addr}\n")
+        self.logf = open(cache / "registry.log", "a")
+        self.proc = subprocess.Popen(["docker-registry", "serve", str(self.dir / "config.yml")],
+                                     stdout=self.logf, stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(100):
+            if run(["curl", "-sf", "-o", "/dev/null", f"http://{self.addr}/v2/"], check=False).returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"docker-registry did not start, see {cache / 'registry.log'}")
+        for img in images:
+            name = img if "/" in img.split(":")[0] else "library/" + img
+            run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+                 f"docker-archive:{cache / 'bases' / tar_name(img)}", f"docker://{self.addr}/{name}"])
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class BuildKitd(Builder):
+    """A current BuildKit: buildkitd (OCI worker: runc, overlayfs) driven by
+    buildctl, built from a moby/buildkit release tag outside the repository
+    (bench/README.md says how) and found with --buildkit DIR."""
+    name = "buildkit24"
+
+    def __init__(self, store, bindir):
+        self.bindir = Path(bindir)
+        self.state = store / "buildkitd"
+        self.exec = Path(tempfile.mkdtemp(prefix="mbk-", dir="/tmp"))  # short: unix socket paths
+        self.sock = self.exec / "sock"
+        self.registry = Registry(store)
+        self.proc = None
+
+    def ctl(self, *args):
+        return [str(self.bindir / "buildctl"), "--addr", f"unix://{self.sock}"] + list(args)
+
+    def version(self):
+        v = run([str(self.bindir / "buildkitd"), "--version"]).stdout.strip()
+        return f"{v} (buildkitd with the OCI worker: runc, overlayfs; driven by buildctl)"
+
+    def setup(self, cache, images):
+        self.cache = cache
+        self.registry.start(cache, images)
+        self.state.mkdir(parents=True, exist_ok=True)
+        config = self.exec / "buildkitd.toml"
+        config.write_text(
+            f'root = "{self.state}"\n'
+            "[worker.oci]\n  enabled = true\n  snapshotter = \"overlayfs\"\n"
+            "[worker.containerd]\n  enabled = false\n"
+            f'[registry."docker.io"]\n  mirrors = ["{self.registry.addr}"]\n'
+            f'[registry."{self.registry.addr}"]\n  http = true\n')
+        self.logf = open(cache / "buildkitd.log", "a")
+        self.proc = subprocess.Popen(
+            [str(self.bindir / "buildkitd"), "--config", str(config), "--addr", f"unix://{self.sock}",
+             "--allow-insecure-entitlement", "network.host"],
+            stdout=self.logf, stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(300):
+            if run(self.ctl("debug", "workers"), check=False).returncode == 0:
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"buildkitd exited, see {cache / 'buildkitd.log'}")
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"buildkitd did not start, see {cache / 'buildkitd.log'}")
+        self.daemon_pid = self.proc.pid
+
+    def reset(self, case):
+        """No build cache; the bases pulled and unpacked (a RUN on each, its
+        result not exported), as the other builders' stores hold them."""
+        run(self.ctl("prune", "--all"))
+        for img in case.bases:
+            d = Path(tempfile.mkdtemp(prefix="warm-", dir=self.exec))
+            (d / "Dockerfile").write_text(f"FROM {img}\nRUN true\n")
+            run(self.ctl("build", "--frontend", "dockerfile.v0", "--local", f"context={d}",
+                         "--local", f"dockerfile={d}", "--opt", "force-network-mode=host",
+                         "--allow", "network.host"))  # no --output: solved, nothing exported
+            shutil.rmtree(d, ignore_errors=True)
+
+    def args(self, case):
+        df = Path(case.dockerfile)
+        out = ["build", "--progress", "plain", "--frontend", "dockerfile.v0",
+               "--local", f"context={case.ctx}", "--local", f"dockerfile={df.parent}",
+               "--opt", f"filename={df.name}", "--opt", "force-network-mode=host", "--allow", "network.host"]
+        if case.target:
+            out += ["--opt", f"target={case.target}"]
+        return out
+
+    def build(self, case, logf):
+        return self.measure(self.ctl(*self.args(case), "--output", f"type=image,name=docker.io/bench/{case.name}"),
+                            logf)
+
+    def save(self, case, dest):
+        run(self.ctl(*self.args(case), "--output", f"type=docker,name=bench/{case.name},dest={dest}"))
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.registry.stop()
+        for p in (self.exec, self.state):
+            for mp in mounts_under(p):
+                subprocess.run(["umount", "-l", mp], capture_output=True)
+        shutil.rmtree(self.exec, ignore_errors=True)
+
+
 class Buildah(Builder):
     name = "buildah"
 
@@ -536,7 +670,11 @@ def main():
     ap.add_argument("--runs", type=int, help="runs per case and builder (median reported; default 3, quick 1)")
     ap.add_argument("--mason", default=str(REPO / "build/mason"), help="mason binary (default build/mason)")
     ap.add_argument("--cases", help=f"comma list of {','.join(casemod.ALL)}")
-    ap.add_argument("--builders", default="mason,buildkit,buildah", help="comma list (default all three)")
+    ap.add_argument("--builders", help="comma list of mason, buildkit (dockerd's), buildkit24 (a current "
+                    "buildkitd, when --buildkit finds it), buildah (default: all that are there)")
+    ap.add_argument("--buildkit", default=os.environ.get("BENCH_BUILDKIT", ""),
+                    help="directory with a current buildkitd and buildctl (default $BENCH_BUILDKIT, "
+                         "else CACHE/buildkit); bench/README.md says how to build them")
     ap.add_argument("--buildah-jobs", type=int, default=os.cpu_count(), help="buildah bud --jobs (default nproc)")
     ap.add_argument("--cache", default=os.environ.get("BENCH_CACHE", str(REPO / ".cache/bench")),
                     help="cache dir: base images, large context, dockerd and buildah stores, logs ($BENCH_CACHE)")
@@ -553,10 +691,16 @@ def main():
     for n in names:
         if n not in casemod.ALL:
             ap.error(f"unknown case {n}")
-    bnames = a.builders.split(",")
+    cache_dir = Path(a.cache).resolve()
+    bk_dir = Path(a.buildkit) if a.buildkit else cache_dir / "buildkit"
+    have_bk24 = all(os.access(bk_dir / b, os.X_OK) for b in ("buildkitd", "buildctl"))
+    bnames = a.builders.split(",") if a.builders else \
+        ["mason", "buildkit"] + (["buildkit24"] if have_bk24 else []) + ["buildah"]
     for n in bnames:
-        if n not in ("mason", "buildkit", "buildah"):
+        if n not in ("mason", "buildkit", "buildkit24", "buildah"):
             ap.error(f"unknown builder {n}")
+    if "buildkit24" in bnames and not have_bk24:
+        ap.error(f"buildkit24: no buildkitd and buildctl in {bk_dir} (--buildkit DIR; see bench/README.md)")
     if os.geteuid() != 0:
         sys.exit("bench: must run as root (all three builders run RUN steps under runc)")
     mason = os.path.abspath(a.mason)
@@ -596,6 +740,7 @@ def main():
         ensure_bases(mason, cache, images)
         for n in bnames:
             b = {"mason": lambda: Mason(mason, work), "buildkit": lambda: BuildKit(fsroot),
+                 "buildkit24": lambda: BuildKitd(fsroot, bk_dir),
                  "buildah": lambda: Buildah(fsroot, a.buildah_jobs)}[n]()
             builders.append(b)
             b.setup(cache, images)

@@ -7,10 +7,14 @@ import subprocess
 import time
 
 BUILDERS = ("mason", "buildkit", "buildah")
-LABEL = {"mason": "mason", "buildkit": "BuildKit", "buildah": "buildah"}
+LABEL = {"mason": "mason", "buildkit": "BuildKit", "buildah": "buildah", "buildkit24": "BuildKit (current)"}
 SCEN = {"cold": "cold", "unchanged": "unchanged rebuild", "change": "one-file change"}
 ALL_SCEN = {"cold+unpack": "cold, bases not unpacked yet (mason only)", **SCEN}
 TARGET = {"cold": 1.0, "unchanged": 0.25, "change": 0.9}
+# Against a current BuildKit (issue 15): the cold build must be faster still,
+# and mason's first build after `mason load` at most 1.1 of its cold build.
+TARGET_CURRENT = {"cold": 0.9, "unchanged": 0.25, "change": 0.9}
+TARGET_FIRST_AFTER_LOAD = 1.1
 MEM_TARGET_MB = 150
 OVERHEAD_TARGET = 0.10
 
@@ -147,6 +151,31 @@ def _step_keys(steps):
     return keys
 
 
+def current_section(w, cases, results):
+    """mason against a current buildkitd (bench --buildkit): the issue's
+    targets, met or not, one row per case and scenario."""
+    w("## Against a current BuildKit\n")
+    w("mason's median wall time over that of a current buildkitd (the version is under Machine), same run, "
+      "builders interleaved. Targets: cold at most 0.9, unchanged rebuild at most 0.25, one-file change at "
+      "most 0.9; mason's first build after `mason load` at most 1.1 of its own cold build.\n")
+    w("| case | scenario | mason | current BuildKit | ratio | target | met |")
+    w("| --- | --- | --- | --- | --- | --- | --- |")
+    for c in cases:
+        r = results.get(c.name, {})
+        m, b = r.get("mason", {}), r.get("buildkit24", {})
+        for sc, limit in TARGET_CURRENT.items():
+            mm, bm = med(m.get(sc, [])), med(b.get(sc, []))
+            met = "—" if mm is None or not bm else ("yes" if mm / bm <= limit else "**no**")
+            w(f"| {c.name} | {SCEN[sc]} | {cell(m.get(sc, []))} | {cell(b.get(sc, []))} | {fmt_r(mm, bm)} | "
+              f"≤ {limit} | {met} |")
+        first, cold = med(m.get("cold+unpack", [])), med(m.get("cold", []))
+        if first is not None and cold:
+            met = "yes" if first / cold <= TARGET_FIRST_AFTER_LOAD else "**no**"
+            w(f"| {c.name} | first build after `mason load` / mason cold | {cell(m.get('cold+unpack', []))} | "
+              f"— | {fmt_r(first, cold)} | ≤ {TARGET_FIRST_AFTER_LOAD} | {met} |")
+    w("")
+
+
 def render(meta, cases, results):
     L = []
     w = L.append
@@ -199,6 +228,8 @@ def render(meta, cases, results):
         row.append(fmt_r(med(r.get("mason", {}).get("cold+unpack", [])), med(r.get("buildkit", {}).get("cold", []))))
         w("| " + " | ".join(row) + " |")
     w("")
+    if any("buildkit24" in results.get(c.name, {}) for c in cases):
+        current_section(w, cases, results)
     w("")
     spread_ = []
     for c in cases:
