@@ -28,6 +28,11 @@ import report  # noqa: E402
 DOCKER = "/usr/bin/docker"  # Debian's docker.io client (/usr/local/bin/docker has no BuildKit session)
 BUILD_TIMEOUT = 1800
 SCENARIOS = ("cold", "unchanged", "change")
+# What a CI pipeline with a registry cache does (mason and buildkit24 only):
+# ci-cold: an empty store; the bases pulled from the loopback registry,
+# the image pushed and the cache exported there (mode=max); ci-warm: an
+# empty store again, the cache imported from the registry, nothing changed.
+CI_SCENARIOS = ("ci-cold", "ci-warm")
 
 
 def log(msg):
@@ -331,6 +336,18 @@ class Mason(Builder):
     def save(self, case, dest):
         run([self.bin, "--root", self.root, "save", f"bench/{case.name}", "-o", dest])
 
+    def ci_build(self, case, logf, sc, registry):
+        """An empty store (as a fresh CI runner has) for each CI build."""
+        remove_tree(self.root)
+        reg = registry.addr
+        cache = f"{reg}/bench/{case.name}:cache-mason"
+        cmd = [self.bin, "--root", self.root, "--registry-mirror", f"http://{reg}", "--insecure-registry", reg,
+               "build", "--progress", "plain", "--network", "host", "-t", f"{reg}/bench/{case.name}:mason",
+               "--push", "-f", case.dockerfile] + self.target(case)
+        cmd += ["--cache-to", f"type=registry,ref={cache},mode=max"] if sc == "ci-cold" else \
+            ["--cache-from", f"type=registry,ref={cache}"]
+        return self.measure(cmd + [case.ctx], logf)
+
     def stop(self):
         remove_tree(self.root)
 
@@ -454,12 +471,12 @@ class BuildKitd(Builder):
     (bench/README.md says how) and found with --buildkit DIR."""
     name = "buildkit24"
 
-    def __init__(self, store, bindir):
+    def __init__(self, store, bindir, registry):
         self.bindir = Path(bindir)
         self.state = store / "buildkitd"
         self.exec = Path(tempfile.mkdtemp(prefix="mbk-", dir="/tmp"))  # short: unix socket paths
         self.sock = self.exec / "sock"
-        self.registry = Registry(store)
+        self.registry = registry
         self.proc = None
 
     def ctl(self, *args):
@@ -471,7 +488,6 @@ class BuildKitd(Builder):
 
     def setup(self, cache, images):
         self.cache = cache
-        self.registry.start(cache, images)
         self.state.mkdir(parents=True, exist_ok=True)
         config = self.exec / "buildkitd.toml"
         config.write_text(
@@ -523,6 +539,16 @@ class BuildKitd(Builder):
     def save(self, case, dest):
         run(self.ctl(*self.args(case), "--output", f"type=docker,name=bench/{case.name},dest={dest}"))
 
+    def ci_build(self, case, logf, sc, registry):
+        """Nothing in buildkitd's cache (bases included) for each CI build."""
+        run(self.ctl("prune", "--all"))
+        reg = registry.addr
+        cache = f"type=registry,ref={reg}/bench/{case.name}:cache-buildkit24,registry.insecure=true"
+        cmd = self.ctl(*self.args(case), "--output",
+                       f"type=image,name={reg}/bench/{case.name}:buildkit24,push=true,registry.insecure=true")
+        cmd += ["--export-cache", cache + ",mode=max"] if sc == "ci-cold" else ["--import-cache", cache]
+        return self.measure(cmd, logf)
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
@@ -531,7 +557,6 @@ class BuildKitd(Builder):
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.registry.stop()
         for p in (self.exec, self.state):
             for mp in mounts_under(p):
                 subprocess.run(["umount", "-l", mp], capture_output=True)
@@ -681,6 +706,8 @@ def main():
     ap.add_argument("--out", help="results file (default bench/RESULTS.md; --quick: CACHE/RESULTS-quick.md)")
     ap.add_argument("--fs", choices=("loop", "host"), default="loop",
                     help="where the stores live: a loop-mounted ext4 image in CACHE (default) or CACHE itself")
+    ap.add_argument("--ci", action="store_true",
+                    help="also the CI scenarios (mason and buildkit24): ci-cold, ci-warm through a loopback registry")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (contexts, mason root, saved images)")
     ap.add_argument("--render", metavar="JSON", help="only write the results file again from a results.json")
     a = ap.parse_args()
@@ -728,6 +755,7 @@ def main():
 
     builders = []
     cases = []
+    registry = Registry(fsroot)
 
     def stop(*_):
         raise KeyboardInterrupt
@@ -738,9 +766,11 @@ def main():
             cases.append(casemod.ALL[n](work, cache, a.quick))
         images = sorted({i for c in cases for i in c.bases})
         ensure_bases(mason, cache, images)
+        if "buildkit24" in bnames or a.ci:
+            registry.start(cache, images)
         for n in bnames:
             b = {"mason": lambda: Mason(mason, work), "buildkit": lambda: BuildKit(fsroot),
-                 "buildkit24": lambda: BuildKitd(fsroot, bk_dir),
+                 "buildkit24": lambda: BuildKitd(fsroot, bk_dir, registry),
                  "buildah": lambda: Buildah(fsroot, a.buildah_jobs)}[n]()
             builders.append(b)
             b.setup(cache, images)
@@ -760,7 +790,7 @@ def main():
                         if sc == "change":
                             case.change(r)
                         logf = logs / f"{case.name}-{b.name}-{sc}-{r + 1}.log"
-                        m = b.build(case, logf)
+                        m = b.ci_build(case, logf, sc, registry) if sc in CI_SCENARIOS else b.build(case, logf)
                         m["log"] = str(logf)
                         if case.forbid and case.forbid in logf.read_text(errors="replace"):
                             m["forbidden"] = True
@@ -792,6 +822,9 @@ def main():
                             # (and discarded) during the next build, whichever syncs first
                             os.sync()
                     case.restore()
+                    if a.ci and hasattr(b, "ci_build"):
+                        for sc in CI_SCENARIOS:
+                            one(sc)
         meta["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
         meta["elapsed_min"] = (time.time() - started) / 60
         meta["load_end"] = open("/proc/loadavg").read().split()[:3]
@@ -814,6 +847,7 @@ def main():
                 b.stop()
             except Exception as e:  # noqa: BLE001 - best effort cleanup
                 log(f"stopping {b.name}: {e}")
+        registry.stop()
         if a.keep:
             log(f"work dir kept: {work}")
         else:
