@@ -208,6 +208,27 @@ for from in "$REGISTRY/cache/app:buildcache" "type=local,src=$WORK/cachedir,tag=
     { cat "$WORK/log"; fail "--cache-from $from did not skip the compile"; }
   [[ $(cat "$WORK/t2") == $(cat "$WORK/t1") ]] || fail "--cache-from $from gave another image"
 done
+# With --cache-from, a base is unpacked and imported layers applied only
+# when a step needs the files: above, busybox was never unpacked. A step
+# that misses after imported ones gets them applied first, and so does a
+# stage another stage reads from.
+export MASON_ROOT=$WORK/empty-later
+import_busybox
+"$MASON" build --progress plain --target final --cache-from "$REGISTRY/cache/app:buildcache" "$ctx4" \
+  >"$WORK/log" 2>&1 || { cat "$WORK/log"; fail "--cache-from, nothing changed"; }
+! grep -q "applying" "$WORK/log" || { cat "$WORK/log"; fail "imported layers applied though no step read them"; }
+[[ $("$MASON" du | awk '/^layer snapshots / { print $3 }') -eq 0 ]] || { "$MASON" du; fail "busybox was unpacked"; }
+cp "$ctx4/Dockerfile" "$WORK/Dockerfile.later"
+echo 'COPY --from=compile /src.txt /again.txt' >>"$WORK/Dockerfile.later"
+"$MASON" build --progress plain -t later -f "$WORK/Dockerfile.later" --target final \
+  --cache-from "$REGISTRY/cache/app:buildcache" "$ctx4" >"$WORK/log" 2>&1 ||
+  { cat "$WORK/log"; fail "--cache-from, a step added"; }
+grep -q "applying 2 cached layer(s)" "$WORK/log" || { cat "$WORK/log"; fail "compile's layers were not applied"; }
+"$MASON" save later -o "$WORK/later.tar"
+fs_listing "$WORK/later.tar" >"$WORK/later.fs"
+grep -q '^/again.txt ' "$WORK/later.fs" && grep -q '^/bin.out ' "$WORK/later.fs" ||
+  { cat "$WORK/later.fs"; fail "the later image lacks a file"; }
+export MASON_ROOT=$STORE
 # A damaged cache is not used (the step runs), never trusted.
 export MASON_ROOT=$WORK/damaged
 import_busybox

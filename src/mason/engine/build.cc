@@ -155,11 +155,25 @@ util::Status solve(Engine& e) {
   return solver::solve(jobs, {.jobs = at_once}, cancel);
 }
 
+// A stage's size for the table: its file tree, or, when its root was never
+// made (deferred), its layers' uncompressed sizes as the store knows them
+// (compressed sizes where it does not), without reading any.
+util::Result<std::int64_t> stage_size(Engine& e, const StageResult& r) {
+  if (!r.deferred) return tree_size(e, r.snapshot);
+  std::int64_t size = 0;
+  for (const auto& l : r.layers) {
+    if (!l.blob) continue;
+    const auto info = e.store.blob_info(l.blob->digest);
+    size += info && info->unpacked_size ? *info->unpacked_size : l.blob->size;
+  }
+  return size;
+}
+
 util::Status summarize(Engine& e, BuildResult& out) {
   for (const auto& s : e.graph.stages) {
     const auto& r = e.results[static_cast<std::size_t>(s.index)];
     if (!s.needed || !r) continue;
-    MASON_TRY_ASSIGN(auto size, tree_size(e, r->snapshot));
+    MASON_TRY_ASSIGN(auto size, stage_size(e, *r));
     out.stages.push_back(StageSummary{s.index,
                                       s.name.empty() ? fmt::format("stage-{}", s.index) : s.name,
                                       s.base, s.index == e.graph.target, size});

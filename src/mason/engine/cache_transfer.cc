@@ -39,6 +39,10 @@ std::string default_tag(const Engine& engine, int target) {
 
 // The layer of a cached step (export.cc's step_layer).
 util::Result<content::CacheLayer> layer_of(Engine& engine, const CachedStep& step) {
+  if (step.snapshot.empty()) { // imported, never applied: its layer is the imported blob
+    const auto& imported = engine.imported.at(step.key);
+    return content::CacheLayer{imported.blob, imported.diff_id};
+  }
   MASON_TRY_ASSIGN(auto layer, step_layer(engine, step.snapshot, step.key));
   return content::CacheLayer{layer.descriptor, layer.diff_id};
 }
@@ -255,6 +259,21 @@ void load_cache_sources(Engine& engine) {
   }
 }
 
+util::Status ensure_imported_blob(Engine& engine, const ImportedStep& step) {
+  if (engine.store.has_blob(step.blob.digest)) return {};
+  if (step.layout_dir.empty())
+    return util::make_error(util::ErrorCode::not_found, "no layer " + step.blob.digest.str());
+  const std::string path = step.layout_dir + "/blobs/sha256/" + std::string(step.blob.digest.hex());
+  util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return util::errno_error("open " + path, errno);
+  content::IngestOptions o;
+  o.media_type = step.blob.media_type;
+  o.expected_digest = step.blob.digest;
+  o.expected_size = step.blob.size;
+  MASON_TRY(engine.store.ingest_file(fd.get(), o));
+  return {};
+}
+
 util::Result<std::optional<std::string>> import_step(Engine& engine, const ImportedStep& step,
                                                      const std::optional<std::string>& parent,
                                                      const progress::Reporter& vertex) {
@@ -262,18 +281,7 @@ util::Result<std::optional<std::string>> import_step(Engine& engine, const Impor
     vertex.status("imported cache not used: " + e.to_string());
     return std::optional<std::string>();
   };
-  if (!engine.store.has_blob(step.blob.digest)) {
-    if (step.layout_dir.empty()) return warn(util::Error(util::ErrorCode::not_found, "no layer"));
-    const std::string path =
-        step.layout_dir + "/blobs/sha256/" + std::string(step.blob.digest.hex());
-    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return warn(util::Error(util::ErrorCode::not_found, "open " + path));
-    content::IngestOptions o;
-    o.media_type = step.blob.media_type;
-    o.expected_digest = step.blob.digest;
-    o.expected_size = step.blob.size;
-    if (auto in = engine.store.ingest_file(fd.get(), o); !in) return warn(in.error());
-  }
+  if (auto ok = ensure_imported_blob(engine, step); !ok) return warn(ok.error());
   MASON_TRY_ASSIGN(auto active, engine.snapshots.prepare(parent));
   {
     auto blob = engine.store.open_blob(step.blob.digest);

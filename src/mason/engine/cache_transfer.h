@@ -36,6 +36,12 @@ void load_cache_sources(Engine& engine);
 // Writes every --cache-to for the build whose target stage is `target`.
 util::Status export_cache(Engine& engine, int target);
 
+// Puts the layer blob of imported step `step` in the store (from its OCI
+// layout; a registry cache's blobs are pulled when the cache is read).
+// The blob's digest and size are verified; its diff_id is checked when the
+// layer is applied (a layer never applied keeps the cache's, as BuildKit).
+util::Status ensure_imported_blob(Engine& engine, const ImportedStep& step);
+
 // The snapshot for imported step `step` over `parent` (the snapshot of the
 // step before), recorded in the local cache; nullopt when the layer could
 // not be used (a warning on `vertex`).

@@ -69,7 +69,7 @@ util::Result<SourceView> open_source(Engine& engine, const std::string& from) {
     if (!result)
       return util::make_error(util::ErrorCode::internal,
                               fmt::format("stage {} has not been built", from));
-    snap = result->snapshot;
+    MASON_TRY_ASSIGN(snap, engine.root_of(*result));
   } else {
     auto it = engine.images.find(from);
     if (it == engine.images.end())

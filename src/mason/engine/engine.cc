@@ -1,8 +1,12 @@
 // The Engine's shared services (engine.h): unpacked base images, the
 // registry client made on first use, context hashing, transfer progress,
-// and the snapshots to discard at the end; and stage lookup by name.
+// and the snapshots to discard at the end; deferred stage roots; and stage
+// lookup by name.
 #include <algorithm>
 
+#include <fmt/format.h>
+
+#include "mason/engine/cache_transfer.h"
 #include "mason/engine/engine.h"
 #include "mason/ops/image_source.h"
 #include "mason/util/strings.h"
@@ -29,6 +33,43 @@ util::Result<std::optional<std::string>> Engine::image_snapshot(ImageSource& sou
         ops::unpack_image(snapshots, store, source.image.manifest, source.image.config);
   });
   return source.snapshot;
+}
+
+util::Result<std::optional<std::string>> Engine::root_of(const StageResult& result) {
+  if (!result.deferred) return result.snapshot;
+  return make_root(*result.deferred);
+}
+
+util::Result<std::optional<std::string>> Engine::make_root(DeferredRoot& deferred) {
+  std::call_once(deferred.made, [&] {
+    deferred.root = [&]() -> util::Result<std::optional<std::string>> {
+      std::optional<std::string> root;
+      if (deferred.image) {
+        MASON_TRY_ASSIGN(root, image_snapshot(*deferred.image));
+      } else if (deferred.parent_stage) {
+        MASON_TRY_ASSIGN(root, make_root(*deferred.parent_stage));
+      }
+      if (deferred.imports.empty()) return root;
+      auto vertex = progress.vertex();
+      vertex.started(fmt::format("[internal] applying {} cached layer(s) a later step reads",
+                                 deferred.imports.size()));
+      for (const auto& step : deferred.imports) {
+        auto applied = import_step(*this, step, root, vertex);
+        if (applied && !*applied)
+          applied = util::make_error(util::ErrorCode::corruption,
+                                     "cached layer " + step.blob.digest.str() +
+                                         " of the imported cache could not be applied");
+        if (!applied) {
+          vertex.failed(applied.error().to_string());
+          return std::unexpected(applied.error());
+        }
+        root = *applied;
+      }
+      vertex.done();
+      return root;
+    }();
+  });
+  return deferred.root;
 }
 
 util::Result<registry::Client*> Engine::registry() {

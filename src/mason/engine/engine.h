@@ -58,9 +58,25 @@ struct ImportedStep {
   std::string layout_dir; // the OCI layout holding the blob; "": already in the store
 };
 
+struct ImageSource;
+
+// A stage's root not made yet (Engine::root_of makes it, once): the base
+// image not unpacked, --cache-from layers not applied. A build whose steps
+// all come from an imported cache reads no file of its bases: they are
+// unpacked, and the layers applied, only when a step runs on the stage,
+// another stage reads from it, or an output needs its files.
+struct DeferredRoot {
+  ImageSource* image = nullptr;               // start from the base image's layers, or
+  std::shared_ptr<DeferredRoot> parent_stage; // from the base stage's deferred root
+  std::vector<ImportedStep> imports;          // then these, in order
+  std::once_flag made{};
+  util::Result<std::optional<std::string>> root = std::optional<std::string>{};
+};
+
 struct StageResult {
   image::ImageConfig config;
-  std::optional<std::string> snapshot; // the stage's root (nullopt: empty)
+  std::optional<std::string> snapshot;      // the stage's root (nullopt: empty), unless deferred
+  std::shared_ptr<DeferredRoot> deferred{}; // set: the root is made on first use (root_of)
   std::vector<LayerRef> layers;
   df::EnvList env;                    // the build scope at the end (ARG and ENV values)
   std::vector<df::ArgDef> build_args; // ARGs declared (inherited by FROM <stage>)
@@ -111,6 +127,9 @@ struct Engine {
 
   // The snapshot of an image (unpacked on first use).
   util::Result<std::optional<std::string>> image_snapshot(ImageSource& source);
+  // A stage's root: its snapshot, made first when deferred.
+  util::Result<std::optional<std::string>> root_of(const StageResult& result);
+  util::Result<std::optional<std::string>> make_root(DeferredRoot& deferred);
   // Removes `snapshot_id` when the build ends (a step's result that no
   // cache record holds, e.g. an imported layer not recorded).
   void discard_at_end_of_build(const std::string& snapshot_id);

@@ -110,7 +110,8 @@ util::Status export_tar(Engine& engine, const StageResult& result, const std::st
                         : ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd) return util::errno_error("open " + dest, errno);
   archive::FdSink sink(fd.get());
-  return write_tree_tar(engine, result.snapshot, sink);
+  MASON_TRY_ASSIGN(auto root, engine.root_of(result));
+  return write_tree_tar(engine, root, sink);
 }
 
 util::Status export_local(Engine& engine, const StageResult& result, const std::string& dest) {
@@ -124,7 +125,8 @@ util::Status export_local(Engine& engine, const StageResult& result, const std::
     util::UniqueFd fd(::open(tar.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!fd) return util::errno_error("create " + tar, errno);
     archive::FdSink sink(fd.get());
-    if (auto r = write_tree_tar(engine, result.snapshot, sink); !r) return r;
+    MASON_TRY_ASSIGN(auto root, engine.root_of(result));
+    if (auto r = write_tree_tar(engine, root, sink); !r) return r;
   }
   util::UniqueFd in(::open(tar.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in) return util::errno_error("open " + tar, errno);

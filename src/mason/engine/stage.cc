@@ -80,6 +80,7 @@ public:
     }
     m_result.env = m_env;
     m_result.build_args = m_build_args;
+    m_result.deferred = m_deferred;
     m_engine.results[static_cast<std::size_t>(m_index)] = std::move(m_result);
     return {};
   }
@@ -151,13 +152,21 @@ private:
   util::Status load_base() {
     if (auto r = check_platform(); !r) return r;
     switch (m_node.base_kind) {
-    case df::BaseKind::scratch: m_result.config = scratch_config(); return {};
+    case df::BaseKind::scratch:
+      m_result.config = scratch_config();
+      if (!m_engine.imported.empty()) m_deferred = std::make_shared<DeferredRoot>();
+      return {};
     case df::BaseKind::stage: {
       const auto& parent = m_engine.results.at(static_cast<std::size_t>(m_node.base_stage));
       if (!parent)
         return util::make_error(util::ErrorCode::internal,
                                 fmt::format("stage {} was not built", m_node.base_stage));
       m_result = *parent;
+      if (parent->deferred) { // continue from the base stage's root, made when needed
+        m_deferred = std::make_shared<DeferredRoot>();
+        m_deferred->parent_stage = parent->deferred;
+        m_result.deferred = nullptr;
+      }
       m_env = parent->env;
       m_build_args = parent->build_args; // BuildKit's dispatchState.init (frontend 1.9+)
       return {};
@@ -169,10 +178,14 @@ private:
 
   util::Status load_image_base() {
     auto& source = *m_engine.images.at(m_node.base);
-    MASON_TRY_ASSIGN(auto snap, m_engine.image_snapshot(source));
+    if (m_engine.imported.empty()) {
+      MASON_TRY_ASSIGN(m_result.snapshot, m_engine.image_snapshot(source));
+    } else { // with --cache-from, the base is unpacked only if a step needs its files
+      m_deferred = std::make_shared<DeferredRoot>();
+      m_deferred->image = &source;
+    }
     m_result.config = source.image.config;
     m_result.config.raw.clear();
-    m_result.snapshot = snap;
     const auto& layers = source.image.manifest.layers;
     for (std::size_t i = 0; i < layers.size(); ++i)
       m_result.layers.push_back(
@@ -301,15 +314,25 @@ private:
       MASON_TRY_ASSIGN(auto hit, lookup(*key));
       if (hit) return true;
       if (auto it = m_engine.imported.find(key->key); it != m_engine.imported.end()) {
-        vertex.status("importing cached layer " + it->second.blob.digest.str());
-        MASON_TRY_ASSIGN(auto snap, import_step(m_engine, it->second, m_result.snapshot, vertex));
-        if (snap) {
-          apply_step(key->key, *snap, it->second.info);
-          return true;
+        if (m_deferred) {
+          auto there = ensure_imported_blob(m_engine, it->second);
+          if (there) {
+            defer_import(key->key, it->second, vertex);
+            return true;
+          }
+          vertex.status("imported cache not used: " + there.error().to_string());
+        } else {
+          vertex.status("importing cached layer " + it->second.blob.digest.str());
+          MASON_TRY_ASSIGN(auto snap, import_step(m_engine, it->second, m_result.snapshot, vertex));
+          if (snap) {
+            apply_step(key->key, *snap, it->second.info);
+            return true;
+          }
         }
       }
     }
     explain(*key, vertex);
+    MASON_TRY(make_root());
     MASON_TRY_ASSIGN(auto active, m_engine.snapshots.prepare(m_result.snapshot));
     StepContext ctx{m_engine,     m_index, m_result.config, m_env,
                     m_build_args, vertex,  active->path()};
@@ -343,6 +366,7 @@ private:
   void apply_step(const std::string& key, const std::string& snapshot,
                   const cache::RecordInfo& info) {
     m_result.snapshot = snapshot;
+    m_deferred.reset(); // `snapshot` is the whole root
     m_result.cache_key = key;
     cache::RecordInfo kept{info.created_by, info.adds_layer, info.created};
     m_result.steps.push_back(CachedStep{key, snapshot, std::move(kept)});
@@ -351,6 +375,30 @@ private:
       m_result.last_layer_time = info.created;
     }
     add_history(info.created_by, info.adds_layer, info.adds_layer ? info.created : std::string());
+  }
+
+  // An imported step while the root is deferred: its layer joins the image
+  // as the blob it is, and is applied only if a later step needs the files.
+  void defer_import(const std::string& key, const ImportedStep& step,
+                    const progress::Reporter& vertex) {
+    vertex.status("cached layer " + step.blob.digest.str() + " (imported; applied when needed)");
+    m_deferred->imports.push_back(step);
+    m_result.cache_key = key;
+    m_result.steps.push_back(CachedStep{key, "", step.info});
+    if (step.info.adds_layer) {
+      m_result.layers.push_back(LayerRef{step.blob, step.diff_id, std::nullopt, key});
+      m_result.last_layer_time = step.info.created;
+    }
+    add_history(step.info.created_by, step.info.adds_layer,
+                step.info.adds_layer ? step.info.created : std::string());
+  }
+
+  // Makes the deferred root (a step is about to run on it).
+  util::Status make_root() {
+    if (!m_deferred) return {};
+    MASON_TRY_ASSIGN(m_result.snapshot, m_engine.make_root(*m_deferred));
+    m_deferred.reset();
+    return {};
   }
 
   // A usable record under the key: its snapshot still there.
@@ -416,6 +464,7 @@ private:
   int m_total = 0;
   std::string m_base; // the base, for miss explanations
   KeySources m_sources = engine_sources(m_engine);
+  std::shared_ptr<DeferredRoot> m_deferred; // the root while nothing needed its files
 };
 
 } // namespace
