@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tarfile
@@ -377,14 +378,7 @@ class BuildKit(Builder):
             ["dockerd", "--data-root", self.data, "--exec-root", self.exec, "--pidfile", self.exec / "pid",
              "--host", f"unix://{self.sock}", "--iptables=false", "--ip-masq=false", "--bridge=none"],
             stdout=self.logf, stderr=subprocess.STDOUT, start_new_session=True)
-        for _ in range(300):
-            if run(self.d("version"), check=False).returncode == 0:
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"dockerd exited, see {cache / 'dockerd.log'}")
-            time.sleep(0.1)
-        else:
-            raise RuntimeError(f"dockerd did not start, see {cache / 'dockerd.log'}")
+        wait_ready(self.d("version"), self.proc, "dockerd", cache / "dockerd.log")
         self.daemon_pid = self.proc.pid
         for img in images:
             want = archive_image_id(cache / "bases" / tar_name(img))
@@ -408,21 +402,38 @@ class BuildKit(Builder):
         run(self.d("save", f"bench/{case.name}", "-o", str(dest)))
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for p in (self.exec, self.data):
-            for mp in mounts_under(p):
-                subprocess.run(["umount", "-l", mp], capture_output=True)
-        shutil.rmtree(self.exec, ignore_errors=True)
+        stop_daemon(self.proc, (self.exec, self.data), self.exec)
+
+
+def wait_ready(probe, proc, what, logpath):
+    """Polls `probe` (a command) until it succeeds; the daemon `proc` must
+    not exit meanwhile. 30 s at most."""
+    for _ in range(300):
+        if run(probe, check=False).returncode == 0:
+            return
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited, see {logpath}")
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not start, see {logpath}")
+
+
+def stop_daemon(proc, dirs, exec_dir):
+    """Stops `proc` (TERM, then KILL after 60 s), unmounts what is left
+    under `dirs` and removes `exec_dir`."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for p in dirs:
+        for mp in mounts_under(p):
+            subprocess.run(["umount", "-l", mp], capture_output=True)
+    shutil.rmtree(exec_dir, ignore_errors=True)
 
 
 def free_port():
-    import socket
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -501,14 +512,7 @@ class BuildKitd(Builder):
             [str(self.bindir / "buildkitd"), "--config", str(config), "--addr", f"unix://{self.sock}",
              "--allow-insecure-entitlement", "network.host"],
             stdout=self.logf, stderr=subprocess.STDOUT, start_new_session=True)
-        for _ in range(300):
-            if run(self.ctl("debug", "workers"), check=False).returncode == 0:
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"buildkitd exited, see {cache / 'buildkitd.log'}")
-            time.sleep(0.1)
-        else:
-            raise RuntimeError(f"buildkitd did not start, see {cache / 'buildkitd.log'}")
+        wait_ready(self.ctl("debug", "workers"), self.proc, "buildkitd", cache / "buildkitd.log")
         self.daemon_pid = self.proc.pid
 
     def reset(self, case):
@@ -550,17 +554,7 @@ class BuildKitd(Builder):
         return self.measure(cmd, logf)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for p in (self.exec, self.state):
-            for mp in mounts_under(p):
-                subprocess.run(["umount", "-l", mp], capture_output=True)
-        shutil.rmtree(self.exec, ignore_errors=True)
+        stop_daemon(self.proc, (self.exec, self.state), self.exec)
 
 
 class Buildah(Builder):

@@ -367,14 +367,7 @@ private:
                   const cache::RecordInfo& info) {
     m_result.snapshot = snapshot;
     m_deferred.reset(); // `snapshot` is the whole root
-    m_result.cache_key = key;
-    cache::RecordInfo kept{info.created_by, info.adds_layer, info.created};
-    m_result.steps.push_back(CachedStep{key, snapshot, std::move(kept)});
-    if (info.adds_layer) {
-      m_result.layers.push_back(LayerRef{std::nullopt, std::nullopt, snapshot, key});
-      m_result.last_layer_time = info.created;
-    }
-    add_history(info.created_by, info.adds_layer, info.adds_layer ? info.created : std::string());
+    add_step(key, snapshot, info, LayerRef{std::nullopt, std::nullopt, snapshot, key});
   }
 
   // An imported step while the root is deferred: its layer joins the image
@@ -383,14 +376,21 @@ private:
                     const progress::Reporter& vertex) {
     vertex.status("cached layer " + step.blob.digest.str() + " (imported; applied when needed)");
     m_deferred->imports.push_back(step);
+    add_step(key, "", step.info, LayerRef{step.blob, step.diff_id, std::nullopt, key});
+  }
+
+  // The step's place in the stage: its key, its cache chain entry (""
+  // snapshot: not made), its layer when it adds one, its history.
+  void add_step(const std::string& key, const std::string& snapshot, const cache::RecordInfo& info,
+                LayerRef layer) {
     m_result.cache_key = key;
-    m_result.steps.push_back(CachedStep{key, "", step.info});
-    if (step.info.adds_layer) {
-      m_result.layers.push_back(LayerRef{step.blob, step.diff_id, std::nullopt, key});
-      m_result.last_layer_time = step.info.created;
+    m_result.steps.push_back(CachedStep{
+        key, snapshot, cache::RecordInfo{info.created_by, info.adds_layer, info.created}});
+    if (info.adds_layer) {
+      m_result.layers.push_back(std::move(layer));
+      m_result.last_layer_time = info.created;
     }
-    add_history(step.info.created_by, step.info.adds_layer,
-                step.info.adds_layer ? step.info.created : std::string());
+    add_history(info.created_by, info.adds_layer, info.adds_layer ? info.created : std::string());
   }
 
   // Makes the deferred root (a step is about to run on it).
