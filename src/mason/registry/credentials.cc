@@ -240,7 +240,8 @@ struct ConfigPaths {
 
 util::Result<ConfigPaths> config_paths(const CredentialStoreOptions& options) {
   if (options.config_dir.empty())
-    return make_error(ErrorCode::invalid_argument, "no docker configuration directory given");
+    return make_error(ErrorCode::invalid_argument,
+                      "no docker configuration directory: set DOCKER_CONFIG or HOME");
   return ConfigPaths{options.config_dir, options.config_dir + "/config.json"};
 }
 
