@@ -229,6 +229,48 @@ fs_listing "$WORK/later.tar" >"$WORK/later.fs"
 grep -q '^/again.txt ' "$WORK/later.fs" && grep -q '^/bin.out ' "$WORK/later.fs" ||
   { cat "$WORK/later.fs"; fail "the later image lacks a file"; }
 export MASON_ROOT=$STORE
+# The CI warm build: a fresh store, the bases in a registry, --cache-from a
+# registry cache, nothing changed. The base is resolved, not pulled; only
+# the layers the exported image holds are fetched; nothing is unpacked.
+"$MASON" tag busybox "$REGISTRY/lib/busybox:1"
+"$MASON" push -q "$REGISTRY/lib/busybox:1" >/dev/null || fail "push busybox"
+ctx5=$(context ci <<DF
+FROM $REGISTRY/lib/busybox:1 AS compile
+COPY src.txt /src.txt
+RUN tr a-z A-Z < /src.txt > /bin.out && head -c 300000 /dev/urandom > /noise
+FROM scratch AS final
+COPY --from=compile /bin.out /bin.out
+DF
+)
+echo ci >"$ctx5/src.txt"
+export MASON_ROOT=$WORK/ci-cold
+"$MASON" build --progress plain --iidfile "$WORK/ci1" -t "$REGISTRY/ci/app:1" --push \
+  --cache-to "type=registry,ref=$REGISTRY/ci/app:cache,mode=max" "$ctx5" >"$WORK/log" 2>&1 ||
+  { cat "$WORK/log"; fail "CI cold build"; }
+grep -q "pulling the layers of $REGISTRY/lib/busybox:1" "$WORK/log" || { cat "$WORK/log"; fail "the base was not pulled for its RUN"; }
+export MASON_ROOT=$WORK/ci-warm
+"$MASON" build --progress plain --iidfile "$WORK/ci2" -t "$REGISTRY/ci/app:1" --push \
+  --cache-from "type=registry,ref=$REGISTRY/ci/app:cache" "$ctx5" >"$WORK/log" 2>&1 ||
+  { cat "$WORK/log"; fail "CI warm build"; }
+[[ $(grep -c CACHED "$WORK/log") -eq 3 ]] || { cat "$WORK/log"; fail "CI warm build: a step ran"; }
+[[ $(cat "$WORK/ci2") == $(cat "$WORK/ci1") ]] || fail "CI warm build gave another image"
+! grep -q "pulling the layers" "$WORK/log" || { cat "$WORK/log"; fail "CI warm build pulled the base"; }
+big=$(find "$MASON_ROOT/blobs" -type f -size +100k | wc -l)
+[[ $big -eq 0 ]] || { cat "$WORK/log"; ls -lR "$MASON_ROOT/blobs"; fail "CI warm build fetched layers the image does not hold"; }
+! "$MASON" images | grep -q "lib/busybox" || fail "CI warm build stored the base it did not pull"
+[[ $("$MASON" du | awk '/^layer snapshots / { print $3 }') -eq 0 ]] || { "$MASON" du; fail "CI warm build unpacked something"; }
+"$MASON" save "$REGISTRY/ci/app:1" -o "$WORK/ci.tar" || fail "the CI warm build's image is incomplete"
+fs_listing "$WORK/ci.tar" | grep -q '^/bin.out ' || fail "the saved image lacks /bin.out"
+# A step added over the base: now the base's layers are pulled and unpacked.
+echo 'RUN echo more > /more' >>"$ctx5/Dockerfile"
+sed -i 's/^FROM scratch AS final$/FROM compile AS final/' "$ctx5/Dockerfile"
+"$MASON" build --progress plain -t "$REGISTRY/ci/app:2" \
+  --cache-from "type=registry,ref=$REGISTRY/ci/app:cache" "$ctx5" >"$WORK/log" 2>&1 ||
+  { cat "$WORK/log"; fail "CI warm build, a step added"; }
+grep -q "pulling the layers of $REGISTRY/lib/busybox:1" "$WORK/log" && grep -q "applying 2 cached layer(s)" "$WORK/log" ||
+  { cat "$WORK/log"; fail "CI warm build, a step added: base not pulled or layers not applied"; }
+[[ $("$MASON" run --rm "$REGISTRY/ci/app:2" cat /more /bin.out) == $'more\nCI' ]] || fail "the image over the pulled base"
+export MASON_ROOT=$STORE
 # A damaged cache is not used (the step runs), never trusted.
 export MASON_ROOT=$WORK/damaged
 import_busybox

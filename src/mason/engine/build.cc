@@ -77,42 +77,60 @@ util::Status open_context(Engine& e, const std::string& dockerfile_path) {
   return {};
 }
 
-// Pulls `ref` (or checks with --pull that the local copy is current).
-util::Status pull_image(Engine& e, const std::string& ref, const progress::Reporter& vertex,
-                        bool have_local) {
+// Reads `ref` from its registry: the manifest and the config, not the
+// layers (Engine::image_layers pulls them when a step or an output needs
+// them). nullopt with --pull when the local copy is the registry's.
+util::Result<std::optional<registry::RemoteImage>>
+fetch_image(Engine& e, const std::string& ref, const progress::Reporter& vertex, bool have_local) {
   MASON_TRY_ASSIGN(auto parsed, image::Reference::parse(ref));
   MASON_TRY_ASSIGN(auto client, e.registry());
   if (have_local) {
     MASON_TRY_ASSIGN(auto remote, client->resolve(parsed));
-    if (e.store.has_blob(remote.digest)) return {}; // the same manifest or index
+    if (e.store.has_blob(remote.digest)) return std::nullopt; // the same manifest or index
   }
-  vertex.status("pulling " + parsed.str());
+  vertex.status("resolving " + parsed.str());
   e.report_transfers_to(vertex);
-  auto pulled = client->pull(e.store, parsed, image::host_platform());
-  if (!pulled) return std::unexpected(pulled.error());
-  vertex.status("pulled " + pulled->digest.str());
-  return {};
+  MASON_TRY_ASSIGN(auto fetched, client->fetch_image(e.store, parsed, image::host_platform()));
+  vertex.status("resolved " + fetched.descriptor.digest.str());
+  return fetched;
+}
+
+util::Result<exporter::LocalImage> remote_image(Engine& e, const registry::RemoteImage& remote) {
+  MASON_TRY_ASSIGN(auto raw, e.store.read_blob(remote.manifest.config.digest));
+  MASON_TRY_ASSIGN(auto config, image::parse_image_config(raw));
+  if (config.rootfs.diff_ids.size() != remote.manifest.layers.size())
+    return util::make_error(util::ErrorCode::corruption,
+                            fmt::format("{}: the config lists {} layers, the manifest {}",
+                                        remote.ref, config.rootfs.diff_ids.size(),
+                                        remote.manifest.layers.size()));
+  return exporter::LocalImage{{}, remote.descriptor, remote.manifest, std::move(config)};
 }
 
 util::Status resolve_image(Engine& e, const std::string& ref) {
   if (e.images.contains(ref)) return {};
   auto vertex = e.progress.vertex();
   vertex.started("[internal] load metadata for " + ref);
-  auto img = exporter::find_local_image(e.store, ref);
-  if (!img || e.options.pull) {
-    auto pulled = pull_image(e, ref, vertex, img.has_value());
-    if (!pulled) {
-      vertex.failed(pulled.error().to_string());
-      return std::unexpected(std::move(pulled.error()).with_context("FROM " + ref));
-    }
-    img = exporter::find_local_image(e.store, ref);
-    if (!img) {
-      vertex.failed(img.error().to_string());
-      return std::unexpected(img.error());
-    }
-  }
   auto source = std::make_unique<ImageSource>();
-  source->image = std::move(*img);
+  auto resolved = [&]() -> util::Status {
+    auto img = exporter::find_local_image(e.store, ref);
+    if (img && !e.options.pull) {
+      source->image = std::move(*img);
+      return {};
+    }
+    auto fetched = fetch_image(e, ref, vertex, img.has_value());
+    if (!fetched) return std::unexpected(std::move(fetched.error()).with_context("FROM " + ref));
+    if (!*fetched) {
+      source->image = std::move(*img);
+      return {};
+    }
+    MASON_TRY_ASSIGN(source->image, remote_image(e, **fetched));
+    source->remote = std::move(**fetched);
+    return {};
+  }();
+  if (!resolved) {
+    vertex.failed(resolved.error().to_string());
+    return resolved;
+  }
   e.images.emplace(ref, std::move(source));
   vertex.done();
   return {};

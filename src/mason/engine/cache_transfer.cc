@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -156,8 +157,10 @@ util::Result<bool> is_cache_manifest(const image::Manifest& m, const std::string
 }
 
 // Adds the records of a cache config to engine.imported.
+// The blobs are in the OCI layout `layout_dir`, or at `registry_ref`.
 util::Status read_config(Engine& engine, const std::string& config, const image::Manifest& m,
-                         const std::string& layout_dir, const std::string& what) {
+                         const std::string& layout_dir, const std::string& registry_ref,
+                         const std::string& what) {
   auto j = json::parse(config, nullptr, false);
   if (!j.is_object() || !j.contains("records") || !j["records"].is_array())
     return util::make_error(util::ErrorCode::corruption, what + ": not a mason build cache");
@@ -177,6 +180,7 @@ util::Status read_config(Engine& engine, const std::string& config, const image:
     s.diff_id = *diff_id;
     s.info = std::move(*info);
     s.layout_dir = layout_dir;
+    s.registry_ref = registry_ref;
     engine.imported.try_emplace(s.key, std::move(s));
   }
   return {};
@@ -211,7 +215,7 @@ util::Status load_local(Engine& engine, const CacheSpec& spec) {
     MASON_TRY_ASSIGN(auto usable, is_cache_manifest(m, spec.dir + " (" + tag + ")"));
     if (!usable) continue;
     MASON_TRY_ASSIGN(auto config, layout_blob(spec.dir, m.config.digest));
-    if (auto ok = read_config(engine, config, m, spec.dir, spec.dir + " (" + tag + ")"); !ok)
+    if (auto ok = read_config(engine, config, m, spec.dir, "", spec.dir + " (" + tag + ")"); !ok)
       return ok;
     ++found;
   }
@@ -222,21 +226,22 @@ util::Status load_local(Engine& engine, const CacheSpec& spec) {
   return {};
 }
 
+// Only the manifest and the config are read: a layer is fetched when a
+// step reads its files or an output holds it (fetch_imported_layers).
 util::Status load_registry(Engine& engine, const CacheSpec& spec) {
   MASON_TRY_ASSIGN(auto ref, image::Reference::parse(spec.ref));
   MASON_TRY_ASSIGN(auto client, engine.registry());
   MASON_TRY_ASSIGN(auto remote, client->resolve(ref));
   // By digest: the cache is not an image and gets no name in the store.
-  MASON_TRY_ASSIGN(auto by_digest, image::Reference::parse(ref.name() + "@" + remote.digest.str()));
-  MASON_TRY_ASSIGN(auto pulled, client->pull(engine.store, by_digest, image::host_platform()));
-  MASON_TRY_ASSIGN(auto raw, engine.store.read_blob(pulled.digest));
-  MASON_TRY_ASSIGN(auto m, image::parse_manifest(raw));
-  MASON_TRY_ASSIGN(auto usable, is_cache_manifest(m, spec.ref));
+  const std::string by_digest = ref.name() + "@" + remote.digest.str();
+  MASON_TRY_ASSIGN(auto parsed, image::Reference::parse(by_digest));
+  MASON_TRY_ASSIGN(auto fetched, client->fetch_image(engine.store, parsed, image::host_platform()));
+  MASON_TRY_ASSIGN(auto usable, is_cache_manifest(fetched.manifest, spec.ref));
   if (!usable)
     return util::make_error(util::ErrorCode::invalid_argument,
                             spec.ref + " is not a mason build cache");
-  MASON_TRY_ASSIGN(auto config, engine.store.read_blob(m.config.digest));
-  return read_config(engine, config, m, "", spec.ref);
+  MASON_TRY_ASSIGN(auto config, engine.store.read_blob(fetched.manifest.config.digest));
+  return read_config(engine, config, fetched.manifest, "", by_digest, spec.ref);
 }
 
 } // namespace
@@ -246,6 +251,7 @@ void load_cache_sources(Engine& engine) {
     auto vertex = engine.progress.vertex();
     const std::string name = spec.type == CacheSpec::Type::local ? spec.dir : spec.ref;
     vertex.started("importing cache manifest from " + name);
+    engine.report_transfers_to(vertex);
     const auto before = engine.imported.size();
     auto ok = spec.type == CacheSpec::Type::local ? load_local(engine, spec)
                                                   : load_registry(engine, spec);
@@ -259,8 +265,18 @@ void load_cache_sources(Engine& engine) {
   }
 }
 
+util::Status usable_imported_blob(Engine& engine, const ImportedStep& step) {
+  if (!step.registry_ref.empty()) return {}; // fetched when needed
+  return ensure_imported_blob(engine, step);
+}
+
 util::Status ensure_imported_blob(Engine& engine, const ImportedStep& step) {
   if (engine.store.has_blob(step.blob.digest)) return {};
+  if (!step.registry_ref.empty()) {
+    MASON_TRY_ASSIGN(auto ref, image::Reference::parse(step.registry_ref));
+    MASON_TRY_ASSIGN(auto client, engine.registry());
+    return client->fetch_blobs(engine.store, ref, {step.blob});
+  }
   if (step.layout_dir.empty())
     return util::make_error(util::ErrorCode::not_found, "no layer " + step.blob.digest.str());
   const std::string path = step.layout_dir + "/blobs/sha256/" + std::string(step.blob.digest.hex());
@@ -271,6 +287,27 @@ util::Status ensure_imported_blob(Engine& engine, const ImportedStep& step) {
   o.expected_digest = step.blob.digest;
   o.expected_size = step.blob.size;
   MASON_TRY(engine.store.ingest_file(fd.get(), o));
+  return {};
+}
+
+util::Status fetch_imported_layers(Engine& engine, const std::vector<image::Descriptor>& blobs) {
+  std::map<std::string, std::vector<image::Descriptor>> from_registry; // by cache reference
+  std::set<image::Digest> wanted;
+  for (const auto& b : blobs)
+    if (!engine.store.has_blob(b.digest)) wanted.insert(b.digest);
+  for (const auto& [key, step] : engine.imported) {
+    if (!wanted.contains(step.blob.digest)) continue;
+    wanted.erase(step.blob.digest);
+    if (step.registry_ref.empty())
+      MASON_TRY(ensure_imported_blob(engine, step));
+    else
+      from_registry[step.registry_ref].push_back(step.blob);
+  }
+  for (const auto& [name, layers] : from_registry) { // a cache's layers download concurrently
+    MASON_TRY_ASSIGN(auto ref, image::Reference::parse(name));
+    MASON_TRY_ASSIGN(auto client, engine.registry());
+    MASON_TRY(client->fetch_blobs(engine.store, ref, layers));
+  }
   return {};
 }
 
@@ -324,6 +361,8 @@ util::Status export_cache(Engine& engine, int target) {
     util::Status ok;
     if (!manifest) {
       ok = std::unexpected(manifest.error());
+    } else if (auto fetched = fetch_imported_layers(engine, layers); !fetched) {
+      ok = fetched;
     } else if (spec.type == CacheSpec::Type::local) {
       std::vector<image::Descriptor> blobs = layers;
       MASON_TRY_ASSIGN(auto raw, engine.store.read_blob(manifest->digest));

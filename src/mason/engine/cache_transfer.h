@@ -11,10 +11,12 @@
 // several targets share a directory without overwriting each other) or in
 // a registry (type=registry,ref=...).
 //
-// Import reads the lists first (and, for a registry, downloads the
-// blobs); a step is used when the build reaches its key: its layer is
-// applied over the snapshot of the step before (whose key the chain
-// already matched), committed, and recorded like a local cache hit.
+// Import reads the lists first (for a registry: the manifest and the
+// config, no layer); a step is used when the build reaches its key: its
+// layer is applied over the snapshot of the step before (whose key the
+// chain already matched), committed, and recorded like a local cache hit --
+// or, while the stage's root is deferred (engine.h), only noted, its blob
+// fetched when an output or a later step needs it.
 // Everything read is verified: blob digests, diff_ids, key syntax.
 #pragma once
 
@@ -36,11 +38,23 @@ void load_cache_sources(Engine& engine);
 // Writes every --cache-to for the build whose target stage is `target`.
 util::Status export_cache(Engine& engine, int target);
 
+// Whether the layer of imported step `step` can be used while the stage's
+// root is deferred: one from an OCI layout is put in the store and so
+// verified now (a damaged local cache is not used: the step runs); a
+// registry cache's layer is taken as the cache lists it and fetched when
+// needed (a damaged one then fails the build, as BuildKit's lazy blobs).
+util::Status usable_imported_blob(Engine& engine, const ImportedStep& step);
+
 // Puts the layer blob of imported step `step` in the store (from its OCI
-// layout; a registry cache's blobs are pulled when the cache is read).
+// layout, or fetched from its registry cache).
 // The blob's digest and size are verified; its diff_id is checked when the
 // layer is applied (a layer never applied keeps the cache's, as BuildKit).
 util::Status ensure_imported_blob(Engine& engine, const ImportedStep& step);
+
+// Puts those of `blobs` that are layers of imported steps in the store
+// (an image or a cache export holds them); a registry cache's are fetched
+// together. Blobs of no imported step are left alone.
+util::Status fetch_imported_layers(Engine& engine, const std::vector<image::Descriptor>& blobs);
 
 // The snapshot for imported step `step` over `parent` (the snapshot of the
 // step before), recorded in the local cache; nullopt when the layer could

@@ -3,6 +3,7 @@
 // and the snapshots to discard at the end; deferred stage roots; and stage
 // lookup by name.
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -27,10 +28,51 @@ int stage_for_from(const df::StageGraph& graph, const std::string& from) {
   return -1;
 }
 
+util::Status Engine::image_layers(ImageSource& source) {
+  if (!source.remote) return {};
+  std::call_once(source.pulled, [&] {
+    source.layers = [&]() -> util::Status {
+      auto vertex = progress.vertex();
+      vertex.started("[internal] pulling the layers of " + source.remote->ref);
+      report_transfers_to(vertex);
+      auto client = registry();
+      auto done = client ? (*client)->complete(store, *source.remote)
+                         : util::Result<image::Descriptor>(std::unexpected(client.error()));
+      if (!done) {
+        vertex.failed(done.error().to_string());
+        return std::unexpected(done.error());
+      }
+      vertex.done();
+      return {};
+    }();
+  });
+  return source.layers;
+}
+
+util::Status Engine::fetch_layers(const std::vector<LayerRef>& layers) {
+  std::set<image::Digest> missing;
+  for (const auto& l : layers)
+    if (l.blob && !store.has_blob(l.blob->digest)) missing.insert(l.blob->digest);
+  if (missing.empty()) return {};
+  for (auto& [ref, source] : images) {
+    if (!source->remote) continue;
+    const auto& own = source->image.manifest.layers;
+    if (std::any_of(own.begin(), own.end(),
+                    [&](const image::Descriptor& d) { return missing.contains(d.digest); }))
+      MASON_TRY(image_layers(*source));
+  }
+  std::vector<image::Descriptor> blobs;
+  for (const auto& l : layers)
+    if (l.blob) blobs.push_back(*l.blob);
+  return fetch_imported_layers(*this, blobs);
+}
+
 util::Result<std::optional<std::string>> Engine::image_snapshot(ImageSource& source) {
   std::call_once(source.unpacked, [&] {
-    source.snapshot =
-        ops::unpack_image(snapshots, store, source.image.manifest, source.image.config);
+    source.snapshot = [&]() -> util::Result<std::optional<std::string>> {
+      MASON_TRY(image_layers(source));
+      return ops::unpack_image(snapshots, store, source.image.manifest, source.image.config);
+    }();
   });
   return source.snapshot;
 }

@@ -54,8 +54,9 @@ struct ImportedStep {
   std::string key;
   image::Descriptor blob; // the step's layer
   image::Digest diff_id;
-  cache::RecordInfo info; // created_by, adds_layer, created
-  std::string layout_dir; // the OCI layout holding the blob; "": already in the store
+  cache::RecordInfo info;   // created_by, adds_layer, created
+  std::string layout_dir;   // the OCI layout holding the blob, or
+  std::string registry_ref; // the registry cache (name@digest) it is fetched from
 };
 
 struct ImageSource;
@@ -85,9 +86,14 @@ struct StageResult {
   std::vector<CachedStep> steps;      // this stage's chain of cached steps (with its base stage's)
 };
 
-// An image used by FROM, COPY --from or RUN --mount from=.
+// An image used by FROM, COPY --from or RUN --mount from=. One pulled for
+// this build is first only read (`remote`: manifest and config): its layers
+// are downloaded when a step reads its files or an output holds them.
 struct ImageSource {
   exporter::LocalImage image;
+  std::optional<registry::RemoteImage> remote{}; // set: layers maybe not in the store
+  std::once_flag pulled;
+  util::Status layers = {}; // the outcome of pulling the layers
   std::once_flag unpacked;
   util::Result<std::optional<std::string>> snapshot = std::optional<std::string>{};
 };
@@ -125,6 +131,11 @@ struct Engine {
   std::mutex transfer_mutex{};
   progress::Reporter transfer_vertex{}; // where registry transfers are reported
 
+  // Puts the layers of an image in the store (pulled on first use).
+  util::Status image_layers(ImageSource& source);
+  // Puts every blob of `layers` in the store: base image layers pulled,
+  // imported cache layers fetched (an output or a cache export holds them).
+  util::Status fetch_layers(const std::vector<LayerRef>& layers);
   // The snapshot of an image (unpacked on first use).
   util::Result<std::optional<std::string>> image_snapshot(ImageSource& source);
   // A stage's root: its snapshot, made first when deferred.

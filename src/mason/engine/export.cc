@@ -60,6 +60,8 @@ struct Layer {
 util::Result<std::vector<Layer>> layers_of(Engine& engine, const StageResult& result,
                                            const progress::Reporter& vertex) {
   std::vector<Layer> out;
+  engine.report_transfers_to(vertex);
+  MASON_TRY(engine.fetch_layers(result.layers));
   for (const auto& ref : result.layers) {
     if (ref.blob) {
       MASON_TRY_ASSIGN(auto size, uncompressed_size(engine, *ref.blob));

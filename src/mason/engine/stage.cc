@@ -315,12 +315,12 @@ private:
       if (hit) return true;
       if (auto it = m_engine.imported.find(key->key); it != m_engine.imported.end()) {
         if (m_deferred) {
-          auto there = ensure_imported_blob(m_engine, it->second);
-          if (there) {
+          auto usable = usable_imported_blob(m_engine, it->second);
+          if (usable) {
             defer_import(key->key, it->second, vertex);
             return true;
           }
-          vertex.status("imported cache not used: " + there.error().to_string());
+          vertex.status("imported cache not used: " + usable.error().to_string());
         } else {
           vertex.status("importing cached layer " + it->second.blob.digest.str());
           MASON_TRY_ASSIGN(auto snap, import_step(m_engine, it->second, m_result.snapshot, vertex));

@@ -261,6 +261,26 @@ util::Result<image::Descriptor> Client::pull(content::Store& store, const image:
   return result;
 }
 
+util::Result<RemoteImage> Client::fetch_image(content::Store& store, const image::Reference& ref,
+                                              const image::Platform& platform) {
+  auto result = m_impl->fetch_image(store, ref, platform);
+  if (!result) return std::unexpected(std::move(result.error()).with_context("pull " + ref.str()));
+  return result;
+}
+
+util::Result<image::Descriptor> Client::complete(content::Store& store, const RemoteImage& image) {
+  auto result = m_impl->complete(store, image);
+  if (!result) return std::unexpected(std::move(result.error()).with_context("pull " + image.ref));
+  return result;
+}
+
+util::Status Client::fetch_blobs(content::Store& store, const image::Reference& ref,
+                                 const std::vector<image::Descriptor>& blobs) {
+  auto result = m_impl->fetch_blobs(store, ref, blobs);
+  if (!result) return std::unexpected(std::move(result.error()).with_context("pull " + ref.str()));
+  return result;
+}
+
 util::Result<image::Descriptor> Client::resolve(const image::Reference& ref) {
   auto result = m_impl->resolve(ref);
   if (!result)

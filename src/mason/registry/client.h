@@ -37,6 +37,7 @@
 
 #include "mason/content/store.h"
 #include "mason/image/descriptor.h"
+#include "mason/image/manifest.h"
 #include "mason/image/platform.h"
 #include "mason/image/reference.h"
 #include "mason/registry/credentials.h"
@@ -67,6 +68,21 @@ struct RegistryOptions {
 
 class Transport; // transport.h
 
+// What a registry serves at a reference, read without the image's layers
+// (Client::fetch_image): the manifest for the platform asked for (and the
+// index that selected it), both kept in memory, and the config, which is
+// put in the store. Client::complete downloads the layers and stores the
+// image as pull() does.
+struct RemoteImage {
+  std::string ref;              // the reference as asked (its str())
+  image::Descriptor descriptor; // the platform's image manifest
+  std::string manifest_raw;
+  image::Manifest manifest;
+  std::optional<image::Descriptor> index; // when the reference named an index
+  std::string index_raw;
+  std::vector<image::Descriptor> index_manifests;
+};
+
 class Client {
 public:
   static util::Result<std::unique_ptr<Client>> create(const RegistryOptions& options);
@@ -80,6 +96,19 @@ public:
   // of the image manifest (the platform's, for an index).
   util::Result<image::Descriptor> pull(content::Store& store, const image::Reference& ref,
                                        const image::Platform& platform);
+
+  // Reads `ref` for `platform` without its layers: the manifest(s), and
+  // the config blob into the store. Nothing is tagged.
+  util::Result<RemoteImage> fetch_image(content::Store& store, const image::Reference& ref,
+                                        const image::Platform& platform);
+  // Finishes what fetch_image began: the layers missing from the store are
+  // downloaded, the manifest (and index) stored and the reference tagged,
+  // as pull() leaves it. Returns the manifest's descriptor.
+  util::Result<image::Descriptor> complete(content::Store& store, const RemoteImage& image);
+  // Downloads those of `blobs` missing from the store from the repository
+  // `ref` names (through the docker.io mirrors first, as a pull).
+  util::Status fetch_blobs(content::Store& store, const image::Reference& ref,
+                           const std::vector<image::Descriptor>& blobs);
 
   // Only resolves `ref` to the descriptor of what the registry has at it
   // (a manifest or an index), for `--pull` checks.

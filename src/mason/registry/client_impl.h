@@ -108,6 +108,11 @@ struct ClientState {
   util::Result<image::Descriptor> resolve(const image::Reference& ref);
   util::Result<image::Descriptor> pull(content::Store& store, const image::Reference& ref,
                                        const image::Platform& platform);
+  util::Result<RemoteImage> fetch_image(content::Store& store, const image::Reference& ref,
+                                        const image::Platform& platform);
+  util::Result<image::Descriptor> complete(content::Store& store, const RemoteImage& image);
+  util::Status fetch_blobs(content::Store& store, const image::Reference& ref,
+                           const std::vector<image::Descriptor>& blobs);
   // push.cc
   util::Result<image::Descriptor> push(const content::Store& store,
                                        const image::Descriptor& manifest,

@@ -10,7 +10,10 @@
 // the manifest (and index) stored, their references recorded, and the
 // name tagged — to the platform manifest, never the index, so that
 // exporter::find_local_image gives back the platform pulled even when it is not
-// the host's.
+// the host's. A pull is two halves that may be called apart: fetch_image
+// (the manifests, kept in memory, and the config) and complete (the
+// layers, then the manifests stored and the tag), so that a build resolves
+// a base without downloading layers no step reads.
 //
 // Mirrors: a docker.io reference is pulled (or resolved) from each of
 // options.docker_io_mirrors in turn, as dockerd's registry-mirrors: any
@@ -195,9 +198,7 @@ private:
 };
 
 std::vector<image::Descriptor> missing_blobs(ClientState& impl, const content::Store& store,
-                                             const image::Manifest& manifest) {
-  std::vector<image::Descriptor> all{manifest.config};
-  all.insert(all.end(), manifest.layers.begin(), manifest.layers.end());
+                                             const std::vector<image::Descriptor>& all) {
   std::set<image::Digest> seen;
   std::vector<image::Descriptor> out;
   for (const auto& d : all) {
@@ -208,6 +209,12 @@ std::vector<image::Descriptor> missing_blobs(ClientState& impl, const content::S
       out.push_back(d);
   }
   return out;
+}
+
+std::vector<image::Descriptor> blobs_of(const image::Manifest& manifest) {
+  std::vector<image::Descriptor> all{manifest.config};
+  all.insert(all.end(), manifest.layers.begin(), manifest.layers.end());
+  return all;
 }
 
 // Downloads `blobs` with up to max_concurrent_transfers threads; the first
@@ -287,65 +294,111 @@ util::Status record_sources(content::Store& store, const image::Manifest& manife
   return {};
 }
 
-// The pull from one repository (a mirror's or the reference's own);
-// `source` is what the store records the blobs as coming from: the
-// reference's registry even when a mirror served them.
-util::Result<image::Descriptor> pull_from(ClientState& impl, content::Store& store,
-                                          const Repo& repo, const image::Reference& ref,
-                                          const image::Platform& platform,
-                                          const std::string& source) {
+// The manifest of `ref` for `platform` from one repository (a mirror's or
+// the reference's own), and its config into the store.
+util::Result<RemoteImage> fetch_from(ClientState& impl, content::Store& store, const Repo& repo,
+                                     const image::Reference& ref, const image::Platform& platform) {
   MASON_TRY_ASSIGN(auto top, fetch_manifest(impl, repo, manifest_key(ref), ref.digest()));
+  RemoteImage out;
+  out.ref = ref.str();
   auto fetched = std::move(top);
-  std::optional<image::Index> index;
-  std::optional<Fetched> index_bytes;
   if (image::is_index(fetched.descriptor.media_type)) {
     MASON_TRY_ASSIGN(auto parsed, image::parse_index(fetched.raw));
     MASON_TRY_ASSIGN(auto chosen, image::select_manifest(parsed, platform));
     MASON_TRY_ASSIGN(auto child, fetch_manifest(impl, repo, chosen.digest.str(), chosen.digest));
-    index = std::move(parsed);
-    index_bytes = std::move(fetched);
+    out.index = fetched.descriptor;
+    out.index_raw = std::move(fetched.raw);
+    out.index_manifests = std::move(parsed.manifests);
     fetched = std::move(child);
   }
   if (!image::is_manifest(fetched.descriptor.media_type))
     return util::make_error(util::ErrorCode::unsupported, "the index selects " +
                                                               fetched.descriptor.media_type +
                                                               ", which is not an image manifest");
-  MASON_TRY_ASSIGN(auto manifest, image::parse_manifest(fetched.raw));
-  MASON_TRY(download_all(impl, store, repo, missing_blobs(impl, store, manifest)));
+  MASON_TRY_ASSIGN(out.manifest, image::parse_manifest(fetched.raw));
+  out.descriptor = std::move(fetched.descriptor);
+  out.manifest_raw = std::move(fetched.raw);
+  MASON_TRY(download_all(impl, store, repo, missing_blobs(impl, store, {out.manifest.config})));
+  return out;
+}
+
+// The rest of a pull from one repository: the layers, then the manifest
+// (and index) and the tag. `source` is what the store records the blobs
+// as coming from: the reference's registry even when a mirror served them.
+util::Result<image::Descriptor> complete_from(ClientState& impl, content::Store& store,
+                                              const Repo& repo, const RemoteImage& image,
+                                              const std::string& source) {
+  const auto& manifest = image.manifest;
+  MASON_TRY(download_all(impl, store, repo, missing_blobs(impl, store, blobs_of(manifest))));
   MASON_TRY(record_sources(store, manifest, source));
-  std::vector<image::Descriptor> children{manifest.config};
-  children.insert(children.end(), manifest.layers.begin(), manifest.layers.end());
-  auto stored = store_manifest(store, fetched, children);
+  auto stored =
+      store_manifest(store, Fetched{image.manifest_raw, image.descriptor}, blobs_of(manifest));
   if (!stored) return std::unexpected(stored.error());
-  if (index) MASON_TRY(store_manifest(store, *index_bytes, index->manifests));
+  if (image.index)
+    MASON_TRY(store_manifest(store, Fetched{image.index_raw, *image.index}, image.index_manifests));
+  MASON_TRY_ASSIGN(auto ref, image::Reference::parse(image.ref));
   if (!ref.has_digest()) MASON_TRY(store.tag(ref.str(), *stored));
   // The repository of what the reference named (the index of a multi-platform
   // image, as docker shows it), for `mason inspect`'s RepoDigests.
-  if (auto ok =
-          store.record_blob_source(index ? index_bytes->descriptor.digest : stored->digest, source);
-      !ok)
-    return std::unexpected(ok.error());
+  MASON_TRY(store.record_blob_source(image.index ? image.index->digest : stored->digest, source));
   return stored;
+}
+
+std::string source_of(const Repo& own) { return own.endpoint.host + "/" + own.path; }
+
+// `attempt` on each of `repos` in turn (the mirrors, then the reference's
+// own registry) until one succeeds; the last one's error otherwise.
+template <typename F>
+auto each_repo(const std::vector<Repo>& repos, F&& attempt) -> decltype(attempt(repos.back())) {
+  for (std::size_t i = 0; i + 1 < repos.size(); ++i)
+    if (auto done = attempt(repos[i])) return done;
+  return attempt(repos.back());
 }
 
 } // namespace
 
 util::Result<image::Descriptor> ClientState::resolve(const image::Reference& ref) {
   MASON_TRY_ASSIGN(auto repos, pull_repos(ref));
-  for (std::size_t i = 0; i + 1 < repos.size(); ++i)
-    if (auto found = resolve_at(*this, (repos)[i], ref)) return found;
-  return resolve_at(*this, repos.back(), ref);
+  return each_repo(repos, [&](const Repo& repo) { return resolve_at(*this, repo, ref); });
 }
 
 util::Result<image::Descriptor> ClientState::pull(content::Store& store,
                                                   const image::Reference& ref,
                                                   const image::Platform& platform) {
   MASON_TRY_ASSIGN(auto repos, pull_repos(ref));
-  const auto& own = repos.back();
-  const auto source = own.endpoint.host + "/" + own.path;
-  for (std::size_t i = 0; i + 1 < repos.size(); ++i)
-    if (auto pulled = pull_from(*this, store, (repos)[i], ref, platform, source)) return pulled;
-  return pull_from(*this, store, own, ref, platform, source);
+  const auto source = source_of(repos.back());
+  return each_repo(repos, [&](const Repo& repo) -> util::Result<image::Descriptor> {
+    MASON_TRY_ASSIGN(auto image, fetch_from(*this, store, repo, ref, platform));
+    return complete_from(*this, store, repo, image, source);
+  });
+}
+
+util::Result<RemoteImage> ClientState::fetch_image(content::Store& store,
+                                                   const image::Reference& ref,
+                                                   const image::Platform& platform) {
+  MASON_TRY_ASSIGN(auto repos, pull_repos(ref));
+  return each_repo(repos,
+                   [&](const Repo& repo) { return fetch_from(*this, store, repo, ref, platform); });
+}
+
+util::Result<image::Descriptor> ClientState::complete(content::Store& store,
+                                                      const RemoteImage& image) {
+  MASON_TRY_ASSIGN(auto ref, image::Reference::parse(image.ref));
+  MASON_TRY_ASSIGN(auto repos, pull_repos(ref));
+  const auto source = source_of(repos.back());
+  return each_repo(
+      repos, [&](const Repo& repo) { return complete_from(*this, store, repo, image, source); });
+}
+
+util::Status ClientState::fetch_blobs(content::Store& store, const image::Reference& ref,
+                                      const std::vector<image::Descriptor>& blobs) {
+  MASON_TRY_ASSIGN(auto repos, pull_repos(ref));
+  const auto source = source_of(repos.back());
+  return each_repo(repos, [&](const Repo& repo) -> util::Status {
+    MASON_TRY(download_all(*this, store, repo, missing_blobs(*this, store, blobs)));
+    for (const auto& b : blobs) MASON_TRY(store.record_blob_source(b.digest, source));
+    return {};
+  });
 }
 
 } // namespace mason::registry

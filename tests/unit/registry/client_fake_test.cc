@@ -85,6 +85,58 @@ TEST(ClientFake, PullStoresEverythingAndTags) {
   EXPECT_EQ(refs->size(), 3u);
 }
 
+// A build reads a base first without its layers, and pulls them only when
+// a step or an output needs them: fetch_image then complete is a pull.
+TEST(ClientFake, FetchImageReadsNoLayerAndCompleteFinishesThePull) {
+  FakeRegistry registry;
+  Harness h(std::ref(registry));
+  const auto ref = *image::Reference::parse("reg.example/app:1");
+  auto remote = h.client->fetch_image(*h.scratch.store, ref, *image::parse_platform("linux/amd64"));
+  ASSERT_TRUE(remote) << remote.error().to_string();
+  EXPECT_EQ(remote->descriptor.digest, registry.image.manifest.digest);
+  EXPECT_EQ(remote->manifest_raw, registry.image.manifest.raw);
+  EXPECT_TRUE(h.scratch.store->has_blob(registry.image.manifest.config.digest));
+  for (const auto& layer : registry.image.manifest.layers)
+    EXPECT_FALSE(h.scratch.store->has_blob(layer.digest));
+  for (const auto& r : h.transport->requests())
+    for (const auto& layer : registry.image.manifest.layers)
+      EXPECT_EQ(r.url.find(layer.digest.str()), std::string::npos) << r.url;
+  EXPECT_FALSE(h.scratch.store->resolve("reg.example/app:1"));
+
+  auto done = h.client->complete(*h.scratch.store, *remote);
+  ASSERT_TRUE(done) << done.error().to_string();
+  EXPECT_EQ(done->digest, registry.image.manifest.digest);
+  for (const auto& [digest, bytes] : registry.image.blobs())
+    EXPECT_TRUE(h.scratch.store->has_blob(*image::Digest::parse(digest)));
+  auto tagged = h.scratch.store->resolve("reg.example/app:1");
+  ASSERT_TRUE(tagged);
+  EXPECT_EQ(tagged->digest, done->digest);
+}
+
+TEST(ClientFake, FetchBlobsGetsOnlyWhatIsMissingAndVerifiesIt) {
+  FakeRegistry registry;
+  Harness h(std::ref(registry));
+  const auto ref = *image::Reference::parse("reg.example/app:1");
+  const auto& layers = registry.image.manifest.layers;
+  ASSERT_TRUE(h.scratch.store->ingest_bytes(registry.image.layers[0]));
+  ASSERT_TRUE(h.client->fetch_blobs(*h.scratch.store, ref, layers));
+  EXPECT_TRUE(h.scratch.store->has_blob(layers[1].digest));
+  std::size_t blob_requests = 0;
+  for (const auto& r : h.transport->requests())
+    if (r.url.find("/blobs/") != std::string::npos) ++blob_requests;
+  EXPECT_EQ(blob_requests, 1u);
+
+  image::Descriptor wrong = layers[1];
+  wrong.digest = image::Digest::sha256_of("not what the registry serves");
+  registry.before = [&](const Request& r) -> std::optional<util::Result<Response>> {
+    if (r.url.ends_with(wrong.digest.str())) return respond(200, registry.image.layers[1]);
+    return std::nullopt;
+  };
+  auto bad = h.client->fetch_blobs(*h.scratch.store, ref, {wrong});
+  ASSERT_FALSE(bad);
+  EXPECT_FALSE(h.scratch.store->has_blob(wrong.digest));
+}
+
 TEST(ClientFake, ManifestRequestAcceptsFourTypes) {
   FakeRegistry registry;
   Harness h(std::ref(registry));
