@@ -260,7 +260,7 @@ big=$(find "$MASON_ROOT/blobs" -type f -size +100k | wc -l)
 ! "$MASON" images | grep -q "lib/busybox" || fail "CI warm build stored the base it did not pull"
 [[ $("$MASON" du | awk '/^layer snapshots / { print $3 }') -eq 0 ]] || { "$MASON" du; fail "CI warm build unpacked something"; }
 "$MASON" save "$REGISTRY/ci/app:1" -o "$WORK/ci.tar" || fail "the CI warm build's image is incomplete"
-fs_listing "$WORK/ci.tar" | grep -q '^/bin.out ' || fail "the saved image lacks /bin.out"
+grep -q '^/bin.out ' <(fs_listing "$WORK/ci.tar") || fail "the saved image lacks /bin.out"
 # A step added over the base: now the base's layers are pulled and unpacked.
 echo 'RUN echo more > /more' >>"$ctx5/Dockerfile"
 sed -i 's/^FROM scratch AS final$/FROM compile AS final/' "$ctx5/Dockerfile"

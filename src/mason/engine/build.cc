@@ -175,26 +175,30 @@ util::Status solve(Engine& e) {
 
 // A stage's size for the table: its file tree, or, when its root was never
 // made (deferred), its layers' uncompressed sizes as the store knows them
-// (compressed sizes where it does not), without reading any.
-util::Result<std::int64_t> stage_size(Engine& e, const StageResult& r) {
-  if (!r.deferred) return tree_size(e, r.snapshot);
-  std::int64_t size = 0;
+// (compressed sizes where it does not: then the size is a lower bound).
+util::Status stage_size(Engine& e, const StageResult& r, StageSummary& out) {
+  if (!r.deferred) {
+    MASON_TRY_ASSIGN(out.size, tree_size(e, r.snapshot));
+    return {};
+  }
+  out.size = 0;
   for (const auto& l : r.layers) {
     if (!l.blob) continue;
-    const auto info = e.store.blob_info(l.blob->digest);
-    size += info && info->unpacked_size ? *info->unpacked_size : l.blob->size;
+    const auto known = exporter::known_uncompressed_size(e.store, *l.blob);
+    out.size += known.value_or(l.blob->size);
+    out.size_exact = out.size_exact && known.has_value();
   }
-  return size;
+  return {};
 }
 
 util::Status summarize(Engine& e, BuildResult& out) {
   for (const auto& s : e.graph.stages) {
     const auto& r = e.results[static_cast<std::size_t>(s.index)];
     if (!s.needed || !r) continue;
-    MASON_TRY_ASSIGN(auto size, stage_size(e, *r));
-    out.stages.push_back(StageSummary{s.index,
-                                      s.name.empty() ? fmt::format("stage-{}", s.index) : s.name,
-                                      s.base, s.index == e.graph.target, size});
+    StageSummary summary{s.index, s.name.empty() ? fmt::format("stage-{}", s.index) : s.name,
+                         s.base, s.index == e.graph.target};
+    MASON_TRY(stage_size(e, *r, summary));
+    out.stages.push_back(std::move(summary));
   }
   return {};
 }
@@ -380,13 +384,24 @@ util::Result<BuildResult> run_build(content::Store& store, const BuildOptions& o
 }
 
 std::string size_table(const BuildResult& result) {
+  // ">=": layers this build never unpacked (an all-cached CI build) are
+  // counted compressed rather than read only to be measured.
+  auto size = [](std::int64_t bytes, bool exact) {
+    return (exact ? "" : ">=") + util::human_size(bytes);
+  };
+  bool lower_bound = !result.image_size_exact && result.image;
   std::string out = fmt::format("{:<20} {:<36} {:>12}  {}\n", "STAGE", "FROM", "SIZE", "");
-  for (const auto& s : result.stages)
-    out += fmt::format("{:<20} {:<36} {:>12}  {}\n", s.name, s.base, util::human_size(s.size),
+  for (const auto& s : result.stages) {
+    out += fmt::format("{:<20} {:<36} {:>12}  {}\n", s.name, s.base, size(s.size, s.size_exact),
                        s.target ? "the house (exported)" : "construction site (left behind)");
+    lower_bound = lower_bound || !s.size_exact;
+  }
   if (result.image)
     out += fmt::format("image {}  {}\n", result.image_id.str().substr(0, 19),
-                       util::human_size(result.image_size));
+                       size(result.image_size, result.image_size_exact));
+  if (lower_bound)
+    out += "(>=: layers not unpacked by this build are counted compressed; `mason images` "
+           "counts them)\n";
   return out;
 }
 

@@ -100,16 +100,18 @@ struct BuildOptions {
 
 struct StageSummary {
   int index = 0;
-  std::string name;      // the stage's name or "stage-N"
-  std::string base;      // FROM
-  bool target = false;   // the house (exported) vs the construction site
-  std::int64_t size = 0; // bytes of its whole file system
+  std::string name;       // the stage's name or "stage-N"
+  std::string base;       // FROM
+  bool target = false;    // the house (exported) vs the construction site
+  std::int64_t size = 0;  // bytes of its whole file system
+  bool size_exact = true; // false: layers never unpacked here counted compressed (at least `size`)
 };
 
 struct BuildResult {
   std::optional<exporter::LocalImage> image; // stored in the store (type=image)
   image::Digest image_id;                    // the config digest
   std::int64_t image_size = 0;               // uncompressed layers of the target
+  bool image_size_exact = true;              // false: some counted compressed (at least)
   std::vector<StageSummary> stages;          // stages built, in Dockerfile order
   std::string snapshotter;                   // which snapshotter ran ("overlay"/"copy")
 };

@@ -179,6 +179,7 @@ util::Status read_config(Engine& engine, const std::string& config, const image:
     s.blob = m.layers[blob];
     s.diff_id = *diff_id;
     s.info = std::move(*info);
+    s.info.imported = true;
     s.layout_dir = layout_dir;
     s.registry_ref = registry_ref;
     engine.imported.try_emplace(s.key, std::move(s));
@@ -334,12 +335,12 @@ util::Result<std::optional<std::string>> import_step(Engine& engine, const Impor
       return warn(applied.error());
   }
   MASON_TRY_ASSIGN(auto id, engine.snapshots.commit(std::move(active)));
-  cache::RecordInfo info = step.info;
-  info.imported = true;
+  if (step.key.empty()) return std::optional<std::string>(id); // not to be recorded
   content::CacheRecord rec;
   rec.key = step.key;
   rec.snapshot = id;
-  rec.info = info.encode();
+  rec.lineage = step.lineage;
+  rec.info = step.info.encode();
   if (auto used = engine.snapshots.usage(id)) rec.size = used->bytes;
   if (auto ok = engine.store.put_cache_record(rec); !ok) {
     engine.discard_at_end_of_build(id);

@@ -53,17 +53,33 @@ util::Status Engine::fetch_layers(const std::vector<LayerRef>& layers) {
   std::set<image::Digest> missing;
   for (const auto& l : layers)
     if (l.blob && !store.has_blob(l.blob->digest)) missing.insert(l.blob->digest);
-  if (missing.empty()) return {};
-  for (auto& [ref, source] : images) {
-    if (!source->remote) continue;
-    const auto& own = source->image.manifest.layers;
-    if (std::any_of(own.begin(), own.end(),
-                    [&](const image::Descriptor& d) { return missing.contains(d.digest); }))
+  for (auto& [name, source] : images) {
+    if (!source->remote || missing.empty()) continue;
+    // A base all of whose missing layers are wanted is pulled whole (and
+    // tagged); of one that shares only some (node:18-slim's with node:18),
+    // just those are fetched.
+    std::vector<image::Descriptor> wanted;
+    bool all = true;
+    for (const auto& d : source->image.manifest.layers) {
+      if (missing.contains(d.digest))
+        wanted.push_back(d);
+      else if (!store.has_blob(d.digest))
+        all = false;
+    }
+    if (wanted.empty()) continue;
+    if (all) {
       MASON_TRY(image_layers(*source));
+    } else {
+      MASON_TRY_ASSIGN(auto ref, image::Reference::parse(source->remote->ref));
+      MASON_TRY_ASSIGN(auto client, registry());
+      MASON_TRY(client->fetch_blobs(store, ref, wanted));
+    }
+    for (const auto& d : wanted) missing.erase(d.digest);
   }
+  if (missing.empty()) return {};
   std::vector<image::Descriptor> blobs;
   for (const auto& l : layers)
-    if (l.blob) blobs.push_back(*l.blob);
+    if (l.blob && missing.contains(l.blob->digest)) blobs.push_back(*l.blob);
   return fetch_imported_layers(*this, blobs);
 }
 

@@ -48,15 +48,18 @@ struct CachedStep {
   cache::RecordInfo info; // created_by, adds_layer, created (inputs not kept)
 };
 
-// A step offered by --cache-from: its layer is applied over the parent's
-// snapshot when the build reaches its key.
+// A step whose result is a layer applied over the parent's snapshot: one
+// offered by --cache-from (applied when the build reaches its key), or a
+// COPY --link layer put over the stage (stage.cc).
 struct ImportedStep {
   std::string key;
   image::Descriptor blob; // the step's layer
   image::Digest diff_id;
-  cache::RecordInfo info;   // created_by, adds_layer, created
+  cache::RecordInfo info;   // created_by, adds_layer, created, imported (inputs: local only)
   std::string layout_dir;   // the OCI layout holding the blob, or
-  std::string registry_ref; // the registry cache (name@digest) it is fetched from
+  std::string registry_ref; // the registry cache (name@digest) it is fetched from; both
+                            // empty: the blob is in the store
+  std::string lineage{};    // the record's lineage (local steps)
 };
 
 struct ImageSource;

@@ -55,6 +55,7 @@ struct Layer {
   image::Descriptor descriptor;
   image::Digest diff_id;
   std::int64_t uncompressed = 0;
+  bool exact = true; // false: a blob never unpacked here, counted compressed
 };
 
 util::Result<std::vector<Layer>> layers_of(Engine& engine, const StageResult& result,
@@ -63,9 +64,10 @@ util::Result<std::vector<Layer>> layers_of(Engine& engine, const StageResult& re
   engine.report_transfers_to(vertex);
   MASON_TRY(engine.fetch_layers(result.layers));
   for (const auto& ref : result.layers) {
-    if (ref.blob) {
-      MASON_TRY_ASSIGN(auto size, uncompressed_size(engine, *ref.blob));
-      out.push_back(Layer{*ref.blob, *ref.diff_id, size});
+    if (ref.blob) { // a base's or an imported one: not decompressed only to be counted
+      const auto known = exporter::known_uncompressed_size(engine.store, *ref.blob);
+      out.push_back(
+          Layer{*ref.blob, *ref.diff_id, known.value_or(ref.blob->size), known.has_value()});
       continue;
     }
     auto layer = step_layer(engine, *ref.snapshot, ref.cache_key);
@@ -288,6 +290,7 @@ util::Status export_target(Engine& engine, int target, BuildResult& out) {
     for (const auto& l : *layers) {
       descriptors.push_back(l.descriptor);
       out.image_size += l.uncompressed;
+      out.image_size_exact = out.image_size_exact && l.exact;
     }
     std::vector<std::string> names = engine.options.tags;
     for (const auto& o : engine.options.outputs)

@@ -18,6 +18,7 @@
 #include "mason/engine/cache_transfer.h"
 #include "mason/engine/config_ops.h"
 #include "mason/engine/engine.h"
+#include "mason/engine/export.h"
 #include "mason/engine/sandbox.h"
 #include "mason/engine/step_key.h"
 #include "mason/engine/steps.h"
@@ -303,6 +304,7 @@ private:
   // true: answered from the cache.
   util::Result<bool> snapshot_step_in(const df::Instruction& instr,
                                       const progress::Reporter& vertex) {
+    if (is_link(instr)) return link_step(instr, vertex);
     if (const auto* wd = std::get_if<df::WorkdirInstr>(&instr.kind)) {
       df::Instruction config_part{*wd, "WORKDIR", "WORKDIR " + wd->path, 0, 0};
       MASON_TRY(apply_to_config(m_result.config, m_config_state, config_part, false));
@@ -363,11 +365,14 @@ private:
 
   // info.created: when the step's result was made (this build, or the
   // build that made the cached record).
+  // `layer`: the image's layer for the step when it is not the snapshot's
+  // diff (a --link step's).
   void apply_step(const std::string& key, const std::string& snapshot,
-                  const cache::RecordInfo& info) {
+                  const cache::RecordInfo& info, std::optional<LayerRef> layer = {}) {
     m_result.snapshot = snapshot;
     m_deferred.reset(); // `snapshot` is the whole root
-    add_step(key, snapshot, info, LayerRef{std::nullopt, std::nullopt, snapshot, key});
+    add_step(key, snapshot, info,
+             layer ? *layer : LayerRef{std::nullopt, std::nullopt, snapshot, key});
   }
 
   // An imported step while the root is deferred: its layer joins the image
@@ -393,6 +398,200 @@ private:
     add_history(info.created_by, info.adds_layer, info.adds_layer ? info.created : std::string());
   }
 
+  // COPY/ADD --link (without --chmod, as BuildKit: --chmod makes it a
+  // plain copy): the files are copied onto an empty root, and that tree,
+  // the link layer, is put over the stage as the step's layer. The layer
+  // depends on nothing below it: it is keyed without the parent
+  // (link_key), so a changed base or earlier step reuses it without
+  // copying again, and only the merge (the layer applied over the new
+  // parent, keyed by both) is redone. The image gets the link layer
+  // itself; parent directories the copy made are in it, owned by the
+  // --chown user (a name is looked up in the empty root: 0), and replace
+  // the parent's, as BuildKit's merge.
+  static bool is_link(const df::Instruction& instr) {
+    if (const auto* c = std::get_if<df::CopyInstr>(&instr.kind)) return c->link && c->chmod.empty();
+    if (const auto* a = std::get_if<df::AddInstr>(&instr.kind)) return a->link && a->chmod.empty();
+    return false;
+  }
+
+  // The link layer: a snapshot over nothing (local) or an imported blob.
+  struct LinkLayer {
+    std::string key;
+    cache::RecordInfo info; // created_by and created of the step that made it
+    std::optional<std::string> snapshot;
+    std::optional<ImportedStep> imported;
+    bool known() const { return snapshot || imported; }
+  };
+
+  // A --chown name cannot be looked up in the empty root a --link copy
+  // starts from: BuildKit fails the step ("invalid user index"); so does
+  // mason, saying why. Numbers, "root" and an empty part are ids.
+  static util::Status check_link_chown(const df::Instruction& instr) {
+    const auto* c = std::get_if<df::CopyInstr>(&instr.kind);
+    const auto* a = std::get_if<df::AddInstr>(&instr.kind);
+    const std::string& chown = c ? c->chown : a->chown;
+    auto is_id = [](std::string_view part) {
+      return part.empty() || part == "root" ||
+             part.find_first_not_of("0123456789") == std::string_view::npos;
+    };
+    const auto colon = chown.find(':');
+    const std::string_view user = std::string_view(chown).substr(0, colon);
+    const std::string_view group =
+        colon == std::string::npos ? std::string_view() : std::string_view(chown).substr(colon + 1);
+    if (is_id(user) && is_id(group)) return {};
+    return util::make_error(util::ErrorCode::invalid_argument,
+                            "--chown=" + chown +
+                                " with --link: a --link layer is made on an empty root, which has "
+                                "no /etc/passwd or /etc/group to look a name up in; give numeric "
+                                "ids (--chown=UID:GID) or drop --link");
+  }
+
+  util::Result<bool> link_step(const df::Instruction& instr, const progress::Reporter& vertex) {
+    MASON_TRY(check_link_chown(instr));
+    const KeyScope link_scope{link_parent_key(), "scratch", m_result.config, m_env, m_build_args};
+    MASON_TRY_ASSIGN(auto lkey, step_key(m_sources, link_scope, instr));
+    StepKey mkey{"", lkey.inputs};
+    if (!lkey.key.empty()) mkey.key = link_merge_key(m_result.cache_key, lkey.key);
+    mkey.inputs["parent"] = m_result.cache_key;
+    mkey.inputs["base"] = m_base;
+    LinkLayer layer{lkey.key, {}, std::nullopt, std::nullopt};
+    if (!cache_disabled() && !mkey.key.empty()) {
+      MASON_TRY_ASSIGN(auto found, find_record(lkey.key));
+      if (found) {
+        layer.snapshot = found->first;
+        layer.info = found->second;
+      } else if (auto it = m_engine.imported.find(lkey.key); it != m_engine.imported.end()) {
+        layer.imported = it->second;
+      } else if (auto m = m_engine.imported.find(mkey.key); m != m_engine.imported.end()) {
+        layer.imported = m->second; // the merge's layer is the link layer
+      }
+      if (layer.imported) {
+        layer.info = layer.imported->info;
+        if (auto usable = usable_imported_blob(m_engine, *layer.imported); !usable) {
+          vertex.status("imported cache not used: " + usable.error().to_string());
+          layer.imported.reset();
+        }
+      }
+      if (layer.known()) {
+        MASON_TRY_ASSIGN(auto merged, merge_cached(mkey, layer, vertex));
+        if (merged) return true;
+        vertex.status("the --link layer is cached: putting it over the new parent");
+      }
+    }
+    if (!layer.known()) {
+      explain(mkey, vertex);
+      MASON_TRY_ASSIGN(auto active, m_engine.snapshots.prepare(std::nullopt));
+      image::ImageConfig config = m_result.config; // a copy reads it (WORKDIR), never changes it
+      StepContext ctx{m_engine, m_index, config, m_env, m_build_args, vertex, active->path()};
+      MASON_TRY_ASSIGN(auto history, run_op(ctx, instr));
+      MASON_TRY_ASSIGN(auto id, m_engine.snapshots.commit(std::move(active)));
+      layer.info = cache::RecordInfo{history.created_by, true, m_engine.build_time};
+      layer.info.inputs = lkey.inputs;
+      layer.snapshot = id;
+      if (!lkey.key.empty() && inputs_unchanged(lkey, link_scope, instr, vertex)) {
+        record(lkey, id, layer.info, "|link");
+      } else {
+        m_engine.discard_at_end_of_build(id);
+        layer.key.clear();
+        mkey.key.clear(); // neither is recorded
+      }
+    }
+    MASON_TRY(merge_link(mkey, layer, vertex));
+    return false;
+  }
+
+  // The merge under `mkey` from the cache: a local record, or an imported
+  // one (deferred, or applied now). true: done.
+  util::Result<bool> merge_cached(const StepKey& mkey, const LinkLayer& layer,
+                                  const progress::Reporter& vertex) {
+    MASON_TRY_ASSIGN(auto found, find_record(mkey.key));
+    if (found) {
+      note_link_layer(layer);
+      apply_step(mkey.key, found->first, found->second, link_layer_ref(layer));
+      return true;
+    }
+    auto it = m_engine.imported.find(mkey.key);
+    if (it == m_engine.imported.end()) return false;
+    const auto& step = it->second;
+    if (m_deferred) {
+      auto usable = usable_imported_blob(m_engine, step);
+      if (!usable) {
+        vertex.status("imported cache not used: " + usable.error().to_string());
+        return false;
+      }
+      note_link_layer(layer);
+      vertex.status("cached layer " + step.blob.digest.str() + " (imported; applied when needed)");
+      m_deferred->imports.push_back(step);
+      add_step(mkey.key, "", step.info, link_layer_ref(layer));
+      return true;
+    }
+    vertex.status("importing cached layer " + step.blob.digest.str());
+    MASON_TRY_ASSIGN(auto snap, import_step(m_engine, step, m_result.snapshot, vertex));
+    if (!snap) return false;
+    note_link_layer(layer);
+    apply_step(mkey.key, *snap, step.info, link_layer_ref(layer));
+    return true;
+  }
+
+  // The link layer as the image's layer: its snapshot's diff (over
+  // nothing), or the imported blob.
+  static LayerRef link_layer_ref(const LinkLayer& layer) {
+    if (layer.snapshot)
+      return LayerRef{std::nullopt, std::nullopt, *layer.snapshot,
+                      layer.key.empty() ? std::nullopt : std::optional(layer.key)};
+    return LayerRef{layer.imported->blob, layer.imported->diff_id, std::nullopt};
+  }
+
+  // The link layer joins the stage's cache chain (what --cache-to exports)
+  // under its own key, before the merge, so that a build over another
+  // base finds it.
+  void note_link_layer(const LinkLayer& layer) {
+    if (layer.key.empty() || (!layer.snapshot && !m_engine.imported.contains(layer.key))) return;
+    const auto& steps = m_result.steps;
+    if (std::any_of(steps.begin(), steps.end(),
+                    [&](const CachedStep& s) { return s.key == layer.key; }))
+      return;
+    m_result.steps.push_back(
+        CachedStep{layer.key, layer.snapshot.value_or(""),
+                   cache::RecordInfo{layer.info.created_by, true, layer.info.created}});
+  }
+
+  // The link layer put over the stage: its blob (made now from the
+  // snapshot when it has none) applied over the parent and recorded under
+  // `mkey`; only noted while the stage's root is deferred.
+  util::Status merge_link(const StepKey& mkey, const LinkLayer& layer,
+                          const progress::Reporter& vertex) {
+    ImportedStep step;
+    if (layer.imported) {
+      step = *layer.imported;
+    } else {
+      MASON_TRY_ASSIGN(auto made,
+                       step_layer(m_engine, *layer.snapshot,
+                                  layer.key.empty() ? std::nullopt : std::optional(layer.key)));
+      step.blob = made.descriptor;
+      step.diff_id = made.diff_id;
+    }
+    step.key = mkey.key;
+    step.info = cache::RecordInfo{layer.info.created_by, true, layer.info.created};
+    step.info.inputs = mkey.inputs;
+    step.lineage = lineage();
+    note_link_layer(layer);
+    if (m_deferred && !mkey.key.empty()) {
+      m_deferred->imports.push_back(step);
+      add_step(mkey.key, "", step.info, link_layer_ref(layer));
+      return {};
+    }
+    MASON_TRY(make_root());
+    MASON_TRY_ASSIGN(auto snap, import_step(m_engine, step, m_result.snapshot, vertex));
+    if (!snap)
+      return util::make_error(util::ErrorCode::corruption, "the --link layer " +
+                                                               step.blob.digest.str() +
+                                                               " could not be applied");
+    if (mkey.key.empty()) m_engine.discard_at_end_of_build(*snap);
+    apply_step(mkey.key, *snap, step.info, link_layer_ref(layer));
+    return {};
+  }
+
   // Makes the deferred root (a step is about to run on it).
   util::Status make_root() {
     if (!m_deferred) return {};
@@ -403,17 +602,25 @@ private:
 
   // A usable record under the key: its snapshot still there.
   util::Result<bool> lookup(const StepKey& key) {
-    MASON_TRY_ASSIGN(auto found, m_engine.store.find_cache_record(key.key));
+    MASON_TRY_ASSIGN(auto found, find_record(key.key));
     if (!found) return false;
-    MASON_TRY_ASSIGN(auto there, m_engine.snapshots.exists(found->snapshot));
-    if (!there) return false;
-    auto info = cache::RecordInfo::decode(found->info);
-    if (!info) return false;
-    if (info->created.empty()) info->created = m_engine.build_time;
-    apply_step(key.key, found->snapshot, *info);
-    const std::lock_guard guard(m_engine.scratch_mutex);
-    m_engine.hits.push_back(key.key);
+    apply_step(key.key, found->first, found->second);
     return true;
+  }
+
+  // The snapshot and info of a usable record under `key` (counted as a hit).
+  util::Result<std::optional<std::pair<std::string, cache::RecordInfo>>>
+  find_record(const std::string& key) {
+    MASON_TRY_ASSIGN(auto found, m_engine.store.find_cache_record(key));
+    if (!found) return std::nullopt;
+    MASON_TRY_ASSIGN(auto there, m_engine.snapshots.exists(found->snapshot));
+    if (!there) return std::nullopt;
+    auto info = cache::RecordInfo::decode(found->info);
+    if (!info) return std::nullopt;
+    if (info->created.empty()) info->created = m_engine.build_time;
+    const std::lock_guard guard(m_engine.scratch_mutex);
+    m_engine.hits.push_back(key);
+    return std::pair{found->snapshot, std::move(*info)};
   }
 
   // "cache miss: <why>" on the step's vertex (plain progress shows it).
@@ -432,11 +639,12 @@ private:
 
   // Keeps the step's snapshot under its key; without a record the snapshot
   // is removed at the end of the build.
-  void record(const StepKey& key, const std::string& snapshot, const cache::RecordInfo& info) {
+  void record(const StepKey& key, const std::string& snapshot, const cache::RecordInfo& info,
+              const std::string& suffix = "") {
     content::CacheRecord rec;
     rec.key = key.key;
     rec.snapshot = snapshot;
-    rec.lineage = lineage();
+    rec.lineage = lineage() + suffix;
     rec.info = info.encode();
     if (auto used = m_engine.snapshots.usage(snapshot)) rec.size = used->bytes;
     if (cache_disabled()) (void)gc::drop_dependents(m_engine.store, key.key);

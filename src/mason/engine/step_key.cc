@@ -256,6 +256,18 @@ std::string base_key(std::string_view kind, std::string_view identity) {
   return key.finish();
 }
 
+const std::string& link_parent_key() {
+  static const std::string key = base_key("link", "");
+  return key;
+}
+
+std::string link_merge_key(std::string_view parent, std::string_view link_key) {
+  cache::KeyBuilder key;
+  key.add("merge", parent);
+  key.add("link", link_key);
+  return key.finish();
+}
+
 KeySources engine_sources(Engine& engine) {
   KeySources out;
   out.default_network = engine.options.network;

@@ -42,6 +42,12 @@ struct KeyScope {
 // The key of a stage's base.
 std::string base_key(std::string_view kind, std::string_view identity);
 
+// COPY/ADD --link: the link layer is keyed as the step over an empty
+// parent (link_parent_key(), in place of the previous key); putting it
+// over the stage is keyed by both (link_merge_key).
+const std::string& link_parent_key();
+std::string link_merge_key(std::string_view parent, std::string_view link_key);
+
 // Where a step's file inputs come from: the key part of what `paths`
 // select in `from` (a stage, an image, or the context when empty), adding
 // what it used to `inputs` ("files", "from"). The engine's reads the

@@ -51,8 +51,8 @@ bool is_hex(std::string_view s) {
   });
 }
 
-// A layer's uncompressed size without reading it: the blob size of an
-// uncompressed layer, or the size the store keeps for the blob.
+} // namespace
+
 std::optional<std::int64_t> known_uncompressed_size(const content::Store& store,
                                                     const image::Descriptor& layer) {
   const auto compression = image::layer_compression(layer.media_type);
@@ -61,6 +61,8 @@ std::optional<std::int64_t> known_uncompressed_size(const content::Store& store,
     return *info->unpacked_size;
   return std::nullopt;
 }
+
+namespace {
 
 // Counted by decompressing the blob.
 util::Result<std::int64_t> count_uncompressed_size(const content::Store& store,

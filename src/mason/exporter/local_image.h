@@ -6,6 +6,7 @@
 // name `@sha256:<manifest hex>` so GC keeps them; they show as <none>.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,11 @@ std::string display_name(std::string_view store_name);
 // The uncompressed size of the image's layers (docker's "Size"), each as
 // remember_uncompressed_size gives it.
 util::Result<std::int64_t> image_size(content::Store& store, const LocalImage& img);
+
+// One layer's uncompressed size if known without reading the blob: its
+// size when stored uncompressed, or the size the store keeps for it.
+std::optional<std::int64_t> known_uncompressed_size(const content::Store& store,
+                                                    const image::Descriptor& layer);
 
 // One layer's uncompressed size: its blob size when stored uncompressed,
 // else the size the store keeps for the blob (BlobInfo::unpacked_size),
