@@ -340,6 +340,7 @@ class Mason(Builder):
     def ci_build(self, case, logf, sc, registry):
         """An empty store (as a fresh CI runner has) for each CI build."""
         remove_tree(self.root)
+        os.sync()  # the removal's writeback is not the next build's to pay
         reg = registry.addr
         cache = f"{reg}/bench/{case.name}:cache-mason"
         cmd = [self.bin, "--root", self.root, "--registry-mirror", f"http://{reg}", "--insecure-registry", reg,
@@ -546,6 +547,7 @@ class BuildKitd(Builder):
     def ci_build(self, case, logf, sc, registry):
         """Nothing in buildkitd's cache (bases included) for each CI build."""
         run(self.ctl("prune", "--all"))
+        os.sync()
         reg = registry.addr
         cache = f"type=registry,ref={reg}/bench/{case.name}:cache-buildkit24,registry.insecure=true"
         cmd = self.ctl(*self.args(case), "--output",

@@ -201,6 +201,34 @@ def large(work, cache, quick):
     return c
 
 
+LINK = """\
+FROM busybox AS base
+COPY base.txt /etc/base.txt
+{run}
+
+FROM base
+COPY --link data/ /data/
+"""
+
+
+def link(work, cache, quick):
+    """The large case's tree COPY --link'ed over a base stage that changes."""
+    files, total = (2000, 100_000_000) if quick else (10000, 500_000_000)
+    gen_context.ensure(str(cache / f"ctx-large-{files}"), files, total)
+    ctx = _fresh(work / "ctx" / "link")
+    shutil.copytree(cache / f"ctx-large-{files}", ctx / "data")  # the stores' file system
+    _write(ctx / "base.txt", "the base stage's input\n")
+    df = _write(work / "df" / "link.Dockerfile", LINK.format(run=timed("wc -c /etc/base.txt > /base.out")))
+    c = _case("link", f"`COPY --link` of {files:,} files, {total // 1_000_000} MB over a base stage",
+              ["busybox:latest"], ctx, df, "base.txt",
+              "base.txt (the base stage changes: its RUN runs again; the `--link` layer is reused, "
+              "only put over the new base)")
+    c.notes.append("The tree is a copy of the large case's. The change is a base change under a "
+                   "`--link` layer: BuildKit reuses the layer through its merge op, mason through the "
+                   "link layer's own cache key.")
+    return c
+
+
 def long_(work, cache, quick):
     """A long Dockerfile: 60+ instructions mixing RUN/COPY/ENV/WORKDIR/LABEL on busybox."""
     groups = 12
@@ -225,5 +253,6 @@ def long_(work, cache, quick):
     return c
 
 
-ALL = {"go": go, "node": node, "targets": targets, "parallel": parallel, "large": large, "long": long_}
-QUICK = ["go", "targets", "parallel", "large", "long"]
+ALL = {"go": go, "node": node, "targets": targets, "parallel": parallel, "large": large, "link": link,
+       "long": long_}
+QUICK = ["go", "targets", "parallel", "large", "link", "long"]

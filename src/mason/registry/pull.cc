@@ -21,8 +21,8 @@
 // the next one and finally to registry-1.docker.io, whose error is the one
 // returned. Blobs a failed attempt committed stay (they were verified).
 // Every blob of the pulled manifest is recorded in the store as held by
-// "<registry host>/<repository>" (the reference's registry, also when a
-// mirror served it), for cross-repository mounts on push.
+// "<registry host>/<repository>" (the reference's registry, and the
+// mirror's when one served it), for cross-repository mounts on push.
 #include <algorithm>
 #include <charconv>
 #include <set>
@@ -294,6 +294,8 @@ util::Status record_sources(content::Store& store, const image::Manifest& manife
   return {};
 }
 
+std::string source_of(const Repo& own) { return own.endpoint.host + "/" + own.path; }
+
 // The manifest of `ref` for `platform` from one repository (a mirror's or
 // the reference's own), and its config into the store.
 util::Result<RemoteImage> fetch_from(ClientState& impl, content::Store& store, const Repo& repo,
@@ -331,6 +333,10 @@ util::Result<image::Descriptor> complete_from(ClientState& impl, content::Store&
   const auto& manifest = image.manifest;
   MASON_TRY(download_all(impl, store, repo, missing_blobs(impl, store, blobs_of(manifest))));
   MASON_TRY(record_sources(store, manifest, source));
+  // A mirror's repository holds them too: a push to the mirror's registry
+  // mounts them from there (as BuildKit's distribution-source labels).
+  if (const auto served = source_of(repo); served != source)
+    MASON_TRY(record_sources(store, manifest, served));
   auto stored =
       store_manifest(store, Fetched{image.manifest_raw, image.descriptor}, blobs_of(manifest));
   if (!stored) return std::unexpected(stored.error());
@@ -343,8 +349,6 @@ util::Result<image::Descriptor> complete_from(ClientState& impl, content::Store&
   MASON_TRY(store.record_blob_source(image.index ? image.index->digest : stored->digest, source));
   return stored;
 }
-
-std::string source_of(const Repo& own) { return own.endpoint.host + "/" + own.path; }
 
 // `attempt` on each of `repos` in turn (the mirrors, then the reference's
 // own registry) until one succeeds; the last one's error otherwise.
@@ -396,7 +400,10 @@ util::Status ClientState::fetch_blobs(content::Store& store, const image::Refere
   const auto source = source_of(repos.back());
   return each_repo(repos, [&](const Repo& repo) -> util::Status {
     MASON_TRY(download_all(*this, store, repo, missing_blobs(*this, store, blobs)));
-    for (const auto& b : blobs) MASON_TRY(store.record_blob_source(b.digest, source));
+    for (const auto& b : blobs) {
+      MASON_TRY(store.record_blob_source(b.digest, source));
+      if (source_of(repo) != source) MASON_TRY(store.record_blob_source(b.digest, source_of(repo)));
+    }
     return {};
   });
 }

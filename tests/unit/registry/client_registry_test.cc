@@ -422,10 +422,16 @@ TEST(ClientRegistry, DockerIoPullsComeFromTheMirror) {
   auto tagged = dest.store->resolve(k_hub_busybox.str());
   ASSERT_TRUE(tagged) << tagged.error().to_string();
   EXPECT_EQ(tagged->digest, image.manifest.digest);
-  // Recorded as docker.io's, where a push could mount it from.
+  // Recorded as docker.io's and the mirror's, where a push could mount it
+  // from (the mirror's registry: as BuildKit's distribution sources).
   auto sources = dest.store->blob_sources(image.manifest.layers[0].digest);
   ASSERT_TRUE(sources);
-  EXPECT_EQ(*sources, std::vector<std::string>{"registry-1.docker.io/library/busybox"});
+  EXPECT_EQ(*sources, (std::vector<std::string>{mirror.domain() + "/library/busybox",
+                                                "registry-1.docker.io/library/busybox"}));
+  // The manifest's repositories (RepoDigests) stay docker.io's.
+  auto manifest_sources = dest.store->blob_sources(image.manifest.digest);
+  ASSERT_TRUE(manifest_sources);
+  EXPECT_EQ(*manifest_sources, std::vector<std::string>{"registry-1.docker.io/library/busybox"});
 }
 
 TEST(ClientRegistry, FailingMirrorsFallBackToTheNext) {
