@@ -40,6 +40,11 @@ std::string default_tag(const Engine& engine, int target) {
 
 // The layer of a cached step (export.cc's step_layer).
 util::Result<content::CacheLayer> layer_of(Engine& engine, const CachedStep& step) {
+  if (step.layer) { // another snapshot's (a --link merge's link layer) or a blob
+    if (step.layer->blob) return content::CacheLayer{*step.layer->blob, *step.layer->diff_id};
+    MASON_TRY_ASSIGN(auto layer, step_layer(engine, *step.layer->snapshot, step.layer->cache_key));
+    return content::CacheLayer{layer.descriptor, layer.diff_id};
+  }
   if (step.snapshot.empty()) { // imported, never applied: its layer is the imported blob
     const auto& imported = engine.imported.at(step.key);
     return content::CacheLayer{imported.blob, imported.diff_id};

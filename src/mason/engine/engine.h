@@ -46,6 +46,9 @@ struct CachedStep {
   std::string key;
   std::string snapshot;
   cache::RecordInfo info; // created_by, adds_layer, created (inputs not kept)
+  // Set when the step's layer is not its snapshot's diff against the step
+  // before: a --link merge's layer is its link layer.
+  std::optional<LayerRef> layer{};
 };
 
 // A step whose result is a layer applied over the parent's snapshot: one

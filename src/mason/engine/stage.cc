@@ -389,8 +389,10 @@ private:
   void add_step(const std::string& key, const std::string& snapshot, const cache::RecordInfo& info,
                 LayerRef layer) {
     m_result.cache_key = key;
-    m_result.steps.push_back(CachedStep{
-        key, snapshot, cache::RecordInfo{info.created_by, info.adds_layer, info.created}});
+    const bool own_layer = layer.snapshot && layer.snapshot == snapshot && layer.cache_key == key;
+    m_result.steps.push_back(
+        CachedStep{key, snapshot, cache::RecordInfo{info.created_by, info.adds_layer, info.created},
+                   own_layer ? std::nullopt : std::optional(layer)});
     if (info.adds_layer) {
       m_result.layers.push_back(std::move(layer));
       m_result.last_layer_time = info.created;
@@ -561,6 +563,22 @@ private:
   // `mkey`; only noted while the stage's root is deferred.
   util::Status merge_link(const StepKey& mkey, const LinkLayer& layer,
                           const progress::Reporter& vertex) {
+    cache::RecordInfo info{layer.info.created_by, true, layer.info.created};
+    info.inputs = mkey.inputs;
+    note_link_layer(layer);
+    if (layer.snapshot && !m_deferred) { // stacked: the layer's files linked, not copied
+      MASON_TRY_ASSIGN(auto stacked, m_engine.snapshots.stack(m_result.snapshot, *layer.snapshot));
+      if (stacked) {
+        if (mkey.key.empty())
+          m_engine.discard_at_end_of_build(*stacked);
+        else
+          record(mkey, *stacked, info);
+        apply_step(mkey.key, *stacked, info, link_layer_ref(layer));
+        return {};
+      }
+    }
+    // Else the layer's blob applied over the parent (now, or when a step
+    // needs the deferred root).
     ImportedStep step;
     if (layer.imported) {
       step = *layer.imported;
@@ -572,10 +590,8 @@ private:
       step.diff_id = made.diff_id;
     }
     step.key = mkey.key;
-    step.info = cache::RecordInfo{layer.info.created_by, true, layer.info.created};
-    step.info.inputs = mkey.inputs;
+    step.info = info;
     step.lineage = lineage();
-    note_link_layer(layer);
     if (m_deferred && !mkey.key.empty()) {
       m_deferred->imports.push_back(step);
       add_step(mkey.key, "", step.info, link_layer_ref(layer));

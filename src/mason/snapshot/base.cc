@@ -7,6 +7,7 @@
 // discarded. commit: seal the active directory and publish it under a new
 // random id. remove: the Store's checks and removal.
 #include "mason/snapshot/base.h"
+#include "mason/snapshot/tree_copy.h"
 
 #include <cerrno>
 #include <fcntl.h>
@@ -125,6 +126,38 @@ util::Result<std::string> SnapshotterBase::commit(std::unique_ptr<Active> active
   if (!*published)
     return fail(util::Error(util::ErrorCode::internal, "snapshot id " + id + " exists already"));
   return id;
+}
+
+util::Result<std::optional<std::string>>
+SnapshotterBase::stack(const std::optional<std::string>& parent, const std::string& layer) {
+  if (!stacks()) return std::optional<std::string>();
+  const auto fail = [&](util::Error e) {
+    return std::unexpected(std::move(e).with_context("stack snapshot " + sys::quote(layer)));
+  };
+  auto parent_pin = m_store->pin(parent);
+  auto layer_pin = m_store->pin(layer);
+  auto info = m_store->get(layer);
+  if (!info) return fail(std::move(info.error()));
+  if (info->parent || info->unpacked)
+    return fail(util::Error(util::ErrorCode::invalid_argument,
+                            "only a snapshot made over nothing can be stacked"));
+  if (auto there = parent_info(parent); !there) return fail(std::move(there.error()));
+  auto dir = make_snapshot_dir("stack");
+  if (!dir) return fail(std::move(dir.error()));
+  auto src = open_dir(fs_path(*info));
+  if (!src) return fail(std::move(src.error()));
+  auto dest = open_dir(dir->path() + "/" + std::string(k_fs_dir));
+  if (!dest) return fail(std::move(dest.error()));
+  if (auto copied = copy_tree(src->get(), dest->get(), FileCopy::hard_link); !copied)
+    return fail(std::move(copied.error()));
+  const std::string id = "snapshot-" + random_chars(k_commit_id_chars);
+  auto name = dir_name_of(id);
+  if (!name) return fail(std::move(name.error()));
+  auto published = publish(*dir, {id, *name, parent, "", false});
+  if (!published) return fail(std::move(published.error()));
+  if (!*published)
+    return fail(util::Error(util::ErrorCode::internal, "snapshot id " + id + " exists already"));
+  return std::optional<std::string>(id);
 }
 
 util::Status SnapshotterBase::remove(const std::string& id) { return m_store->remove(id); }

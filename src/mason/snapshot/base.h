@@ -60,6 +60,8 @@ public:
                                    const std::string& chain_id,
                                    const LayerOpener& open_layer) final;
   util::Result<std::string> commit(std::unique_ptr<Active> active) final;
+  util::Result<std::optional<std::string>> stack(const std::optional<std::string>& parent,
+                                                 const std::string& layer) final;
   util::Status remove(const std::string& id) final;
   util::Status remove_layer(const std::string& id) final;
   util::Result<bool> exists(const std::string& id) final;
@@ -76,6 +78,9 @@ protected:
   // Makes an active snapshot's directory ready to publish.
   virtual util::Status seal(RootParts& parts) = 0;
   virtual bool linked() const = 0;
+  // Whether a snapshot's own directory is its changes (overlay), so that
+  // stack() can clone a layer's tree as another snapshot's changes.
+  virtual bool stacks() const = 0;
 
   // Parts with the store set.
   RootParts new_parts() const {

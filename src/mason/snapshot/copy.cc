@@ -51,6 +51,7 @@ protected:
                           const LayerOpener& open_layer) override;
   util::Status seal(RootParts&) override { return {}; }
   bool linked() const override { return false; }
+  bool stacks() const override { return false; }
 
 private:
   util::Status populate(const sys::TempDir& dir, const std::optional<SnapshotInfo>& parent);

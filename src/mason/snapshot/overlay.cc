@@ -67,6 +67,7 @@ protected:
                           const LayerOpener& open_layer) override;
   util::Status seal(RootParts& parts) override;
   bool linked() const override { return true; }
+  bool stacks() const override { return true; }
 
 private:
   util::Result<ScopedMount> mount_writable(const sys::TempDir& dir,

@@ -92,6 +92,15 @@ public:
   // snapshot is discarded on any error.
   virtual util::Result<std::string> commit(std::unique_ptr<Active> active) = 0;
 
+  // A committed snapshot over `parent` whose own changes are the tree of
+  // `layer`, a committed snapshot made over nothing by a copy (so without
+  // whiteouts or opaque directories): what applying layer's diff over
+  // `parent` gives, without writing or reading a layer. overlay: layer's
+  // tree cloned with hard links, no file data copied. nullopt where the
+  // kind cannot (copy: the caller applies the layer instead).
+  virtual util::Result<std::optional<std::string>> stack(const std::optional<std::string>& parent,
+                                                         const std::string& layer) = 0;
+
   // A read-only root of the committed chain ending at `id` (nullopt: an
   // empty directory).
   virtual util::Result<std::unique_ptr<View>> view(const std::optional<std::string>& id) = 0;

@@ -69,7 +69,8 @@ util::Status copy_range(int in, int out, off_t offset, off_t length) {
 
 class TreeCopier {
 public:
-  explicit TreeCopier(int dest_root) : m_dest_root(dest_root), m_root(::geteuid() == 0) {}
+  TreeCopier(int dest_root, FileCopy files)
+      : m_dest_root(dest_root), m_root(::geteuid() == 0), m_files(files) {}
 
   util::Status copy_children(int src, int dest, const std::string& prefix);
   util::Status copy_dir_meta(int src_parent, const std::string& name, int dest,
@@ -91,6 +92,7 @@ private:
 
   int m_dest_root;
   bool m_root;
+  FileCopy m_files;
   CopyStats m_stats;
   std::map<std::pair<dev_t, ino_t>, std::string> m_links;
 };
@@ -203,6 +205,11 @@ util::Status TreeCopier::copy_entry(int src, int dest, const std::string& name,
                                     const std::string& rel, const struct stat& st) {
   ++m_stats.entries;
   if (S_ISDIR(st.st_mode)) return copy_dir(src, dest, name, rel, st);
+  if (m_files == FileCopy::hard_link) { // the inode itself: data and metadata
+    if (::linkat(src, name.c_str(), dest, name.c_str(), 0) != 0) return errno_at("link", errno);
+    ++m_stats.hardlinks;
+    return {};
+  }
   MASON_TRY_ASSIGN(auto link, linked(rel, st));
   if (link) return {};
   if (S_ISREG(st.st_mode)) return copy_file(src, dest, name, st);
@@ -247,12 +254,12 @@ util::Status copy_file_data(int in, int out, std::int64_t size) {
   return {};
 }
 
-util::Result<CopyStats> copy_tree(int src_fd, int dest_fd) {
+util::Result<CopyStats> copy_tree(int src_fd, int dest_fd, FileCopy files) {
   sys::UniqueFd src(::openat(src_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!src) return errno_at("open source tree", errno);
   sys::UniqueFd dest(::openat(dest_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dest) return errno_at("open destination tree", errno);
-  TreeCopier copier(dest.get());
+  TreeCopier copier(dest.get(), files);
   MASON_TRY(copier.copy_children(src.get(), dest.get(), ""));
   struct stat st {};
   if (::fstat(src.get(), &st) != 0) return errno_at("stat source tree", errno);

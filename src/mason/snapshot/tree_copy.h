@@ -30,7 +30,12 @@ struct CopyStats {
   std::uint64_t data_bytes = 0;
 };
 
-util::Result<CopyStats> copy_tree(int src_fd, int dest_fd);
+// How non-directories are copied: their data and metadata, or as hard
+// links to the source's inodes (no data copied; the two trees then share
+// those files, so neither may be changed in place afterwards).
+enum class FileCopy { data, hard_link };
+
+util::Result<CopyStats> copy_tree(int src_fd, int dest_fd, FileCopy files = FileCopy::data);
 
 // Copies the data of regular file `in` (`size` bytes) into the empty file
 // `out`: FICLONE, else copy_file_range/sendfile of the data segments

@@ -315,6 +315,46 @@ TEST_P(SnapshotterTest, ReplacedTypesAndUnchangedEntries) {
   EXPECT_EQ(describe(ref, {Links::ignore, false}), expected);
 }
 
+// COPY --link's merge: a tree made over nothing put over a parent is that
+// tree's layer applied over the parent (types replaced, directories
+// merged with the layer's metadata), with no file data copied.
+TEST_P(SnapshotterTest, StackIsTheLayerAppliedOverTheParent) {
+  const std::string base = base_layer();
+  const std::string top = unpack_chain({base});
+  auto active = m_snap->prepare(std::nullopt);
+  ASSERT_TRUE(active) << active.error().to_string();
+  const std::string root = (*active)->path();
+  ASSERT_EQ(::mkdir((root + "/keep").c_str(), 0750), 0); // a file in the parent
+  write_file(root + "/keep/inner", "in");
+  ASSERT_EQ(::mkdir((root + "/data").c_str(), 0700), 0); // a directory in the parent
+  write_file(root + "/data/b", std::string(50000, 'b'));
+  ASSERT_EQ(::symlink("data/b", (root + "/link").c_str()), 0);
+  auto layer = m_snap->commit(std::move(*active));
+  ASSERT_TRUE(layer) << layer.error().to_string();
+  auto stacked = m_snap->stack(top, *layer);
+  ASSERT_TRUE(stacked) << stacked.error().to_string();
+  if (GetParam() == Kind::copy) {
+    EXPECT_FALSE(*stacked); // the caller applies the layer instead
+    return;
+  }
+  ASSERT_TRUE(*stacked);
+  const std::string tar = diff(*layer);
+  EXPECT_EQ(names_of(read_tar(diff(**stacked))), names_of(read_tar(tar)));
+  const std::string ref = reference({base});
+  apply_merged(tar, ref);
+  auto view = m_snap->view(**stacked);
+  ASSERT_TRUE(view) << view.error().to_string();
+  EXPECT_EQ(describe((*view)->path(), {Links::ignore, false}),
+            describe(ref, {Links::ignore, false}));
+  auto parent = m_snap->parent(**stacked);
+  ASSERT_TRUE(parent);
+  EXPECT_EQ(*parent, std::optional<std::string>(top));
+  // Only a tree made over nothing can be stacked.
+  auto refused = m_snap->stack(std::nullopt, **stacked);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), util::ErrorCode::invalid_argument);
+}
+
 TEST_P(SnapshotterTest, ScratchSnapshotDiffIsTheWholeTree) {
   auto active = m_snap->prepare(std::nullopt);
   ASSERT_TRUE(active) << active.error().to_string();
