@@ -305,7 +305,9 @@ util::Status export_target(Engine& engine, int target, BuildResult& out) {
     if (tags.empty() && keeps_untagged(engine.options)) {
       // like docker's dangling images: kept (GC-safe) until removed
       const auto name = std::string(exporter::k_untagged_prefix) + stored.target.digest.str();
-      if (auto r = engine.store.tag(name, stored.target); !r) return r;
+      auto current = engine.store.resolve(name);
+      if (!current || current->digest != stored.target.digest)
+        if (auto r = engine.store.tag(name, stored.target); !r) return r;
     }
     out.image_id = stored.config.digest;
     vertex.status("writing image " + out.image_id.str());

@@ -158,20 +158,39 @@ util::Result<LocalImage> store_image(content::Store& store, image::ImageConfig c
   manifest.layers = layers;
   manifest = image::with_family(manifest, family);
   if (manifest.raw.empty()) manifest.seal();
+  // Stored and named so before (an unchanged rebuild): nothing is written.
+  const auto named = [&](const std::string& name) {
+    auto current = store.resolve(name);
+    return current && current->digest == manifest.digest;
+  };
+  if (!tags.empty() && std::all_of(tags.begin(), tags.end(), named) &&
+      store.has_blob(manifest.config.digest))
+    return LocalImage{tags, manifest.descriptor(), std::move(manifest), std::move(config)};
   content::IngestOptions config_opts;
   config_opts.media_type = manifest.config.media_type;
   auto config_desc = store.ingest_bytes(config.raw, config_opts);
   if (!config_desc) return std::unexpected(config_desc.error().with_context("store config"));
   content::IngestOptions manifest_opts;
   manifest_opts.media_type = manifest.media_type;
+  const bool stored_before = store.has_blob(manifest.digest);
   auto manifest_desc = store.ingest_bytes(manifest.raw, manifest_opts);
   if (!manifest_desc) return std::unexpected(manifest_desc.error().with_context("store manifest"));
   std::vector<image::Descriptor> children = {manifest.config};
   children.insert(children.end(), manifest.layers.begin(), manifest.layers.end());
-  MASON_TRY(store.record_references(manifest.digest, children));
+  // An image stored before (an unchanged rebuild) is not written again.
+  auto same_children = [&] {
+    auto known = store.references(manifest.digest);
+    if (!known || known->size() != children.size()) return false;
+    for (std::size_t i = 0; i < children.size(); ++i)
+      if ((*known)[i].digest != children[i].digest) return false;
+    return true;
+  };
+  if (!stored_before || !same_children())
+    MASON_TRY(store.record_references(manifest.digest, children));
   LocalImage img{{}, manifest.descriptor(), std::move(manifest), std::move(config)};
   for (const auto& name : tags) {
-    MASON_TRY(store.tag(name, img.target));
+    auto current = store.resolve(name);
+    if (!current || current->digest != img.target.digest) MASON_TRY(store.tag(name, img.target));
     img.names.push_back(name);
   }
   return img;

@@ -301,9 +301,19 @@ TEST_F(EngineFake, RecordsKeepTheirLayersSoARebuildWritesNoBlob) {
     return count;
   };
   const auto before = blobs();
+  // Nor anything else: the image is stored and tagged so already (no
+  // database write, whose commit would be synced to disk).
+  const std::string wal = m_dir->path() + "/store/metadata.db-wal";
+  const auto written = [&] {
+    struct stat st {};
+    return ::stat(wal.c_str(), &st) == 0 ? std::pair{st.st_mtim.tv_sec, st.st_mtim.tv_nsec}
+                                         : std::pair<long, long>{-1, -1};
+  };
+  const auto wal_before = written();
   auto second = build(k_simple);
   ASSERT_TRUE(second.result);
   EXPECT_EQ(blobs(), before) << "an unchanged rebuild wrote blobs";
+  EXPECT_EQ(written(), wal_before) << "an unchanged rebuild wrote to the store's database";
 }
 
 TEST_F(EngineFake, StepsWhoseContextChangedMeanwhileAreNotRecordedNorKept) {
