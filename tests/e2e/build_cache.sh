@@ -255,6 +255,7 @@ export MASON_ROOT=$WORK/ci-warm
 [[ $(grep -c CACHED "$WORK/log") -eq 3 ]] || { cat "$WORK/log"; fail "CI warm build: a step ran"; }
 [[ $(cat "$WORK/ci2") == $(cat "$WORK/ci1") ]] || fail "CI warm build gave another image"
 ! grep -q "pulling the layers" "$WORK/log" || { cat "$WORK/log"; fail "CI warm build pulled the base"; }
+grep -q '^image sha256:[0-9a-f]* *>=' "$WORK/log" || { cat "$WORK/log"; fail "CI warm build: a size counted compressed is not marked"; }
 big=$(find "$MASON_ROOT/blobs" -type f -size +100k | wc -l)
 [[ $big -eq 0 ]] || { cat "$WORK/log"; ls -lR "$MASON_ROOT/blobs"; fail "CI warm build fetched layers the image does not hold"; }
 ! "$MASON" images | grep -q "lib/busybox" || fail "CI warm build stored the base it did not pull"
@@ -270,6 +271,9 @@ sed -i 's/^FROM scratch AS final$/FROM compile AS final/' "$ctx5/Dockerfile"
 grep -q "pulling the layers of $REGISTRY/lib/busybox:1" "$WORK/log" && grep -q "applying 2 cached layer(s)" "$WORK/log" ||
   { cat "$WORK/log"; fail "CI warm build, a step added: base not pulled or layers not applied"; }
 [[ $("$MASON" run --rm "$REGISTRY/ci/app:2" cat /more /bin.out) == $'more\nCI' ]] || fail "the image over the pulled base"
+# Sizes: layers unpacked here are counted exactly (unpacking keeps their
+# size); the warm build's, never unpacked, were counted compressed (">=").
+grep -q '^image sha256:[0-9a-f]* *[0-9.]*[kMG]*B$' "$WORK/log" || { cat "$WORK/log"; fail "the image size is not exact"; }
 export MASON_ROOT=$STORE
 # A damaged cache is not used (the step runs), never trusted.
 export MASON_ROOT=$WORK/damaged

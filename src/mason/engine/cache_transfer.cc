@@ -336,8 +336,11 @@ util::Result<std::optional<std::string>> import_step(Engine& engine, const Impor
     options.target = archive::ApplyTarget::merged;
     options.read.expected_digest = step.blob.digest;
     options.read.expected_diff_id = step.diff_id;
-    if (auto applied = archive::apply_layer(source, root.get(), options); !applied)
-      return warn(applied.error());
+    auto applied = archive::apply_layer(source, root.get(), options);
+    if (!applied) return warn(applied.error());
+    content::BlobAnnotation note; // what the size table counts (a cache: may be lost)
+    note.unpacked_size = applied->uncompressed_size;
+    (void)engine.store.annotate_blob(step.blob.digest, note);
   }
   MASON_TRY_ASSIGN(auto id, engine.snapshots.commit(std::move(active)));
   if (step.key.empty()) return std::optional<std::string>(id); // not to be recorded

@@ -37,7 +37,7 @@ std::vector<image::Digest> chain_ids(const std::vector<image::Digest>& diff_ids)
 }
 
 util::Result<std::optional<std::string>> unpack_image(snapshot::Snapshotter& snapshots,
-                                                      const content::Store& store,
+                                                      content::Store& store,
                                                       const image::Manifest& manifest,
                                                       const image::ImageConfig& config) {
   if (manifest.layers.size() != config.rootfs.diff_ids.size())
@@ -53,10 +53,16 @@ util::Result<std::optional<std::string>> unpack_image(snapshot::Snapshotter& sna
       MASON_TRY_ASSIGN(auto fd, store.open_blob(layer.digest));
       return std::make_unique<BlobSource>(std::move(fd));
     };
-    auto id = snapshots.unpack(parent, chains[i].str(), opener);
+    archive::ApplyStats stats;
+    auto id = snapshots.unpack(parent, chains[i].str(), opener, &stats);
     if (!id)
       return std::unexpected(
           std::move(id.error()).with_context(fmt::format("unpack layer {}", layer.digest.str())));
+    if (stats.uncompressed_size > 0) { // a cache: losing it costs a count later
+      content::BlobAnnotation note;
+      note.unpacked_size = stats.uncompressed_size;
+      (void)store.annotate_blob(layer.digest, note);
+    }
     parent = std::move(*id);
   }
   return parent;

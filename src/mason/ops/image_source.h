@@ -22,9 +22,11 @@ std::vector<image::Digest> chain_ids(const std::vector<image::Digest>& diff_ids)
 
 // Unpacks the image's layers (what is missing) and returns the snapshot
 // of the top layer, or nullopt for an image without layers. Errors name
-// the layer (corruption for a blob that does not match its digest).
+// the layer (corruption for a blob that does not match its digest). The
+// uncompressed size of each layer unpacked is kept in the store's blob
+// metadata (what `mason images` and the size table count).
 util::Result<std::optional<std::string>> unpack_image(snapshot::Snapshotter& snapshots,
-                                                      const content::Store& store,
+                                                      content::Store& store,
                                                       const image::Manifest& manifest,
                                                       const image::ImageConfig& config);
 

@@ -83,7 +83,8 @@ SnapshotterBase::parent_info(const std::optional<std::string>& parent) {
 
 util::Result<std::string> SnapshotterBase::unpack(const std::optional<std::string>& parent,
                                                   const std::string& chain_id,
-                                                  const LayerOpener& open_layer) {
+                                                  const LayerOpener& open_layer,
+                                                  archive::ApplyStats* stats) {
   const auto fail = [&](util::Error e) {
     return std::unexpected(std::move(e).with_context("unpack layer chain " + sys::quote(chain_id)));
   };
@@ -100,11 +101,12 @@ util::Result<std::string> SnapshotterBase::unpack(const std::optional<std::strin
   if (!parent_snapshot) return fail(std::move(parent_snapshot.error()));
   auto dir = m_store->make_temp("unpack");
   if (!dir) return fail(std::move(dir.error()));
-  if (auto st = fill_layer(*dir, *parent_snapshot, open_layer); !st)
-    return fail(std::move(st.error()));
+  auto filled = fill_layer(*dir, *parent_snapshot, open_layer);
+  if (!filled) return fail(std::move(filled.error()));
   // false: another process published it first; ours goes with `dir`.
   auto published = publish(*dir, {chain_id, *name, parent, "", true});
   if (!published) return fail(std::move(published.error()));
+  if (stats != nullptr) *stats = *filled;
   return chain_id;
 }
 

@@ -57,8 +57,8 @@ public:
   explicit SnapshotterBase(std::shared_ptr<Store> store) : m_store(std::move(store)) {}
 
   util::Result<std::string> unpack(const std::optional<std::string>& parent,
-                                   const std::string& chain_id,
-                                   const LayerOpener& open_layer) final;
+                                   const std::string& chain_id, const LayerOpener& open_layer,
+                                   archive::ApplyStats* stats) final;
   util::Result<std::string> commit(std::unique_ptr<Active> active) final;
   util::Result<std::optional<std::string>> stack(const std::optional<std::string>& parent,
                                                  const std::string& layer) final;
@@ -71,10 +71,10 @@ public:
 
 protected:
   // Fills `dir`/fs (not yet created) with the snapshot of one more layer
-  // over `parent`.
-  virtual util::Status fill_layer(const sys::TempDir& dir,
-                                  const std::optional<SnapshotInfo>& parent,
-                                  const LayerOpener& open_layer) = 0;
+  // over `parent`; returns what the layer held.
+  virtual util::Result<archive::ApplyStats> fill_layer(const sys::TempDir& dir,
+                                                       const std::optional<SnapshotInfo>& parent,
+                                                       const LayerOpener& open_layer) = 0;
   // Makes an active snapshot's directory ready to publish.
   virtual util::Status seal(RootParts& parts) = 0;
   virtual bool linked() const = 0;

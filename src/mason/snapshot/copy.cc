@@ -47,8 +47,9 @@ public:
                                         archive::Sink& out) override;
 
 protected:
-  util::Status fill_layer(const sys::TempDir& dir, const std::optional<SnapshotInfo>& parent,
-                          const LayerOpener& open_layer) override;
+  util::Result<archive::ApplyStats> fill_layer(const sys::TempDir& dir,
+                                               const std::optional<SnapshotInfo>& parent,
+                                               const LayerOpener& open_layer) override;
   util::Status seal(RootParts&) override { return {}; }
   bool linked() const override { return false; }
   bool stacks() const override { return false; }
@@ -77,13 +78,12 @@ util::Status CopySnapshotter::populate(const sys::TempDir& dir,
   return write_small_file(dir.fd(), std::string(k_copied_file), "");
 }
 
-util::Status CopySnapshotter::fill_layer(const sys::TempDir& dir,
-                                         const std::optional<SnapshotInfo>& parent,
-                                         const LayerOpener& open_layer) {
-  if (auto st = populate(dir, parent); !st) return st;
+util::Result<archive::ApplyStats>
+CopySnapshotter::fill_layer(const sys::TempDir& dir, const std::optional<SnapshotInfo>& parent,
+                            const LayerOpener& open_layer) {
+  MASON_TRY(populate(dir, parent));
   MASON_TRY_ASSIGN(auto fs, open_dir(dir.path() + "/" + std::string(k_fs_dir)));
-  MASON_TRY(apply(open_layer, fs.get(), merged_options()));
-  return {};
+  return apply(open_layer, fs.get(), merged_options());
 }
 
 util::Result<std::unique_ptr<Active>>

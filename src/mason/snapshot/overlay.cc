@@ -63,8 +63,9 @@ public:
                                         archive::Sink& out) override;
 
 protected:
-  util::Status fill_layer(const sys::TempDir& dir, const std::optional<SnapshotInfo>& parent,
-                          const LayerOpener& open_layer) override;
+  util::Result<archive::ApplyStats> fill_layer(const sys::TempDir& dir,
+                                               const std::optional<SnapshotInfo>& parent,
+                                               const LayerOpener& open_layer) override;
   util::Status seal(RootParts& parts) override;
   bool linked() const override { return true; }
   bool stacks() const override { return true; }
@@ -72,8 +73,8 @@ protected:
 private:
   util::Result<ScopedMount> mount_writable(const sys::TempDir& dir,
                                            const std::optional<std::string>& parent);
-  util::Status apply_merged(const sys::TempDir& dir, const std::string& parent,
-                            const LayerOpener& open_layer);
+  util::Result<archive::ApplyStats> apply_merged(const sys::TempDir& dir, const std::string& parent,
+                                                 const LayerOpener& open_layer);
 
   LowerPlanner m_planner;
 };
@@ -96,29 +97,31 @@ OverlaySnapshotter::mount_writable(const sys::TempDir& dir,
   return ScopedMount::overlay(m_store->fd(), dir.path() + "/" + std::string(k_merged), spec);
 }
 
-util::Status OverlaySnapshotter::apply_merged(const sys::TempDir& dir, const std::string& parent,
-                                              const LayerOpener& open_layer) {
+util::Result<archive::ApplyStats> OverlaySnapshotter::apply_merged(const sys::TempDir& dir,
+                                                                   const std::string& parent,
+                                                                   const LayerOpener& open_layer) {
   sys::UniqueFd fs(::openat(dir.fd(), k_fs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fs) return sys::errno_error("open " + sys::quote(dir.path() + "/fs"), errno);
-  if (auto st = sys::remove_children(fs.get()); !st) return st;
-  if (auto st = make_dirs(dir); !st) return st;
+  MASON_TRY(sys::remove_children(fs.get()));
+  MASON_TRY(make_dirs(dir));
   MASON_TRY_ASSIGN(auto mount, mount_writable(dir, parent));
   MASON_TRY_ASSIGN(auto root, open_dir(mount.target()));
   auto applied = apply(open_layer, root.get(), apply_options(archive::ApplyTarget::merged));
   if (!applied) return std::unexpected(std::move(applied.error()).with_context("through overlay"));
   root.reset();
-  if (auto st = mount.unmount(); !st) return st;
-  return drop_dirs(dir);
+  MASON_TRY(mount.unmount());
+  MASON_TRY(drop_dirs(dir));
+  return applied;
 }
 
-util::Status OverlaySnapshotter::fill_layer(const sys::TempDir& dir,
-                                            const std::optional<SnapshotInfo>& parent,
-                                            const LayerOpener& open_layer) {
+util::Result<archive::ApplyStats>
+OverlaySnapshotter::fill_layer(const sys::TempDir& dir, const std::optional<SnapshotInfo>& parent,
+                               const LayerOpener& open_layer) {
   if (::mkdirat(dir.fd(), k_fs.c_str(), 0755) != 0)
     return sys::errno_error("create " + sys::quote(dir.path() + "/fs"), errno);
   MASON_TRY_ASSIGN(auto fs, open_dir(dir.path() + "/" + k_fs));
   auto applied = apply(open_layer, fs.get(), apply_options(archive::ApplyTarget::overlay_upper));
-  if (applied) return {};
+  if (applied) return applied;
   // A hard link to a file only a lower layer has: let the kernel copy it up.
   if (applied.error().code() != util::ErrorCode::not_found || !parent)
     return std::unexpected(std::move(applied.error()));

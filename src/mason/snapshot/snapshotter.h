@@ -78,9 +78,12 @@ public:
   // The committed snapshot for an image layer chain, unpacking `open_layer`
   // (called only when needed) over `parent` if it is not there yet.
   // `chain_id` names the result (e.g. "sha256:<hex>" of the OCI ChainID).
+  // `stats` (may be null) receives what the layer held when it was unpacked
+  // by this call (left alone when the chain was there).
   virtual util::Result<std::string> unpack(const std::optional<std::string>& parent,
                                            const std::string& chain_id,
-                                           const LayerOpener& open_layer) = 0;
+                                           const LayerOpener& open_layer,
+                                           archive::ApplyStats* stats) = 0;
 
   // A writable root over `parent` (nullopt: empty root).
   virtual util::Result<std::unique_ptr<Active>>

@@ -52,7 +52,7 @@ std::string unpack_all(Snapshotter& s, const std::vector<std::string>& layers,
   std::optional<std::string> parent;
   for (const auto& layer : layers) {
     const std::string id = chain_id(parent, layer);
-    auto got = s.unpack(parent, id, opener(layer, calls));
+    auto got = s.unpack(parent, id, opener(layer, calls), nullptr);
     EXPECT_TRUE(got) << got.error().to_string();
     if (!got) return "";
     parent = id;
@@ -201,7 +201,8 @@ TEST_P(ChainTest, ConcurrentUnpackOfOneChainGivesOneSnapshot) {
   std::vector<std::thread> threads;
   std::vector<util::Result<std::string>> results(4, std::string());
   for (std::size_t t = 0; t < 4; ++t)
-    threads.emplace_back([&, t] { results[t] = (t % 2 == 0 ? a : b)->unpack(base, id, slow); });
+    threads.emplace_back(
+        [&, t] { results[t] = (t % 2 == 0 ? a : b)->unpack(base, id, slow, nullptr); });
   for (auto& t : threads) t.join();
   for (const auto& r : results) {
     ASSERT_TRUE(r) << r.error().to_string();

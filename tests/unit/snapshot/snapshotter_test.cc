@@ -82,7 +82,7 @@ protected:
     std::optional<std::string> parent;
     for (const auto& layer : layers) {
       const std::string id = chain_id(parent, layer);
-      auto got = (s != nullptr ? s : m_snap.get())->unpack(parent, id, opener(layer));
+      auto got = (s != nullptr ? s : m_snap.get())->unpack(parent, id, opener(layer), nullptr);
       EXPECT_TRUE(got) << got.error().to_string();
       if (!got) return "";
       EXPECT_EQ(*got, id);
@@ -182,7 +182,7 @@ TEST_P(SnapshotterTest, UnknownParentOrSnapshotIsNotFound) {
   auto view = m_snap->view(std::string("nothing"));
   ASSERT_FALSE(view);
   EXPECT_EQ(view.error().code(), util::ErrorCode::not_found);
-  auto unpacked = m_snap->unpack(std::string("nothing"), "sha256:x", opener(base_layer()));
+  auto unpacked = m_snap->unpack(std::string("nothing"), "sha256:x", opener(base_layer()), nullptr);
   ASSERT_FALSE(unpacked);
   EXPECT_EQ(unpacked.error().code(), util::ErrorCode::not_found);
   archive::StringSink sink;
