@@ -780,6 +780,8 @@ def main():
             for r in range(runs):
                 order = builders[r % len(builders):] + builders[:r % len(builders)]
                 for b in order:
+                    if b.name in case.unsupported:
+                        continue
                     res = results.setdefault(case.name, {}).setdefault(b.name, {})
 
                     def one(sc):

@@ -57,6 +57,7 @@ class Case:
     equalize: bool = True            # RUN time independent of the builder (not so for parallel stages)
     notes: list = field(default_factory=list)
     restore_fn: Optional[Callable] = None
+    unsupported: dict = field(default_factory=dict)  # builder name -> why it cannot build the case
 
     def restore(self):
         """Puts the changed file back to its original bytes."""
@@ -223,6 +224,8 @@ def link(work, cache, quick):
               ["busybox:latest"], ctx, df, "base.txt",
               "base.txt (the base stage changes: its RUN runs again; the `--link` layer is reused, "
               "only put over the new base)")
+    c.unsupported = {"buildkit": "dockerd 20.10's BuildKit 0.8 has no `COPY --link` (Dockerfile syntax 1.4)",
+                     "buildah": "Debian's buildah does not accept `COPY --link`"}
     c.notes.append("The tree is a copy of the large case's. The change is a base change under a "
                    "`--link` layer: BuildKit reuses the layer through its merge op, mason through the "
                    "link layer's own cache key.")

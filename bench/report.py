@@ -116,8 +116,11 @@ def peak_mb(ms, key="mem"):
 
 def case_info(c):
     """What the report needs of a case (kept in results.json for --render)."""
-    return {k: getattr(c, k) for k in ("name", "title", "change_note", "notes", "target", "compare", "forbid",
+    info = {k: getattr(c, k) for k in ("name", "title", "change_note", "notes", "target", "compare", "forbid",
                                        "equalize")}
+    info["notes"] = info["notes"] + [f"Not run with {b}: {why}." for b, why in
+                                     getattr(c, "unsupported", {}).items()]
+    return info
 
 
 def fmt_mb(v):

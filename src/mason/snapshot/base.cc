@@ -120,13 +120,18 @@ util::Result<std::string> SnapshotterBase::commit(std::unique_ptr<Active> active
                             "not an active snapshot of this snapshotter"));
   RootParts& parts = impl->parts();
   if (auto st = seal(parts); !st) return fail(std::move(st.error()));
+  auto id = publish_new(*parts.dir, parts.parent);
+  if (!id) return fail(std::move(id.error()));
+  return id;
+}
+
+util::Result<std::string> SnapshotterBase::publish_new(const sys::TempDir& dir,
+                                                       const std::optional<std::string>& parent) {
   const std::string id = "snapshot-" + random_chars(k_commit_id_chars);
-  auto name = dir_name_of(id);
-  if (!name) return fail(std::move(name.error()));
-  auto published = publish(*parts.dir, {id, *name, parts.parent, "", false});
-  if (!published) return fail(std::move(published.error()));
-  if (!*published)
-    return fail(util::Error(util::ErrorCode::internal, "snapshot id " + id + " exists already"));
+  MASON_TRY_ASSIGN(auto name, dir_name_of(id));
+  MASON_TRY_ASSIGN(auto published, publish(dir, {id, name, parent, "", false}));
+  if (!published)
+    return util::make_error(util::ErrorCode::internal, "snapshot id " + id + " exists already");
   return id;
 }
 
@@ -152,14 +157,9 @@ SnapshotterBase::stack(const std::optional<std::string>& parent, const std::stri
   if (!dest) return fail(std::move(dest.error()));
   if (auto copied = copy_tree(src->get(), dest->get(), FileCopy::hard_link); !copied)
     return fail(std::move(copied.error()));
-  const std::string id = "snapshot-" + random_chars(k_commit_id_chars);
-  auto name = dir_name_of(id);
-  if (!name) return fail(std::move(name.error()));
-  auto published = publish(*dir, {id, *name, parent, "", false});
-  if (!published) return fail(std::move(published.error()));
-  if (!*published)
-    return fail(util::Error(util::ErrorCode::internal, "snapshot id " + id + " exists already"));
-  return std::optional<std::string>(id);
+  auto id = publish_new(*dir, parent);
+  if (!id) return fail(std::move(id.error()));
+  return std::optional<std::string>(std::move(*id));
 }
 
 util::Status SnapshotterBase::remove(const std::string& id) { return m_store->remove(id); }

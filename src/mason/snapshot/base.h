@@ -102,6 +102,9 @@ protected:
 
 private:
   util::Result<bool> publish(const sys::TempDir& dir, SnapshotInfo info);
+  // Publishes `dir` as a committed snapshot over `parent` under a new id.
+  util::Result<std::string> publish_new(const sys::TempDir& dir,
+                                        const std::optional<std::string>& parent);
   util::Result<std::optional<SnapshotInfo>> parent_info(const std::optional<std::string>& parent);
 };
 
