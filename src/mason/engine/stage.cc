@@ -316,21 +316,8 @@ private:
       MASON_TRY_ASSIGN(auto hit, lookup(*key));
       if (hit) return true;
       if (auto it = m_engine.imported.find(key->key); it != m_engine.imported.end()) {
-        if (m_deferred) {
-          auto usable = usable_imported_blob(m_engine, it->second);
-          if (usable) {
-            defer_import(key->key, it->second, vertex);
-            return true;
-          }
-          vertex.status("imported cache not used: " + usable.error().to_string());
-        } else {
-          vertex.status("importing cached layer " + it->second.blob.digest.str());
-          MASON_TRY_ASSIGN(auto snap, import_step(m_engine, it->second, m_result.snapshot, vertex));
-          if (snap) {
-            apply_step(key->key, *snap, it->second.info);
-            return true;
-          }
-        }
+        MASON_TRY_ASSIGN(auto used, use_imported(it->second, std::nullopt, vertex));
+        if (used) return true;
       }
     }
     explain(*key, vertex);
@@ -375,13 +362,32 @@ private:
              layer ? *layer : LayerRef{std::nullopt, std::nullopt, snapshot, key});
   }
 
-  // An imported step while the root is deferred: its layer joins the image
-  // as the blob it is, and is applied only if a later step needs the files.
-  void defer_import(const std::string& key, const ImportedStep& step,
-                    const progress::Reporter& vertex) {
-    vertex.status("cached layer " + step.blob.digest.str() + " (imported; applied when needed)");
+  // An imported step (`layer`: the image's layer for it when not its own
+  // blob or snapshot). While the root is deferred its layer joins the image
+  // as the blob it is, applied only if a later step needs the files;
+  // otherwise it is applied now. false: it could not be used (said why).
+  util::Result<bool> use_imported(const ImportedStep& step, std::optional<LayerRef> layer,
+                                  const progress::Reporter& vertex) {
+    if (m_deferred) {
+      if (auto usable = usable_imported_blob(m_engine, step); !usable) {
+        vertex.status("imported cache not used: " + usable.error().to_string());
+        return false;
+      }
+      vertex.status("cached layer " + step.blob.digest.str() + " (imported; applied when needed)");
+      defer_apply(step, layer ? *layer : LayerRef{step.blob, step.diff_id, std::nullopt, step.key});
+      return true;
+    }
+    vertex.status("importing cached layer " + step.blob.digest.str());
+    MASON_TRY_ASSIGN(auto snap, import_step(m_engine, step, m_result.snapshot, vertex));
+    if (!snap) return false;
+    apply_step(step.key, *snap, step.info, std::move(layer));
+    return true;
+  }
+
+  // `step`'s layer noted over the deferred root (applied when made).
+  void defer_apply(const ImportedStep& step, LayerRef layer) {
     m_deferred->imports.push_back(step);
-    add_step(key, "", step.info, LayerRef{step.blob, step.diff_id, std::nullopt, key});
+    add_step(step.key, "", step.info, std::move(layer));
   }
 
   // The step's place in the stage: its key, its cache chain entry (""
@@ -507,32 +513,14 @@ private:
   util::Result<bool> merge_cached(const StepKey& mkey, const LinkLayer& layer,
                                   const progress::Reporter& vertex) {
     MASON_TRY_ASSIGN(auto found, find_record(mkey.key));
+    auto it = m_engine.imported.find(mkey.key);
+    if (!found && it == m_engine.imported.end()) return false;
+    note_link_layer(layer); // before the merge in the chain (kept if the merge is redone)
     if (found) {
-      note_link_layer(layer);
       apply_step(mkey.key, found->first, found->second, link_layer_ref(layer));
       return true;
     }
-    auto it = m_engine.imported.find(mkey.key);
-    if (it == m_engine.imported.end()) return false;
-    const auto& step = it->second;
-    if (m_deferred) {
-      auto usable = usable_imported_blob(m_engine, step);
-      if (!usable) {
-        vertex.status("imported cache not used: " + usable.error().to_string());
-        return false;
-      }
-      note_link_layer(layer);
-      vertex.status("cached layer " + step.blob.digest.str() + " (imported; applied when needed)");
-      m_deferred->imports.push_back(step);
-      add_step(mkey.key, "", step.info, link_layer_ref(layer));
-      return true;
-    }
-    vertex.status("importing cached layer " + step.blob.digest.str());
-    MASON_TRY_ASSIGN(auto snap, import_step(m_engine, step, m_result.snapshot, vertex));
-    if (!snap) return false;
-    note_link_layer(layer);
-    apply_step(mkey.key, *snap, step.info, link_layer_ref(layer));
-    return true;
+    return use_imported(it->second, link_layer_ref(layer), vertex);
   }
 
   // The link layer as the image's layer: its snapshot's diff (over
@@ -593,8 +581,7 @@ private:
     step.info = info;
     step.lineage = lineage();
     if (m_deferred && !mkey.key.empty()) {
-      m_deferred->imports.push_back(step);
-      add_step(mkey.key, "", step.info, link_layer_ref(layer));
+      defer_apply(step, link_layer_ref(layer));
       return {};
     }
     MASON_TRY(make_root());

@@ -159,9 +159,10 @@ util::Result<LocalImage> store_image(content::Store& store, image::ImageConfig c
   manifest = image::with_family(manifest, family);
   if (manifest.raw.empty()) manifest.seal();
   // Stored and named so before (an unchanged rebuild): nothing is written.
+  const image::Digest digest = manifest.digest; // `manifest` moves into the result below
   const auto named = [&](const std::string& name) {
     auto current = store.resolve(name);
-    return current && current->digest == manifest.digest;
+    return current && current->digest == digest;
   };
   if (!tags.empty() && std::all_of(tags.begin(), tags.end(), named) &&
       store.has_blob(manifest.config.digest))
@@ -177,7 +178,7 @@ util::Result<LocalImage> store_image(content::Store& store, image::ImageConfig c
   if (!manifest_desc) return std::unexpected(manifest_desc.error().with_context("store manifest"));
   std::vector<image::Descriptor> children = {manifest.config};
   children.insert(children.end(), manifest.layers.begin(), manifest.layers.end());
-  // An image stored before (an unchanged rebuild) is not written again.
+  // An image stored before (now named anew) gets no second set of references.
   auto same_children = [&] {
     auto known = store.references(manifest.digest);
     if (!known || known->size() != children.size()) return false;
@@ -189,8 +190,7 @@ util::Result<LocalImage> store_image(content::Store& store, image::ImageConfig c
     MASON_TRY(store.record_references(manifest.digest, children));
   LocalImage img{{}, manifest.descriptor(), std::move(manifest), std::move(config)};
   for (const auto& name : tags) {
-    auto current = store.resolve(name);
-    if (!current || current->digest != img.target.digest) MASON_TRY(store.tag(name, img.target));
+    if (!named(name)) MASON_TRY(store.tag(name, img.target));
     img.names.push_back(name);
   }
   return img;

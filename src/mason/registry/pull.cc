@@ -284,17 +284,22 @@ util::Result<image::Descriptor> resolve_at(ClientState& impl, const Repo& repo,
   return fetched.descriptor;
 }
 
-// Records `source` ("host/repository") as a place every blob of `manifest`
-// can be mounted from.
-util::Status record_sources(content::Store& store, const image::Manifest& manifest,
-                            const std::string& source) {
-  if (auto ok = store.record_blob_source(manifest.config.digest, source); !ok) return ok;
-  for (const auto& layer : manifest.layers)
-    if (auto ok = store.record_blob_source(layer.digest, source); !ok) return ok;
+std::string source_of(const Repo& own) { return own.endpoint.host + "/" + own.path; }
+
+// Downloads those of `blobs` missing from the store from `repo`, and
+// records `source` ("host/repository") as a place each can be mounted
+// from -- and `repo` too when it is a mirror's: a push to the mirror's
+// registry mounts them from there (as BuildKit's distribution sources).
+util::Status fetch_into(ClientState& impl, content::Store& store, const Repo& repo,
+                        const std::vector<image::Descriptor>& blobs, const std::string& source) {
+  MASON_TRY(download_all(impl, store, repo, missing_blobs(impl, store, blobs)));
+  const auto served = source_of(repo);
+  for (const auto& b : blobs) {
+    MASON_TRY(store.record_blob_source(b.digest, source));
+    if (served != source) MASON_TRY(store.record_blob_source(b.digest, served));
+  }
   return {};
 }
-
-std::string source_of(const Repo& own) { return own.endpoint.host + "/" + own.path; }
 
 // The manifest of `ref` for `platform` from one repository (a mirror's or
 // the reference's own), and its config into the store.
@@ -331,12 +336,7 @@ util::Result<image::Descriptor> complete_from(ClientState& impl, content::Store&
                                               const Repo& repo, const RemoteImage& image,
                                               const std::string& source) {
   const auto& manifest = image.manifest;
-  MASON_TRY(download_all(impl, store, repo, missing_blobs(impl, store, blobs_of(manifest))));
-  MASON_TRY(record_sources(store, manifest, source));
-  // A mirror's repository holds them too: a push to the mirror's registry
-  // mounts them from there (as BuildKit's distribution-source labels).
-  if (const auto served = source_of(repo); served != source)
-    MASON_TRY(record_sources(store, manifest, served));
+  MASON_TRY(fetch_into(impl, store, repo, blobs_of(manifest), source));
   auto stored =
       store_manifest(store, Fetched{image.manifest_raw, image.descriptor}, blobs_of(manifest));
   if (!stored) return std::unexpected(stored.error());
@@ -398,14 +398,8 @@ util::Status ClientState::fetch_blobs(content::Store& store, const image::Refere
                                       const std::vector<image::Descriptor>& blobs) {
   MASON_TRY_ASSIGN(auto repos, pull_repos(ref));
   const auto source = source_of(repos.back());
-  return each_repo(repos, [&](const Repo& repo) -> util::Status {
-    MASON_TRY(download_all(*this, store, repo, missing_blobs(*this, store, blobs)));
-    for (const auto& b : blobs) {
-      MASON_TRY(store.record_blob_source(b.digest, source));
-      if (source_of(repo) != source) MASON_TRY(store.record_blob_source(b.digest, source_of(repo)));
-    }
-    return {};
-  });
+  return each_repo(repos,
+                   [&](const Repo& repo) { return fetch_into(*this, store, repo, blobs, source); });
 }
 
 } // namespace mason::registry
