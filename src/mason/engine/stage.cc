@@ -25,6 +25,7 @@
 #include "mason/gc/gc.h"
 #include "mason/image/platform.h"
 #include "mason/ops/image_source.h"
+#include "mason/ops/user.h"
 #include "mason/sys/in_root.h"
 #include "mason/util/strings.h"
 
@@ -433,20 +434,12 @@ private:
 
   // A --chown name cannot be looked up in the empty root a --link copy
   // starts from: BuildKit fails the step ("invalid user index"); so does
-  // mason, saying why. Numbers, "root" and an empty part are ids.
+  // mason, saying why.
   static util::Status check_link_chown(const df::Instruction& instr) {
     const auto* c = std::get_if<df::CopyInstr>(&instr.kind);
     const auto* a = std::get_if<df::AddInstr>(&instr.kind);
     const std::string& chown = c ? c->chown : a->chown;
-    auto is_id = [](std::string_view part) {
-      return part.empty() || part == "root" ||
-             part.find_first_not_of("0123456789") == std::string_view::npos;
-    };
-    const auto colon = chown.find(':');
-    const std::string_view user = std::string_view(chown).substr(0, colon);
-    const std::string_view group =
-        colon == std::string::npos ? std::string_view() : std::string_view(chown).substr(colon + 1);
-    if (is_id(user) && is_id(group)) return {};
+    if (!ops::chown_names_someone(chown)) return {};
     return util::make_error(util::ErrorCode::invalid_argument,
                             "--chown=" + chown +
                                 " with --link: a --link layer is made on an empty root, which has "

@@ -298,6 +298,13 @@ util::Status chown_group(int root_fd, std::string_view group, Owner& out) {
 
 } // namespace
 
+bool chown_names_someone(std::string_view spec) {
+  const auto by_name = [](std::string_view part) { return !part.empty() && !chown_id(part); };
+  const auto colon = spec.find(':');
+  return by_name(spec.substr(0, colon)) ||
+         (colon != std::string_view::npos && by_name(spec.substr(colon + 1)));
+}
+
 util::Result<Owner> resolve_chown(int root_fd, std::string_view spec) {
   Owner out;
   const auto colon = spec.find(':');

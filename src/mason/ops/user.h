@@ -42,4 +42,9 @@ struct Owner {
 // `root_fd`: the destination root (a directory descriptor, O_PATH is fine).
 util::Result<Owner> resolve_chown(int root_fd, std::string_view spec);
 
+// Whether resolve_chown would look `spec`'s user or group up by name (in
+// /etc/passwd or /etc/group) rather than take it as an id: the --link
+// copy, made on an empty root, cannot (BuildKit fails it).
+bool chown_names_someone(std::string_view spec);
+
 } // namespace mason::ops

@@ -117,6 +117,16 @@ TEST_F(UserTest, ChownSpecs) {
   EXPECT_EQ(chown("-1"), "4294967295:4294967295");
 }
 
+// What a --link copy (an empty root) cannot resolve: a name, as
+// BuildKit's WithUser sees one (anything but "root" or a 32-bit decimal).
+TEST(ChownNames, NamesAreWhatIsNotAnId) {
+  for (const char* id : {"", "0", "1000", "1000:1000", "root", "root:0", ":7", "7:", "-1", "+5"})
+    EXPECT_FALSE(chown_names_someone(id)) << id;
+  for (const char* name :
+       {"nobody", "nobody:0", "0:staff", ":staff", "root:wheel", "4294967296", "1000:app"})
+    EXPECT_TRUE(chown_names_someone(name)) << name;
+}
+
 TEST_F(UserTest, FilesAreReadInsideTheRoot) {
   // /etc/passwd -> /../../../../etc/passwd resolves to <root>/etc/passwd.x
   write("etc/passwd.x", "alice:x:42:43::/:/bin/sh\n");
